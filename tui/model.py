@@ -1,0 +1,123 @@
+"""Snapshots: the plain data that flows from a source to a panel.
+
+Nothing here imports Textual or any client library. A source builds these; a panel renders
+them. Every text field that came from outside (a response body, a pod reason, a log line) is
+raw: panels pass it through `tui.untrusted` before it reaches the screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Health = Literal["UP", "DEGRADED", "DOWN", "UNKNOWN"]
+SloState = Literal["OK", "WARN", "BREACH", "UNKNOWN"]
+
+HISTORY_LEN = 20  # results kept per service for the history column
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """What every panel's status line shows about the source behind it."""
+
+    ok: bool
+    updated_at: datetime | None  # last successful cycle
+    error: str | None = None  # one line: "connection refused"
+    retry_in_s: float | None = None
+    failing_since: datetime | None = None  # first failure of the current run of failures
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceHealth:
+    name: str
+    state: Health
+    code: int | None  # HTTP status, exit code of a command check, None for tcp/errors
+    latency_ms: float | None
+    detail: str  # one line: "connection refused", "status: degraded", "HTTP 503"
+    checked_at: datetime
+    changed_at: datetime | None  # when `state` last changed (None: never seen another state)
+    history: tuple[Health, ...] = ()  # oldest first, at most HISTORY_LEN
+    target: str = ""  # the URL, host:port or command, for display
+    deployment: str | None = None
+    namespace: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSnapshot:
+    services: tuple[ServiceHealth, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PodInfo:
+    namespace: str
+    name: str
+    workload: str | None  # owning deployment (or statefulset) name
+    status: str  # what `kubectl get pods` shows: Running, CrashLoopBackOff, Pending, ...
+    ready: int  # ready containers
+    containers: int
+    restarts: int
+    created_at: datetime | None
+    node: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentInfo:
+    namespace: str
+    name: str
+    replicas: int  # desired
+    ready: int
+    updated: int
+    available: int
+    revision: int | None = None
+    image: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSnapshot:
+    context: str
+    pods: tuple[PodInfo, ...]
+    deployments: tuple[DeploymentInfo, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SloStatus:
+    name: str
+    kind: Literal["ratio", "threshold"]
+    objective: float  # ratio: percent (99.9); threshold: the objective level of the gauge
+    state: SloState
+    value: float | None  # ratio: error ratio as a fraction; threshold: the gauge's value
+    window: str | None = None  # "30d" for ratio SLOs
+    budget_remaining: float | None = None  # fraction of the error budget left (may go negative)
+    burn_rate: float | None = None  # error ratio / (1 - objective)
+    detail: str = ""
+    history: tuple[float, ...] = field(default=())  # recent values, oldest first, for a sparkline
+
+
+@dataclass(frozen=True, slots=True)
+class SloSnapshot:
+    slos: tuple[SloStatus, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    at: datetime | None
+    origin: str  # pod name, file name or Loki stream
+    text: str  # raw, untrusted
+    level: str | None = None  # "error", "warn", "info", "debug" when known
+
+
+@dataclass(frozen=True, slots=True)
+class LogBatch:
+    """The lines that arrived since the previous poll."""
+
+    lines: tuple[LogLine, ...]
+    dropped: int = 0  # lines the source had to drop (burst over its buffer)

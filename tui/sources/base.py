@@ -1,0 +1,34 @@
+"""The source interface every adapter (real or demo) implements."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class SourceError(Exception):
+    """A source cycle failed. `str(err)` is one line for the panel's status: "connection refused"."""
+
+
+class PollSource(Protocol[T_co]):
+    """Polled by one worker; the next cycle is armed only after this one finished, so cycles never
+    overlap. A blocking client runs inside `poll` via `asyncio.to_thread`, never on the loop."""
+
+    name: str  # "health", "kubernetes", "prometheus", "logs"
+    interval_s: float
+
+    async def poll(self) -> T_co:
+        """One cycle. Raises `SourceError` (one line) when the system cannot be read."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections. Called once, when the app stops."""
+        ...
+
+
+def backoff(failures: int, base: float, cap: float = 60.0) -> float:
+    """Delay before the next try after `failures` consecutive failures: base, 2×, 4× … cap."""
+    if failures <= 0:
+        return base
+    return min(cap, base * (2 ** (failures - 1)))
