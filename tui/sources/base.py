@@ -32,3 +32,19 @@ def backoff(failures: int, base: float, cap: float = 60.0) -> float:
     if failures <= 0:
         return base
     return min(cap, base * (2 ** (failures - 1)))
+
+
+class ClusterControl(Protocol):
+    """What the Kubernetes mitigations need from a cluster: the real adapter (kubernetes client)
+    and the demo platform both implement it, so the action registry never knows which it has.
+    Each call returns one line saying what happened, or raises `SourceError` (one line)."""
+
+    context: str
+
+    async def rollout_restart(self, namespace: str, deployment: str) -> str: ...
+
+    async def rollout_undo(self, namespace: str, deployment: str) -> str: ...
+
+    async def scale(self, namespace: str, deployment: str, replicas: int) -> str: ...
+
+    async def delete_pod(self, namespace: str, pod: str) -> str: ...
