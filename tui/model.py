@@ -26,6 +26,7 @@ class SourceStatus:
     error: str | None = None  # one line: "connection refused"
     retry_in_s: float | None = None
     failing_since: datetime | None = None  # first failure of the current run of failures
+    retry_at: datetime | None = None  # when the next try starts, so the line can count down
 
 
 @dataclass(frozen=True, slots=True)
