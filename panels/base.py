@@ -1,0 +1,121 @@
+"""What every panel has: a titled border, a body, and a one-line source status under it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Static
+
+from panels.status import status_text
+from tui.model import SourceStatus
+
+Level = str  # "ok" | "warn" | "error" | "idle": what the panel's badge says at a glance
+
+
+class StatusLine(Static):
+    """A one-line Static that repaints only when its text changes, and never re-lays out (a
+    layout pass repaints sibling scrollbars: 8× the output in a measurement here)."""
+
+    DEFAULT_CSS = "StatusLine { height: 1; width: 1fr; color: $text-muted; }"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self._shown: Text | None = None
+
+    def show(self, text: Text) -> None:
+        if self._shown is not None and text == self._shown:
+            return
+        self._shown = text
+        self.update(text, layout=False)
+
+    @property
+    def plain(self) -> str:
+        return self._shown.plain if self._shown is not None else ""
+
+
+class Panel(Vertical):
+    """Base of the five panels. Subclasses build `body()` and implement `show()`."""
+
+    PANEL_ID: ClassVar[str] = "panel"
+    TITLE: ClassVar[str] = "Panel"
+    NUMBER: ClassVar[int] = 0
+
+    DEFAULT_CSS = """
+    Panel {
+        border: round $panel-lighten-2;
+        border-title-color: $text;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        height: 1fr;
+        padding: 0 0;
+    }
+    Panel:focus-within { border: round $accent; }
+    Panel.-error { border: round $error; }
+    Panel.-error:focus-within { border: heavy $error; }
+    Panel.-warn { border: round $warning; }
+    Panel.-warn:focus-within { border: heavy $warning; }
+    """
+
+    def __init__(self, interval_s: float = 5.0) -> None:
+        super().__init__(id=self.PANEL_ID)
+        self.interval_s = interval_s
+        self.source_status: SourceStatus | None = None
+        self.status_line = StatusLine(classes="panel-status")
+        self.level: Level = "idle"
+        self.badge = ""
+        self.border_title = f"{self.NUMBER} {self.TITLE}"
+
+    def compose(self) -> ComposeResult:
+        yield self.body()
+        yield self.status_line
+
+    def body(self) -> Widget:
+        raise NotImplementedError  # abstract: every panel builds its own body
+
+    # ---- filter (`/`): every panel keeps its last snapshot and shows it again filtered ----
+    filter_text = ""
+    last: object | None = None
+
+    def set_filter(self, needle: str) -> None:
+        self.filter_text = needle
+        if self.last is not None and self.is_mounted:
+            self.show(self.last, self.app.clock.now())  # type: ignore[attr-defined]
+
+    def matches(self, *values: str) -> bool:
+        needle = self.filter_text.lower()
+        return not needle or any(needle in value.lower() for value in values)
+
+    def show(self, snapshot: object, now: datetime) -> None:
+        raise NotImplementedError  # abstract: every panel renders its own snapshot type
+
+    def focus_body(self) -> None:
+        self.children[0].focus()
+
+    def set_source_status(self, status: SourceStatus, now: datetime) -> None:
+        self.source_status = status
+        self.tick(now)
+
+    def tick(self, now: datetime) -> None:
+        """Called once a second: ages in the status line move only when their text changes."""
+        self.status_line.show(status_text(self.source_status, now, self.interval_s))
+
+    def set_level(self, level: Level, badge: str) -> None:
+        """The panel's alarm state: border colour and the badge in its title and tab."""
+        if level == self.level and badge == self.badge:
+            return
+        self.level, self.badge = level, badge
+        self.set_class(level == "error", "-error")
+        self.set_class(level == "warn", "-warn")
+        self.border_title = f"{self.NUMBER} {self.TITLE}" + (f" · {badge}" if badge else "")
+        self.post_message(self.LevelChanged(self))
+
+    class LevelChanged(Message):
+        def __init__(self, panel: Panel) -> None:
+            super().__init__()
+            self.panel = panel

@@ -1,0 +1,87 @@
+"""Panel 1: service health, one keyed row per service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from panels.base import Panel
+from panels.fmt import latency, since
+from panels.table import Cell, DiffTable
+from tui.model import Health, HealthSnapshot, ServiceHealth
+from tui.untrusted import one_line
+
+STATE_STYLE: dict[Health, tuple[str, str]] = {
+    "UP": ("● UP", "green"),
+    "DEGRADED": ("▲ DEGRADED", "bold yellow"),
+    "DOWN": ("✖ DOWN", "bold red"),
+    "UNKNOWN": ("? UNKNOWN", "dim"),
+}
+HISTORY_MARK: dict[Health, tuple[str, str]] = {
+    "UP": ("▁", "green"),
+    "DEGRADED": ("▄", "yellow"),
+    "DOWN": ("█", "red"),
+    "UNKNOWN": ("·", "dim"),
+}
+SHOWN_HISTORY = 10  # the last 10 results fit beside the detail even at 80 columns
+RANK: dict[Health, int] = {"DOWN": 0, "DEGRADED": 1, "UNKNOWN": 2, "UP": 3}
+
+
+def history_text(history: tuple[Health, ...]) -> Text:
+    text = Text(no_wrap=True)
+    for state in history[-SHOWN_HISTORY:]:
+        mark, style = HISTORY_MARK[state]
+        text.append(mark, style=style)
+    return text
+
+
+def service_cells(svc: ServiceHealth, now: datetime) -> tuple[Cell, ...]:
+    label, style = STATE_STYLE[svc.state]
+    return (
+        Text(label, style=style),
+        one_line(svc.name, 40),
+        "-" if svc.code is None else str(svc.code),
+        latency(svc.latency_ms),
+        since(svc.changed_at, now),
+        history_text(svc.history),
+        Text(one_line(svc.detail, 80), style="red" if svc.state == "DOWN" else ""),
+    )
+
+
+class HealthPanel(Panel):
+    PANEL_ID = "health"
+    TITLE = "Health"
+    NUMBER = 1
+
+    def body(self) -> DiffTable:
+        self.table = DiffTable(
+            [
+                ("State", "state", 10),
+                ("Service", "name", 21),
+                ("Code", "code", 4),
+                ("Latency", "latency", 6),
+                ("Since", "since", 5),
+                ("Recent", "history", SHOWN_HISTORY),
+                ("Detail", "detail", None),
+            ],
+            id="health-table",
+        )
+        return self.table
+
+    def show(self, snap: HealthSnapshot, now: datetime) -> None:
+        self.services = {svc.name: svc for svc in snap.services}
+        ordered = sorted(enumerate(snap.services), key=lambda pair: (RANK[pair[1].state], pair[0]))
+        self.table.set_rows({svc.name: service_cells(svc, now) for _, svc in ordered})
+        down = sum(s.state == "DOWN" for s in snap.services)
+        degraded = sum(s.state == "DEGRADED" for s in snap.services)
+        if down:
+            self.set_level("error", f"{down} down" + (f", {degraded} degraded" if degraded else ""))
+        elif degraded:
+            self.set_level("warn", f"{degraded} degraded")
+        else:
+            self.set_level("ok", f"{len(snap.services)} up")
+
+    def selected(self) -> ServiceHealth | None:
+        key = self.table.selected_key()
+        return None if key is None else getattr(self, "services", {}).get(key)

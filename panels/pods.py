@@ -1,0 +1,103 @@
+"""Panel 2: Kubernetes pods, the unhealthy ones first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from panels.base import Panel
+from panels.fmt import since
+from panels.table import Cell, DiffTable
+from tui.model import ClusterSnapshot, DeploymentInfo, PodInfo
+from tui.untrusted import one_line
+
+HEALTHY = {"Running", "Completed", "Succeeded"}
+BROKEN = {
+    "CrashLoopBackOff",
+    "Error",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "OOMKilled",
+    "CreateContainerConfigError",
+    "InvalidImageName",
+    "Failed",
+    "Evicted",
+}
+
+
+def pod_rank(pod: PodInfo) -> int:
+    if pod.status in BROKEN:
+        return 0
+    if pod.status not in HEALTHY or (pod.status == "Running" and pod.ready < pod.containers):
+        return 1
+    return 2
+
+
+def status_style(pod: PodInfo) -> str:
+    return ("bold red", "yellow", "green")[pod_rank(pod)]
+
+
+def pod_cells(pod: PodInfo, now: datetime) -> tuple[Cell, ...]:
+    return (
+        Text(one_line(pod.status, 26), style=status_style(pod)),
+        one_line(pod.namespace, 20),
+        Text(f"{pod.ready}/{pod.containers}", style="" if pod.ready == pod.containers else "yellow"),
+        Text(str(pod.restarts), style="yellow" if pod.restarts else ""),
+        since(pod.created_at, now),
+        one_line(pod.workload or "-", 40),
+        one_line(pod.name, 80),
+    )
+
+
+class PodsPanel(Panel):
+    PANEL_ID = "pods"
+    TITLE = "Pods"
+    NUMBER = 2
+
+    def body(self) -> DiffTable:
+        self.table = DiffTable(
+            [
+                ("Status", "status", 16),
+                ("Namespace", "ns", 12),
+                ("Ready", "ready", 5),
+                ("Restarts", "restarts", 8),
+                ("Age", "age", 4),
+                ("Deployment", "deploy", 20),
+                ("Pod", "pod", None),
+            ],
+            id="pods-table",
+        )
+        self.pods: dict[str, PodInfo] = {}
+        self.deployments: dict[str, DeploymentInfo] = {}
+        self.context = ""
+        return self.table
+
+    def show(self, snap: ClusterSnapshot, now: datetime) -> None:  # type: ignore[override]
+        self.last = snap
+        self.context = snap.context
+        self.pods = {pod.key: pod for pod in snap.pods}
+        self.deployments = {d.key: d for d in snap.deployments}
+        shown = [p for p in snap.pods if self.matches(p.name, p.namespace, p.status, p.workload or "")]
+        ordered = sorted(shown, key=lambda p: (pod_rank(p), p.namespace, p.name))
+        self.table.set_rows({pod.key: pod_cells(pod, now) for pod in ordered})
+        broken = sum(pod_rank(p) == 0 for p in snap.pods)
+        unready = sum(pod_rank(p) == 1 for p in snap.pods)
+        namespaces = len({p.namespace for p in snap.pods})
+        summary = f"{len(snap.pods)} pods / {namespaces} ns"
+        if broken:
+            self.set_level("error", f"{broken} failing" + (f", {unready} not ready" if unready else ""))
+        elif unready:
+            self.set_level("warn", f"{unready} not ready")
+        else:
+            self.set_level("ok", summary)
+
+    def selected(self) -> PodInfo | None:
+        key = self.table.selected_key()
+        return None if key is None else self.pods.get(key)
+
+    def selected_deployment(self) -> DeploymentInfo | None:
+        pod = self.selected()
+        if pod is None or pod.workload is None:
+            return None
+        return self.deployments.get(f"{pod.namespace}/{pod.workload}")

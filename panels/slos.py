@@ -1,0 +1,84 @@
+"""Panel 3: SLOs: error ratio, budget left and burn rate, or a gauge against its levels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from panels.base import Panel
+from panels.fmt import percent, sparkline
+from panels.table import Cell, DiffTable
+from tui.model import SloSnapshot, SloState, SloStatus
+from tui.untrusted import one_line
+
+STATE_STYLE: dict[SloState, tuple[str, str]] = {
+    "OK": ("● OK", "green"),
+    "WARN": ("▲ WARN", "bold yellow"),
+    "BREACH": ("✖ BREACH", "bold red"),
+    "UNKNOWN": ("? N/A", "dim"),
+}
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 100 or value == int(value) else f"{value:.2f}"
+
+
+def slo_cells(slo: SloStatus) -> tuple[Cell, ...]:
+    label, style = STATE_STYLE[slo.state]
+    if slo.kind == "ratio":
+        now = "-" if slo.value is None else f"{percent(slo.value)} err"
+        objective = f"{slo.objective:g}%" + (f"/{slo.window}" if slo.window else "")
+        budget = percent(slo.budget_remaining, 0)
+        burn = "-" if slo.burn_rate is None else f"{slo.burn_rate:.1f}×"
+    else:
+        now = "-" if slo.value is None else _number(slo.value)
+        objective = f"≤{slo.objective:g}"
+        budget, burn = "-", "-"
+    budget_style = "red" if (slo.budget_remaining is not None and slo.budget_remaining < 0) else ""
+    name = Text(one_line(slo.name, 60) + " ")
+    name.append(sparkline(slo.history, 10), style=style.replace("bold ", ""))
+    return (
+        Text(label, style=style),
+        Text(now, style=style if slo.state in ("WARN", "BREACH") else ""),
+        objective,
+        Text(budget, style=budget_style),
+        burn,
+        name,
+    )
+
+
+class SloPanel(Panel):
+    PANEL_ID = "slos"
+    TITLE = "SLOs"
+    NUMBER = 3
+
+    def body(self) -> DiffTable:
+        self.table = DiffTable(
+            [
+                ("State", "state", 8),
+                ("Now", "now", 9),
+                ("Objective", "objective", 9),
+                ("Budget", "budget", 6),
+                ("Burn", "burn", 6),
+                ("SLO", "name", None),
+            ],
+            id="slos-table",
+        )
+        self.slos: dict[str, SloStatus] = {}
+        return self.table
+
+    def show(self, snap: SloSnapshot, now: datetime) -> None:  # type: ignore[override]
+        self.last = snap
+        self.slos = {slo.name: slo for slo in snap.slos}
+        self.table.set_rows(
+            {slo.name: slo_cells(slo) for slo in snap.slos if self.matches(slo.name, slo.state, slo.detail)}
+        )
+        breach = [s for s in snap.slos if s.state == "BREACH"]
+        warn = [s for s in snap.slos if s.state == "WARN"]
+        if breach:
+            self.set_level("error", f"{len(breach)} in breach")
+        elif warn:
+            self.set_level("warn", f"{len(warn)} warning")
+        else:
+            self.set_level("ok", f"{len(snap.slos)} ok")

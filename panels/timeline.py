@@ -1,0 +1,99 @@
+"""Panel 5: the incident timeline, newest at the bottom and followed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets.data_table import ColumnKey
+
+from panels.base import Panel
+from panels.table import Cell, DiffTable
+from tui.incident.events import Event
+from tui.untrusted import one_line
+
+# One mark and colour per kind, so a glance down the column tells what happened.
+KIND_MARK: dict[str, tuple[str, str]] = {
+    "declared": ("◆", "bold red"),
+    "severity_changed": ("▲", "bold yellow"),
+    "status_changed": ("→", "bold cyan"),
+    "role_assigned": ("@", "blue"),
+    "note": ("✎", ""),
+    "status_update": ("✉", "bold cyan"),
+    "action_requested": ("»", "bold magenta"),
+    "action_succeeded": ("✔", "green"),
+    "action_failed": ("✖", "bold red"),
+    "detected": ("!", "yellow"),
+    "checklist_step": ("☑", "green"),
+    "starred": ("★", "yellow"),
+    "corrected": ("✎", "yellow"),
+    "reopened": ("↺", "bold yellow"),
+}
+
+
+def event_cells(event: Event, *, starred: bool, corrected_by: int | None, local: bool) -> tuple[Cell, ...]:
+    mark, style = KIND_MARK.get(event.kind, ("·", ""))
+    at = event.occurred_at.astimezone() if local else event.occurred_at
+    text = Text(one_line(event.text, 400), style="dim strike" if corrected_by else "")
+    if corrected_by:
+        text.append(f"  (corrected by #{corrected_by})", style="dim")
+    actor = event.actor.split(" ", 1)[0]
+    return (
+        at.strftime("%H:%M:%S"),
+        Text(("★" if starred else " ") + mark, style=style),
+        Text(event.kind.replace("_", " "), style=style),
+        one_line(actor, 30),
+        text,
+    )
+
+
+class TimelinePanel(Panel):
+    PANEL_ID = "timeline"
+    TITLE = "Timeline"
+    NUMBER = 5
+
+    def body(self) -> DiffTable:
+        self.table = DiffTable(
+            [
+                ("UTC", "time", 8),
+                ("", "mark", 2),
+                ("Event", "kind", 16),
+                ("Who", "actor", 12),
+                ("What", "text", None),
+            ],
+            id="timeline-table",
+        )
+        self.events: dict[int, Event] = {}
+        self.local = False
+        self.follow = True
+        return self.table
+
+    def show_events(
+        self,
+        events: Sequence[Event],
+        now: datetime,
+        *,
+        starred: set[int] | frozenset[int] = frozenset(),
+        corrected: dict[int, int] | None = None,
+        visible: set[int] | None = None,
+    ) -> None:
+        """Show `events` (all of the incident, oldest first). `visible`: ids passing the filter."""
+        corrected = corrected or {}
+        at_end = self.table.cursor_row >= self.table.row_count - 1
+        self.events = {e.id: e for e in events}
+        rows = {
+            str(e.id): event_cells(
+                e, starred=e.id in starred, corrected_by=corrected.get(e.id), local=self.local
+            )
+            for e in events
+            if visible is None or e.id in visible
+        }
+        self.table.set_rows(rows)
+        if self.follow and at_end and self.table.row_count:
+            self.table.move_cursor(row=self.table.row_count - 1, animate=False)
+        self.table.columns[ColumnKey("time")].label = Text("Local" if self.local else "UTC")
+
+    def selected(self) -> Event | None:
+        key = self.table.selected_key()
+        return None if key is None else self.events.get(int(key))

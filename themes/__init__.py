@@ -1,0 +1,69 @@
+"""Themes and the app's stylesheet. Semantic colours only ($error, $warning, $success, $accent),
+so every theme, including the 16-colour one for a bare SSH session, reads the same."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from textual.app import App
+from textual.theme import Theme
+
+WARROOM = Theme(
+    name="warroom",
+    primary="#5fafff",
+    secondary="#87afd7",
+    accent="#ffaf00",
+    warning="#ffd75f",
+    error="#ff5f5f",
+    success="#5fd787",
+    foreground="#e4e4e4",
+    background="#121212",
+    surface="#1c1c1c",
+    panel="#262626",
+    dark=True,
+)
+
+WARROOM_LIGHT = Theme(
+    name="warroom-light",
+    primary="#005fd7",
+    secondary="#005f87",
+    accent="#d75f00",
+    warning="#af8700",
+    error="#d70000",
+    success="#008700",
+    foreground="#1c1c1c",
+    background="#ffffff",
+    surface="#f0f0f0",
+    panel="#e4e4e4",
+    dark=False,
+)
+
+# For terminals with 16 colours (a bastion's bare xterm, TERM=linux): ANSI colours only, so the
+# terminal's own palette decides and nothing is dithered.
+WARROOM_16 = Theme(
+    name="warroom-16",
+    primary="ansi_bright_blue",
+    secondary="ansi_cyan",
+    accent="ansi_bright_yellow",
+    warning="ansi_yellow",
+    error="ansi_bright_red",
+    success="ansi_green",
+    foreground="ansi_default",
+    background="ansi_default",
+    surface="ansi_default",
+    panel="ansi_default",
+    dark=True,
+    ansi=True,
+)
+
+THEMES = (WARROOM, WARROOM_LIGHT, WARROOM_16)
+DEFAULT_THEME = "warroom"
+
+
+def register_themes(app: App[object]) -> None:
+    for theme in THEMES:
+        app.register_theme(theme)
+
+
+def stylesheet() -> str:
+    return files("themes").joinpath("warroom.tcss").read_text(encoding="utf-8")

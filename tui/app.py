@@ -1,0 +1,281 @@
+"""The war room: header, five panels, footer. Data arrives from one loop per source; the app
+only routes snapshots to panels and keys to the one dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from panels.base import Panel
+from panels.health import HealthPanel
+from panels.help import HelpScreen
+from panels.logs import LogPanel
+from panels.pods import PodsPanel
+from panels.slos import SloPanel
+from panels.timeline import TimelinePanel
+from themes import DEFAULT_THEME, register_themes, stylesheet
+from tui.clock import Clock, SystemClock
+from tui.model import SourceStatus
+from tui.runtime import SourceLoop
+from tui.sources.base import PollSource
+
+NARROW_COLS = 120
+NARROW_ROWS = 30
+PANEL_ORDER = ("health", "pods", "slos", "logs", "timeline")
+
+
+@dataclass
+class AppSetup:
+    """Everything the app needs, built by `tui.wiring` from a config or the demo."""
+
+    context: str  # cluster context, or "demo"
+    sources: Mapping[str, PollSource[Any]]  # panel id -> its source
+    clock: Clock = field(default_factory=SystemClock)
+    read_only: bool = False
+    theme: str | None = None
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    title: str = "warroom"
+    tick_s: float = 1.0  # header clock and status ages; 0 disables the ticker (snapshots)
+
+
+class TabStrip(Static):
+    """Narrow terminals: which panel is shown, and every panel's badge, on one line."""
+
+    def show_tabs(self, panels: Iterable[Panel], active: str) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for panel in panels:
+            style = {"error": "bold red", "warn": "bold yellow"}.get(panel.level, "")
+            label = f" {panel.NUMBER} {panel.TITLE}"
+            if panel.badge and panel.level in ("error", "warn"):
+                label += f" {'✖' if panel.level == 'error' else '▲'}"
+            label += " "
+            text.append(label, style=("reverse " + style) if panel.PANEL_ID == active else style)
+        self.update(text)
+
+
+class WarroomApp(App[int]):
+    TITLE = "warroom"
+    CSS = stylesheet()
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("tab", "next_panel", "Next panel", show=False, id="app.next_panel", priority=True),
+        Binding("shift+tab", "prev_panel", "Prev panel", show=False, id="app.prev_panel", priority=True),
+        Binding("1", "show_panel('health')", "Health", show=False, id="app.panel_1"),
+        Binding("2", "show_panel('pods')", "Pods", show=False, id="app.panel_2"),
+        Binding("3", "show_panel('slos')", "SLOs", show=False, id="app.panel_3"),
+        Binding("4", "show_panel('logs')", "Logs", show=False, id="app.panel_4"),
+        Binding("5", "show_panel('timeline')", "Timeline", show=False, id="app.panel_5"),
+        Binding("slash", "filter", "Filter", id="app.filter"),
+        Binding("escape", "back", "Back", show=False, id="app.back"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
+    ]
+
+    def __init__(self, setup: AppSetup) -> None:
+        super().__init__()
+        self.setup = setup
+        self.clock = setup.clock
+        self.loops: dict[str, SourceLoop] = {}
+        self.active_panel = "health"
+        self.narrow = False
+        self._pending: dict[str, Any] = {}  # snapshots held back while a modal is open
+        register_themes(self)
+        self.theme = setup.theme or DEFAULT_THEME
+        if setup.keymap:
+            self.set_keymap(dict(setup.keymap))
+
+    # ---- layout ------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        from panels.header import HeaderBar
+
+        self.header = HeaderBar(self.setup.context, self.setup.read_only)
+        yield self.header
+        self.tabs = TabStrip(id="tabs")
+        yield self.tabs
+        intervals = {pid: src.interval_s for pid, src in self.setup.sources.items()}
+        self.panels: dict[str, Panel] = {
+            "health": HealthPanel(intervals.get("health", 5.0)),
+            "pods": PodsPanel(intervals.get("pods", 2.0)),
+            "slos": SloPanel(intervals.get("slos", 15.0)),
+            "logs": LogPanel(intervals.get("logs", 1.0)),
+            "timeline": TimelinePanel(intervals.get("timeline", 1.0)),
+        }
+        with Container(id="grid"):
+            # Grid cells fill in order: row 1 health | slos; row 2 pods | timeline (2 rows
+            # tall); row 3 logs, so the log tail sits beside the timeline.
+            for pid in ("health", "slos", "pods", "timeline", "logs"):
+                yield self.panels[pid]
+        self.filter_bar = Input(
+            placeholder="filter the focused panel (enter keeps, escape clears)", id="filter-bar"
+        )
+        yield self.filter_bar
+        yield Footer()
+
+    def on_mount(self) -> None:
+        now = self.clock.now()
+        for pid, panel in self.panels.items():
+            if pid not in self.setup.sources and pid != "timeline":
+                panel.set_source_status(SourceStatus(ok=False, updated_at=None, error="not configured"), now)
+        self._layout_for(self.size.width, self.size.height)
+        self.show_panel("health")
+        self.header.tick(now)
+        for pid, source in self.setup.sources.items():
+            loop = SourceLoop(
+                self,
+                source,
+                deliver=lambda data, pid=pid: self._deliver(pid, data),
+                report=lambda status, pid=pid: self.panels[pid].set_source_status(status, self.clock.now()),
+                clock=self.clock,
+            )
+            self.loops[pid] = loop
+            loop.start()
+        if self.setup.tick_s > 0:
+            self.set_interval(self.setup.tick_s, self.tick, name="tick")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_for(event.size.width, event.size.height)
+
+    def _layout_for(self, width: int, height: int) -> None:
+        narrow = width < NARROW_COLS or height < NARROW_ROWS
+        self.narrow = narrow
+        self.screen.set_class(narrow, "-narrow")
+        if not narrow:
+            services = len(getattr(self.panels["health"], "services", {})) or 8
+            health_rows = min(max(services, 3), 14) + 4
+            self.query_one("#grid").styles.grid_rows = f"{health_rows} 1fr 1fr"
+        self._show_tabs()
+
+    def _show_tabs(self) -> None:
+        if self.narrow:
+            self.tabs.show_tabs(self.panels.values(), self.active_panel)
+
+    # ---- data --------------------------------------------------------------------------
+    def _deliver(self, pid: str, data: Any) -> None:
+        if len(self.screen_stack) > 1:  # a modal is open: keep only the newest, paint on return
+            if pid == "logs" and pid in self._pending:
+                from tui.model import LogBatch
+
+                old: LogBatch = self._pending[pid]
+                data = LogBatch(old.lines + data.lines, old.dropped + data.dropped)
+            self._pending[pid] = data
+            return
+        self._paint(pid, data)
+
+    def _paint(self, pid: str, data: Any) -> None:
+        panel = self.panels[pid]
+        panel.show(data, self.clock.now())  # type: ignore[attr-defined]
+        if pid == "health" and not self.narrow:
+            self._layout_for(self.size.width, self.size.height)
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        pending, self._pending = self._pending, {}
+        for pid, data in pending.items():
+            self._paint(pid, data)
+
+    def on_panel_level_changed(self, message: Panel.LevelChanged) -> None:
+        self._show_tabs()
+
+    def tick(self) -> None:
+        if len(self.screen_stack) > 1:
+            return
+        now = self.clock.now()
+        self.header.tick(now)
+        for panel in self.panels.values():
+            panel.tick(now)
+
+    # ---- navigation --------------------------------------------------------------------
+    def show_panel(self, pid: str) -> None:
+        self.active_panel = pid
+        for other_id, panel in self.panels.items():
+            panel.set_class(other_id == pid, "-active")
+        self.panels[pid].focus_body()
+        self._show_tabs()
+
+    def action_show_panel(self, pid: str) -> None:
+        self.show_panel(pid)
+
+    def _focused_panel_id(self) -> str:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, Panel):
+                return node.PANEL_ID
+            node = node.parent  # type: ignore[assignment]
+        return self.active_panel
+
+    def action_next_panel(self) -> None:
+        self._step_panel(+1)
+
+    def action_prev_panel(self) -> None:
+        self._step_panel(-1)
+
+    def _step_panel(self, step: int) -> None:
+        if isinstance(self.focused, Input):
+            return
+        index = PANEL_ORDER.index(self._focused_panel_id())
+        self.show_panel(PANEL_ORDER[(index + step) % len(PANEL_ORDER)])
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.screen.active_bindings, read_only=self.setup.read_only))
+
+    def action_refresh(self) -> None:
+        for loop in self.loops.values():
+            loop.poll_now()
+
+    # ---- filter ------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        pid = self._focused_panel_id()
+        self.filter_target = pid
+        self.filter_bar.value = self.panels[pid].filter_text
+        self.filter_bar.placeholder = f"filter {self.panels[pid].TITLE} (enter keeps, escape clears)"
+        self.filter_bar.add_class("-shown")
+        self.filter_bar.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self.filter_bar and self.filter_bar.has_class("-shown"):
+            self.panels[self.filter_target].set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input is self.filter_bar:
+            self.filter_bar.remove_class("-shown")
+            self.show_panel(self.filter_target)
+
+    def action_back(self) -> None:
+        if self.filter_bar.has_class("-shown"):
+            self.filter_bar.remove_class("-shown")
+            self.panels[self.filter_target].set_filter("")
+            self.show_panel(self.filter_target)
+            return
+        panel = self.panels[self._focused_panel_id()]
+        if panel.filter_text:
+            panel.set_filter("")
+
+    # ---- command palette ---------------------------------------------------------------
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for pid in PANEL_ORDER:
+            panel = self.panels[pid]
+            yield SystemCommand(
+                f"Focus {panel.TITLE} panel",
+                f"Show and focus panel {panel.NUMBER} ({panel.TITLE})",
+                lambda pid=pid: self.show_panel(pid),
+            )
+
+    async def on_unmount(self) -> None:
+        for loop in self.loops.values():
+            loop.stop()
+        for source in self.setup.sources.values():
+            try:
+                await source.close()
+            except Exception:  # closing is best effort: the process is leaving anyway
+                pass
