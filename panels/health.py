@@ -69,9 +69,13 @@ class HealthPanel(Panel):
         )
         return self.table
 
-    def show(self, snap: HealthSnapshot, now: datetime) -> None:
+    def show(self, snap: HealthSnapshot, now: datetime) -> None:  # type: ignore[override]
+        self.last = snap
         self.services = {svc.name: svc for svc in snap.services}
-        ordered = sorted(enumerate(snap.services), key=lambda pair: (RANK[pair[1].state], pair[0]))
+        shown = [
+            (i, s) for i, s in enumerate(snap.services) if self.matches(s.name, s.state, s.detail, s.target)
+        ]
+        ordered = sorted(shown, key=lambda pair: (RANK[pair[1].state], pair[0]))
         self.table.set_rows({svc.name: service_cells(svc, now) for _, svc in ordered})
         down = sum(s.state == "DOWN" for s in snap.services)
         degraded = sum(s.state == "DEGRADED" for s in snap.services)

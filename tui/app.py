@@ -178,7 +178,14 @@ class WarroomApp(App[int]):
         if pid == "health" and not self.narrow:
             self._layout_for(self.size.width, self.size.height)
 
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
+    def pop_screen(self) -> Any:
+        # Every modal leaves through here; back on the main screen, paint what arrived meanwhile.
+        result = super().pop_screen()
+        if len(self.screen_stack) == 1 and self._pending:
+            self.call_later(self._flush_pending)
+        return result
+
+    def _flush_pending(self) -> None:
         pending, self._pending = self._pending, {}
         for pid, data in pending.items():
             self._paint(pid, data)

@@ -16,7 +16,6 @@ from tui.model import (
     SloSnapshot,
     SloStatus,
 )
-from tui.sources.base import SourceError
 
 T0 = datetime(2026, 11, 23, 3, 0, 0, tzinfo=UTC)
 

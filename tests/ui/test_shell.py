@@ -1,0 +1,169 @@
+"""The shell as a user meets it: layout at both sizes, panel keys, help, filter, stale sources,
+hostile text. In-memory sources (tests/ui/fakes.py); the real adapters are tested elsewhere."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from panels.base import Panel
+from panels.help import HelpScreen
+from tests.ui.fakes import ListSource, frozen, health, service, standard_sources
+from tui.app import AppSetup, WarroomApp
+from tui.sources.base import SourceError
+
+
+def make_app(**kwargs: object) -> WarroomApp:
+    sources = kwargs.pop("sources", standard_sources())
+    setup = AppSetup(context="test", sources=sources, clock=frozen(), tick_s=0)
+    for key, value in kwargs.items():
+        setattr(setup, key, value)
+    return WarroomApp(setup)
+
+
+async def settle(pilot, app: WarroomApp, cycles: int = 2) -> None:
+    """Wait until every source loop finished `cycles` cycles."""
+    for _ in range(200):
+        if all(loop.cycles >= cycles for loop in app.loops.values()):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def focused_panel(app: WarroomApp) -> str:
+    node = app.focused
+    while node is not None and not isinstance(node, Panel):
+        node = node.parent
+    return node.PANEL_ID if node else ""
+
+
+async def test_wide_layout_shows_all_five_panels_at_once():
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        assert not app.narrow
+        for panel in app.panels.values():
+            assert panel.display and panel.region.width > 40 and panel.region.height >= 5, panel.PANEL_ID
+        # The log tail sits beside the timeline; health and SLOs share the top row.
+        assert app.panels["health"].region.y == app.panels["slos"].region.y
+        assert app.panels["timeline"].region.x > app.panels["logs"].region.x
+        assert app.panels["timeline"].region.bottom >= app.panels["logs"].region.bottom - 1
+
+
+async def test_narrow_layout_shows_one_panel_and_tabs_reach_all():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert app.narrow
+        visible = [p.PANEL_ID for p in app.panels.values() if p.region.width > 0]
+        assert visible == ["health"]
+        tabs = str(app.tabs.render())
+        for title in ("Health", "Pods", "SLOs", "Logs", "Timeline"):
+            assert title in tabs
+        for key, pid in zip("12345", ("health", "pods", "slos", "logs", "timeline"), strict=True):
+            await pilot.press(key)
+            assert [p.PANEL_ID for p in app.panels.values() if p.region.width > 0] == [pid]
+            assert focused_panel(app) == pid
+        await pilot.press("tab")
+        assert focused_panel(app) == "health"
+        await pilot.press("shift+tab")
+        assert focused_panel(app) == "timeline"
+
+
+async def test_resize_switches_between_layouts():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert app.narrow
+        await pilot.resize_terminal(160, 50)
+        await pilot.pause()
+        assert not app.narrow
+        assert all(p.region.width > 0 for p in app.panels.values())
+
+
+async def test_panel_badges_and_levels_follow_the_data():
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        assert app.panels["health"].level == "error"
+        assert app.panels["health"].badge == "1 down, 1 degraded"
+        assert app.panels["pods"].badge.startswith("1 failing")
+        assert app.panels["slos"].badge == "1 in breach"
+        # the worst first: DOWN, then DEGRADED, then UP
+        assert app.panels["health"].table.row_keys == ["api-gateway", "order-payment-service", "auth-service"]
+
+
+async def test_help_lists_the_active_bindings_with_their_ids():
+    app = make_app(keymap={"app.filter": "f2"})
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app, 1)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        rows = {binding_id: (key, desc) for key, desc, binding_id in app.screen.rows}
+        assert rows["app.quit"] == ("q", "Quit")
+        assert rows["app.filter"][0] == "f2", "help must show the remapped key"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_failing_source_marks_only_its_panel_stale():
+    sources = standard_sources()
+    sources["slos"] = ListSource("prometheus", [SourceError("connection refused")], interval_s=5)
+    app = make_app(sources=sources)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app, 1)
+        line = app.panels["slos"].status_line.plain
+        assert "connection refused" in line and "no data yet" in line and "retry in 5s" in line
+        assert app.panels["health"].status_line.plain == "● live"
+
+
+async def test_stale_after_success_counts_the_age():
+    clock = frozen()
+    source = ListSource("health", [health(service("api")), SourceError("timed out")], interval_s=30)
+    app = WarroomApp(AppSetup(context="t", sources={"health": source}, clock=clock, tick_s=0))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app, 1)
+        clock.advance(30)
+        app.loops["health"].poll_now()
+        await settle(pilot, app, 2)
+        clock.advance(12)
+        app.tick()
+        assert "timed out · stale 42s · retry in 18s" in app.panels["health"].status_line.plain
+
+
+async def test_filter_narrows_the_focused_panel_and_escape_clears_it():
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("1", "slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"auth")
+        assert app.panels["health"].table.row_keys == ["auth-service"]
+        await pilot.press("escape")
+        assert len(app.panels["health"].table.row_keys) == 3
+
+
+async def test_hostile_log_text_never_reaches_the_terminal_as_control_or_markup():
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        view = app.panels["logs"].view
+        texts = [entry.text for entry in view.entries]
+        assert any("[link=x]click[/link]" in t for t in texts), "markup must stay literal"
+        rendered = "".join(seg.text for y in range(view.size.height) for seg in view.render_line(y))
+        assert "\x1b" not in rendered and "\x07" not in rendered
+        assert "pwned" not in rendered  # the OSC title sequence is removed whole
+
+
+async def test_snapshots_wait_while_a_modal_is_open():
+    source = ListSource("health", [health(service("first"))])
+    app = make_app(sources={"health": source})
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("question_mark")
+        source.items = [health(service("second"))]
+        cycles = app.loops["health"].cycles
+        await settle(pilot, app, cycles + 3)
+        assert app.panels["health"].table.row_keys == ["first"], "no repaint under a modal"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.panels["health"].table.row_keys == ["second"]

@@ -1,0 +1,161 @@
+"""`warroom`: the command line (DESIGN.md fixes these names). Bad input of any kind ends with one
+clear line on stderr and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+EXIT_BAD_INPUT = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the design's rule for bad input), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """--config/--read-only/--db/--theme, accepted before or after the subcommand."""
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", metavar="PATH", default=default, help="the config file (TOML)")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="observer mode: the same live screen, and no way to change anything",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=default,
+        help="the incident database (default: $XDG_STATE_HOME/warroom/incidents.db)",
+    )
+    parser.add_argument("--theme", metavar="NAME", default=default, help="any registered theme")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="warroom",
+        description="A terminal war room for production incidents.",
+        epilog="With no command: run with the config found at --config, $WARROOM_CONFIG, "
+        "./warroom.toml or $XDG_CONFIG_HOME/warroom/config.toml.",
+    )
+    _common(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+
+    demo = sub.add_parser("demo", help="a simulated platform in the middle of an outage")
+    _common(demo, suppress=True)
+    demo.add_argument("--scenario", metavar="NAME", help="which outage (see --list-scenarios)")
+    demo.add_argument("--list-scenarios", action="store_true", help="print the scenarios and exit")
+    demo.add_argument("--seed", type=int, default=1, metavar="N", help="the simulation's seed (default 1)")
+
+    check = sub.add_parser("check-config", help="validate a config and print what would be watched")
+    check.add_argument("path", nargs="?", metavar="PATH")
+
+    export = sub.add_parser("export", help="postmortem Markdown or JSONL audit log of an incident")
+    _common(export, suppress=True)
+    export.add_argument("--incident", type=int, metavar="ID", help="default: the latest incident")
+    export.add_argument("--format", choices=("md", "jsonl"), default="md")
+    export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+
+    declare = sub.add_parser("declare", help="declare an incident")
+    _common(declare, suppress=True)
+    declare.add_argument("title")
+    declare.add_argument("--severity", default="SEV2", metavar="SEV")
+
+    note = sub.add_parser("note", help="add a note to the active incident's timeline")
+    _common(note, suppress=True)
+    note.add_argument("text")
+    note.add_argument("--incident", type=int, metavar="ID")
+
+    resolve = sub.add_parser("resolve", help="mark the active incident resolved")
+    _common(resolve, suppress=True)
+    resolve.add_argument("--incident", type=int, metavar="ID")
+
+    incidents = sub.add_parser("incidents", help="list incidents")
+    _common(incidents, suppress=True)
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tui.config import find_config, load_config
+
+    path = find_config(args.config)
+    if path is None:
+        print(
+            "warroom: no config found (--config, $WARROOM_CONFIG, ./warroom.toml, "
+            "$XDG_CONFIG_HOME/warroom/config.toml); try `warroom demo`, or start from warroom.example.toml",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    config = load_config(path)
+    from tui.wiring import run_app, setup_for_config
+
+    return run_app(setup_for_config(config, args))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from tui.demo.scenarios import list_scenarios
+
+    scenarios = dict(list_scenarios())
+    if args.list_scenarios:
+        width = max(len(name) for name in scenarios)
+        for name, line in scenarios.items():
+            print(f"{name:<{width}}  {line}")
+        return 0
+    if args.scenario is not None and args.scenario not in scenarios:
+        print(
+            f"warroom demo: unknown scenario {args.scenario!r} (one of: {', '.join(scenarios)})",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    from tui.wiring import run_app, setup_for_demo
+
+    return run_app(setup_for_demo(args))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from tui.config import check_config_main
+
+    return check_config_main(args.path)
+
+
+def _incident_command(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from tui.incident import commands
+
+        return int(getattr(commands, f"cmd_{name}")(args))
+
+    return run
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "check-config": cmd_check_config,
+    "export": _incident_command("export"),
+    "declare": _incident_command("declare"),
+    "note": _incident_command("note"),
+    "resolve": _incident_command("resolve"),
+    "incidents": _incident_command("incidents"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for name in ("config", "db", "theme", "read_only"):  # subcommands may have suppressed them
+        if not hasattr(args, name):
+            setattr(args, name, False if name == "read_only" else None)
+    from tui.errors import UserError
+
+    try:
+        return COMMANDS[args.command or "run"](args)
+    except UserError as err:
+        print(f"warroom: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
