@@ -1,0 +1,160 @@
+"""`make bench`: the speed and memory goals, measured (not asserted). Prints a Markdown table
+and writes bench/results.json; the README quotes the table.
+
+Cases:
+  demo-80x24 / demo-160x50   `warroom demo` in a real pseudo-terminal: first paint, then CPU,
+                             bytes/s written to the terminal and RSS over the steady state
+  healthy-8-160x50           `warroom --config` watching 8 healthy local HTTP services
+  store                      bench/bench_store.py (100 000-event incident)
+  actions                    bench/bench_actions.py (key -> confirm -> action_requested durable)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PY = sys.executable
+WARROOM = [PY, "-m", "tui"]
+GOALS = {
+    "first_paint_s": 0.6,
+    "demo_cpu_pct": 2.0,
+    "demo_bytes_per_s": 2048,
+    "healthy_cpu_pct": 1.0,
+    "healthy_bytes_per_s": 300,
+    "rss_mb": 120,
+}
+
+
+def pty_case(name: str, cmd: list[str], cols: int, rows: int, duration: float, env: dict[str, str]) -> dict:
+    args = [
+        PY,
+        str(HERE / "pty_measure.py"),
+        "--json",
+        "--cols",
+        str(cols),
+        "--rows",
+        str(rows),
+        "--duration",
+        str(duration),
+        "--settle",
+        "3",
+        "--marker",
+        "Timeline",
+    ]
+    for key, value in env.items():
+        args += ["--env", f"{key}={value}"]
+    out = subprocess.run([*args, "--", *cmd], capture_output=True, text=True, cwd=ROOT, timeout=duration + 60)
+    if out.returncode != 0:
+        raise SystemExit(f"{name}: pty_measure failed: {out.stderr.strip() or out.stdout.strip()}")
+    raw = json.loads(out.stdout)
+    return {
+        "case": name,
+        "terminal": raw["terminal"],
+        "first_paint_s": raw["startup"]["first_paint_s"],
+        "cpu_pct": raw["window"]["cpu_pct_schedstat"],
+        "bytes_per_s": raw["window"]["bytes_per_s"],
+        "rss_mb": round(raw["memory_kib"].get("VmHWM", 0) / 1024, 1),
+        "quit_s": raw["quit_to_exit_s"],
+    }
+
+
+def healthy_config(ports: list[int], directory: Path) -> Path:
+    lines = []
+    for i, port in enumerate(ports):
+        lines += [
+            "[[services]]",
+            f'name = "svc-{i + 1}"',
+            f'url = "http://127.0.0.1:{port}/health"',
+            "interval_s = 5",
+            "timeout_s = 2",
+            "",
+        ]
+    path = directory / "warroom.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def script_case(name: str, script: str) -> dict:
+    path = HERE / script
+    out = subprocess.run([PY, str(path), "--json"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    if out.returncode != 0:
+        raise SystemExit(f"{name}: {script} failed: {out.stderr.strip()[-500:]}")
+    return {"case": name, **json.loads(out.stdout)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=30.0, help="steady-state window, s (default 30)")
+    parser.add_argument("--only", action="append", help="run only these cases (prefix match)")
+    args = parser.parse_args()
+    results: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        env = {"XDG_STATE_HOME": str(tmpdir / "state"), "TEXTUAL_ANIMATIONS": "none"}
+
+        def wanted(case: str) -> bool:
+            return not args.only or any(case.startswith(prefix) for prefix in args.only)
+
+        for cols, rows in ((80, 24), (160, 50)):
+            case = f"demo-{cols}x{rows}"
+            if wanted(case):
+                db = str(tmpdir / f"{case}.db")
+                results.append(
+                    pty_case(
+                        case, [*WARROOM, "demo", "--seed", "1", "--db", db], cols, rows, args.duration, env
+                    )
+                )
+        if wanted("healthy"):
+            servers = subprocess.Popen(
+                [PY, str(HERE / "local_services.py"), "8"], stdout=subprocess.PIPE, text=True
+            )
+            try:
+                ports = [int(servers.stdout.readline()) for _ in range(8)]  # type: ignore[union-attr]
+                config = healthy_config(ports, tmpdir)
+                db = str(tmpdir / "healthy.db")
+                results.append(
+                    pty_case(
+                        "healthy-8-160x50",
+                        [*WARROOM, "--config", str(config), "--db", db],
+                        160,
+                        50,
+                        args.duration,
+                        env,
+                    )
+                )
+            finally:
+                servers.kill()
+                servers.wait()
+        for case, script in (("store", "bench_store.py"), ("actions", "bench_actions.py")):
+            if wanted(case) and (HERE / script).exists():
+                results.append(script_case(case, script))
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"# warroom benchmarks ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)\n")
+    print("| case | terminal | first paint | CPU | bytes/s | peak RSS |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for r in results:
+        if "terminal" in r:
+            print(
+                f"| {r['case']} | {r['terminal']} | {r['first_paint_s']:.2f} s | {r['cpu_pct']:.2f} % "
+                f"| {r['bytes_per_s']:.0f} | {r['rss_mb']:.0f} MB |"
+            )
+    for r in results:
+        if "terminal" not in r:
+            figures = ", ".join(f"{k} = {v}" for k, v in r.items() if k != "case")
+            print(f"\n{r['case']}: {figures}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

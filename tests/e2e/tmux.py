@@ -1,0 +1,62 @@
+"""Drive the real program in tmux: keys in with send-keys, the screen out with capture-pane."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+
+def require_tmux() -> str:
+    path = shutil.which("tmux")
+    if path is None:
+        message = "tmux is not installed (make test installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+class TmuxSession:
+    def __init__(self, command: list[str], cols: int, rows: int, env: dict[str, str]) -> None:
+        require_tmux()
+        self.name = f"warroom-test-{uuid.uuid4().hex[:8]}"
+        # A private server socket: the test never touches a user's tmux.
+        self.socket = f"warroom-{uuid.uuid4().hex[:8]}"
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        shell_cmd = f"env {exports} {shlex.join(command)}; echo EXITED:$?; sleep 30"
+        self._tmux("new-session", "-d", "-s", self.name, "-x", str(cols), "-y", str(rows), shell_cmd)
+
+    def _tmux(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", *args], capture_output=True, text=True, timeout=10
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"tmux {args[0]}: {result.stderr.strip()}")
+        return result.stdout
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self._tmux("send-keys", "-t", self.name, key)
+            time.sleep(0.15)
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", self.name)
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} not on screen after {timeout} s; screen was:\n{screen}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
