@@ -40,7 +40,8 @@ def clean(text: str, *, max_len: int = MAX_LINE, keep_newlines: bool = False) ->
     """
     if not isinstance(text, str):
         text = str(text)
-    if len(text) > max_len * 4:  # bound the regex work on a huge line before cleaning
+    original = len(text)
+    if original > max_len * 4:  # bound the regex work on a huge line before cleaning
         text = text[: max_len * 4]
     text = _ESCAPE_SEQ.sub("", text)
     text = text.replace("\t", "    ").replace("\r\n", "\n")
@@ -49,7 +50,8 @@ def clean(text: str, *, max_len: int = MAX_LINE, keep_newlines: bool = False) ->
     text = _CONTROLS.sub(lambda m: "\n" if m.group() == "\n" else "�", text)
     text = _BIDI.sub("�", text)
     if len(text) > max_len:
-        text = f"{text[:max_len]}… [+{len(text) - max_len} chars]"
+        cut = len(text) - max_len if original <= max_len * 4 else original - max_len
+        text = f"{text[:max_len]}… [+{cut} chars]"
     return text
 
 

@@ -1,0 +1,263 @@
+"""The modal screens: confirm an action (Cancel is the default; escape cancels), ask for a line of
+text, pick one of a few choices, compose a status update, read one event in full.
+
+Everything shown here that came from outside (target names, previews, event text) is rendered
+as literal `Text` through `tui.untrusted`, never as markup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from tui.untrusted import clean
+
+MODAL_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 84; max-width: 100%; height: auto; max-height: 100%;
+    border: thick $accent; background: $surface; padding: 0 1;
+}}
+{name} .title {{ text-style: bold; width: 1fr; }}
+{name} .buttons {{ height: auto; align-horizontal: right; margin-top: 1; }}
+{name} Button {{ margin-left: 2; min-width: 12; }}
+{name} .error {{ color: $error; height: auto; }}
+{name} .hint {{ color: $text-muted; height: auto; }}
+"""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of a confirmation (e.g. replicas, with the current value shown)."""
+
+    name: str
+    label: str
+    default: str = ""
+    kind: str = "str"  # "str" | "int"
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmRequest:
+    title: str  # "Rollout restart"
+    target: str  # "deployment/api-gateway"
+    where: str  # "context demo · namespace lomash-wood"
+    preview: str  # the argv or request line it will send
+    question: str = ""  # the action's own confirmation text
+    verb: str = "Run"  # the confirm button's label
+    fields: Sequence[Field] = field(default_factory=tuple)
+    dangerous: bool = True
+
+
+class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
+    """Returns the inputs (possibly empty) on confirm, None on cancel. Cancel has the focus first,
+    so enter alone never runs anything."""
+
+    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
+    DEFAULT_CSS = MODAL_CSS.format(name="ConfirmScreen")
+
+    def __init__(self, request: ConfirmRequest) -> None:
+        super().__init__()
+        self.request = request
+
+    def compose(self) -> ComposeResult:
+        r = self.request
+        with Vertical():
+            head = Text(f"Confirm: {clean(r.title, max_len=80)}", style="bold")
+            if r.dangerous:
+                head.append("   changes production", style="bold red")
+            yield Static(head, classes="title")
+            body = Text()
+            body.append("Target   ", style="dim")
+            body.append(clean(r.target, max_len=200), style="bold")
+            body.append("\n         ")
+            body.append(clean(r.where, max_len=200))
+            body.append("\nWill run ", style="dim")
+            body.append(clean(r.preview, max_len=600))
+            if r.question:
+                body.append("\n\n")
+                body.append(clean(r.question, max_len=400), style="bold")
+            yield Static(body, id="confirm-body")
+            for f in r.fields:
+                yield Static(Text(clean(f.label, max_len=80), style="dim"))
+                yield Input(
+                    value=f.default, id=f"field-{f.name}", type="integer" if f.kind == "int" else "text"
+                )
+            yield Static("", classes="error", id="confirm-error")
+            yield Static(
+                Text("tab to the button, enter to run · esc cancels · recorded before it runs"),
+                classes="hint",
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", variant="default")
+                yield Button(
+                    clean(r.verb, max_len=30), id="confirm", variant="error" if r.dangerous else "primary"
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "cancel":
+            self.dismiss(None)
+            return
+        values: dict[str, Any] = {}
+        for f in self.request.fields:
+            raw = self.query_one(f"#field-{f.name}", Input).value.strip()
+            if f.kind == "int":
+                try:
+                    number = int(raw)
+                except ValueError:
+                    self._error(f"{f.label}: expected a whole number, got {raw!r}")
+                    return
+                if (f.minimum is not None and number < f.minimum) or (
+                    f.maximum is not None and number > f.maximum
+                ):
+                    self._error(f"{f.label}: expected {f.minimum}–{f.maximum}, got {number}")
+                    return
+                values[f.name] = number
+            else:
+                values[f.name] = raw
+        self.dismiss(values)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#confirm", Button).focus()  # enter in a field moves on, it never confirms
+
+    def _error(self, message: str) -> None:
+        self.query_one("#confirm-error", Static).update(Text(clean(message, max_len=200)))
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """One line of text (a note, a title). Empty or escape: None."""
+
+    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+    DEFAULT_CSS = MODAL_CSS.format(name="PromptScreen")
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.title_text, self.placeholder, self.value, self.hint = title, placeholder, value, hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text, style="bold"), classes="title")
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Static(Text(self.hint or "enter saves · esc cancels"), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        self.dismiss(text or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Pick one of a few values (severity, status, role)."""
+
+    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
+    DEFAULT_CSS = (
+        MODAL_CSS.format(name="ChoiceScreen") + "ChoiceScreen OptionList { height: auto; max-height: 16; }"
+    )
+
+    def __init__(self, title: str, choices: Sequence[tuple[str, str]], hint: str = "") -> None:
+        super().__init__()
+        self.title_text, self.choices, self.hint = title, list(choices), hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text, style="bold"), classes="title")
+            yield OptionList(
+                *[Option(Text(clean(label, max_len=120)), id=value) for value, label in self.choices]
+            )
+            yield Static(Text(self.hint or "enter picks · esc cancels"), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ComposerScreen(ModalScreen[str | None]):
+    """The status update: a CAN template prefilled from the panels, edited, then saved."""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("escape", "cancel", "Cancel", id="composer.cancel"),
+        Binding("ctrl+s", "save", "Save and copy", id="composer.save", priority=True),
+    ]
+    DEFAULT_CSS = MODAL_CSS.format(name="ComposerScreen") + "ComposerScreen TextArea { height: 16; }"
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text, self.text = title, text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text, style="bold"), classes="title")
+            yield TextArea(self.text, id="composer-text", soft_wrap=True, show_line_numbers=False)
+            yield Static(
+                Text("ctrl+s saves to the timeline and copies it (OSC 52) · esc cancels"), classes="hint"
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Save & copy", id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def action_save(self) -> None:
+        text = self.query_one(TextArea).text.strip()
+        self.dismiss(text or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.dismiss(None)
+
+
+class DetailScreen(ModalScreen[None]):
+    """An event or a row in full: every field, the data as indented JSON, literally."""
+
+    BINDINGS: ClassVar[list[Binding]] = [Binding("escape,enter,q", "dismiss", "Close", id="detail.close")]
+    DEFAULT_CSS = (
+        MODAL_CSS.format(name="DetailScreen")
+        + "DetailScreen VerticalScroll { height: auto; max-height: 30; }"
+    )
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self.title_text, self.body = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(clean(self.title_text, max_len=120), style="bold"), classes="title")
+            with VerticalScroll():
+                yield Static(Text(clean(self.body, max_len=20000, keep_newlines=True)), id="detail-body")
+            yield Static(Text("esc closes"), classes="hint")
