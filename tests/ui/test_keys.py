@@ -1,0 +1,44 @@
+import pytest
+from textual.binding import Binding
+
+from tui.errors import UserError
+from tui.keys import binding_infos, check_keymap
+
+APP = binding_infos(
+    "app",
+    [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("r", "restart", "Restart", id="k8s.rollout_restart"),
+        Binding("slash", "filter", "Filter", id="app.filter"),
+    ],
+)
+LOGS = binding_infos("LogView", [Binding("f", "follow", "Follow", id="logs.follow")])
+
+
+def test_a_valid_remap_passes():
+    check_keymap({"app.quit": "ctrl+q", "logs.follow": "F"}, APP + LOGS, "warroom.toml")
+
+
+def test_unknown_binding_id_is_named():
+    with pytest.raises(UserError, match=r"warroom.toml: keys.app.qiut: unknown binding id"):
+        check_keymap({"app.qiut": "x"}, APP, "warroom.toml")
+
+
+def test_conflict_names_both_bindings():
+    with pytest.raises(
+        UserError,
+        match=r"'r' is bound to both (app.quit and k8s.rollout_restart|k8s.rollout_restart and app.quit)",
+    ):
+        check_keymap({"app.quit": "r"}, APP, "warroom.toml")
+
+
+def test_panel_binding_cannot_take_an_app_key():
+    with pytest.raises(
+        UserError, match=r"'q' is bound to both (app.quit and logs.follow|logs.follow and app.quit)"
+    ):
+        check_keymap({"logs.follow": "q"}, APP + LOGS, "warroom.toml")
+
+
+def test_empty_key_is_refused():
+    with pytest.raises(UserError, match=r"keys.app.quit: expected a key"):
+        check_keymap({"app.quit": "  "}, APP, "warroom.toml")
