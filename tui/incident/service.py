@@ -1,0 +1,272 @@
+"""`Incidents`: the operations the keys and the CLI run on the record. Each one reads the
+incident's state, checks the change with the lifecycle rules and appends the event.
+
+Check and write are one step: the append carries the id of the newest event the check saw
+(`expect_last_id`); if another process wrote in between, the store refuses, the state is read
+again and the rules checked again, so two people moving the status at once cannot both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.clock import Clock, SystemClock
+from tui.config import DEFAULT_SEVERITIES, SeverityConfig
+from tui.incident.actor import current_actor, system_actor
+from tui.incident.events import ActorKind, Event, EventSource
+from tui.incident.lifecycle import (
+    IncidentState,
+    LifecycleError,
+    Planned,
+    check_declare,
+    fold,
+    plan_action_finished,
+    plan_correct,
+    plan_detected,
+    plan_reopen,
+    plan_role,
+    plan_severity,
+    plan_star,
+    plan_status,
+    plan_text,
+    require_accepts,
+)
+from tui.incident.store import IncidentStore, StoreConflict
+
+CONFLICT_RETRIES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who writes an event: the actor string, its kind and where it came from."""
+
+    actor: str
+    kind: ActorKind = "human"
+    source: EventSource = "key"
+
+
+class Incidents:
+    """The incident operations over one store; each returns the `Event` it wrote.
+
+    Raises `LifecycleError` for a change the rules refuse and `StoreError` when the record
+    could not be read or written.
+    """
+
+    def __init__(
+        self,
+        store: IncidentStore,
+        severities: Sequence[SeverityConfig] = DEFAULT_SEVERITIES,
+        clock: Clock | None = None,
+        *,
+        who: Who | None = None,
+    ) -> None:
+        self.store = store
+        self.severities = tuple(severities) or DEFAULT_SEVERITIES
+        self.clock = clock or SystemClock()
+        self.who = who or Who(current_actor())
+        self._states: dict[int, IncidentState] = {}
+
+    async def state(self, incident_id: int) -> IncidentState:
+        """The incident's state, read incrementally (only events newer than the last read)."""
+        known = self._states.get(incident_id)
+        after = known.last_event_id if known else 0
+        new = await self.store.events(incident_id, after_id=after)
+        if known is None and not new:
+            raise LifecycleError(f"no incident #{incident_id}")
+        state = fold(new, self.severities, start=known) if new else known
+        assert state is not None
+        self._states[incident_id] = state
+        return state
+
+    async def _write(
+        self,
+        incident_id: int,
+        plan: Callable[[IncidentState], Planned],
+        who: Who | None,
+        *,
+        occurred_at: datetime | None = None,
+        starred: bool = False,
+        exclusive: bool = True,
+    ) -> Event:
+        """Check `plan` against the state and append it.
+
+        `exclusive`: the check depends on the state (status, roles, stars), so the append is
+        refused if anything was written since the read, and checked again. Free text (notes,
+        detections, action records) is checked but never refused for a concurrent write:
+        under a burst of automation it must not starve, and an action must not be refused
+        its record because someone else wrote a note.
+        """
+        who = who or self.who
+        for _ in range(CONFLICT_RETRIES):
+            state = await self.state(incident_id)
+            planned = plan(state)
+            try:
+                event = await self.store.append(
+                    incident_id,
+                    planned.kind,
+                    planned.text,
+                    planned.data,
+                    actor=who.actor,
+                    actor_kind=who.kind,
+                    source=who.source,
+                    occurred_at=occurred_at,
+                    supersedes=planned.supersedes,
+                    starred=starred,
+                    expect_last_id=state.last_event_id if exclusive else None,
+                )
+            except StoreConflict:
+                continue  # someone else wrote first: read again, check again
+            if exclusive or event.id == state.last_event_id + 1:
+                self._states[incident_id] = fold([event], self.severities, start=state)
+            # else: others wrote in between; the next read folds them and this one in order.
+            return event
+        raise LifecycleError(f"incident #{incident_id} keeps changing under us; try again")
+
+    async def declare(
+        self,
+        title: str,
+        severity: str = "SEV2",
+        *,
+        drill: bool = False,
+        impact_started_at: datetime | None = None,
+        occurred_at: datetime | None = None,
+        who: Who | None = None,
+    ) -> Event:
+        """A new incident (status investigating); returns its `declared` event."""
+        who = who or self.who
+        title, name = check_declare(title, severity, self.severities)
+        extra: dict[str, Any] = {}
+        if impact_started_at is not None:
+            extra["impact_started_at"] = impact_started_at.astimezone(UTC).isoformat()
+        incident = await self.store.declare(
+            title,
+            name,
+            drill=drill,
+            actor=who.actor,
+            actor_kind=who.kind,
+            source=who.source,
+            occurred_at=occurred_at,
+            data=extra,
+        )
+        self._states[incident.id] = fold([incident.declared], self.severities)
+        return incident.declared
+
+    async def set_severity(self, incident_id: int, severity: str, reason: str = "", *, who: Who | None = None) -> Event:
+        return await self._write(incident_id, lambda s: plan_severity(s, severity, self.severities, reason), who)
+
+    async def move_status(self, incident_id: int, status: str, reason: str = "", *, who: Who | None = None) -> Event:
+        return await self._write(incident_id, lambda s: plan_status(s, status, reason), who)
+
+    async def resolve(self, incident_id: int, reason: str = "", *, who: Who | None = None) -> Event:
+        return await self.move_status(incident_id, "resolved", reason, who=who)
+
+    async def close_incident(self, incident_id: int, reason: str = "", *, who: Who | None = None) -> Event:
+        return await self.move_status(incident_id, "closed", reason, who=who)
+
+    async def reopen(
+        self, incident_id: int, reason: str = "", *, status: str = "investigating", who: Who | None = None
+    ) -> Event:
+        return await self._write(incident_id, lambda s: plan_reopen(s, status, reason), who)
+
+    async def assign_role(self, incident_id: int, role: str, assignee: str, *, who: Who | None = None) -> Event:
+        """Give `role` to `assignee`; replacing someone is a handover (data["handover"])."""
+        return await self._write(incident_id, lambda s: plan_role(s, role, assignee), who)
+
+    async def note(
+        self,
+        incident_id: int,
+        text: str,
+        *,
+        occurred_at: datetime | None = None,
+        starred: bool = False,
+        who: Who | None = None,
+    ) -> Event:
+        return await self._write(
+            incident_id,
+            lambda s: plan_text(s, "note", text),
+            who,
+            occurred_at=occurred_at,
+            starred=starred,
+            exclusive=False,
+        )
+
+    async def status_update(self, incident_id: int, text: str, *, who: Who | None = None) -> Event:
+        """A status update sent out; the next one is due by the severity's cadence from now."""
+        return await self._write(incident_id, lambda s: plan_text(s, "status_update", text), who, exclusive=False)
+
+    async def checklist_step(self, incident_id: int, text: str, *, who: Who | None = None) -> Event:
+        return await self._write(incident_id, lambda s: plan_text(s, "checklist_step", text), who, exclusive=False)
+
+    async def star(self, incident_id: int, event_id: int, starred: bool = True, *, who: Who | None = None) -> Event:
+        target = await self._event_of(incident_id, event_id)
+        return await self._write(incident_id, lambda s: plan_star(s, target, starred), who)
+
+    async def correct(self, incident_id: int, event_id: int, text: str, *, who: Who | None = None) -> Event:
+        """A `corrected` event superseding `event_id` with `text`; the old one stays, marked."""
+        target = await self._event_of(incident_id, event_id)
+        return await self._write(incident_id, lambda s: plan_correct(s, target, text), who)
+
+    async def detected(
+        self,
+        incident_id: int,
+        text: str,
+        *,
+        signal: str,
+        subject: str,
+        occurred_at: datetime | None = None,
+        who: Who | None = None,
+    ) -> Event:
+        """An automatic detection (SLO breach, CrashLoopBackOff, failing health check).
+
+        Written by the system (`system_actor()`, source auto) unless `who` says otherwise.
+        """
+        who = who or Who(system_actor(), "system", "auto")
+        return await self._write(
+            incident_id,
+            lambda s: plan_detected(s, text, signal, subject),
+            who,
+            occurred_at=occurred_at,
+            exclusive=False,
+        )
+
+    async def action_requested(
+        self, incident_id: int, text: str, data: Mapping[str, Any] | None = None, *, who: Who | None = None
+    ) -> Event:
+        """Written before the action runs; if this raises, the action must not run."""
+        payload = dict(data or {})
+
+        def plan(state: IncidentState) -> Planned:
+            require_accepts(state, "action_requested")
+            return Planned("action_requested", text, payload)
+
+        return await self._write(incident_id, plan, who, exclusive=False)
+
+    async def action_finished(
+        self,
+        request: Event,
+        *,
+        ok: bool,
+        text: str = "",
+        data: Mapping[str, Any] | None = None,
+        who: Who | None = None,
+    ) -> Event:
+        """`action_succeeded` / `action_failed` for `request`, linked by data["request"]."""
+        payload = dict(data or {})
+        return await self._write(
+            request.incident_id,
+            lambda s: plan_action_finished(s, request, ok, text, payload),
+            who,
+            exclusive=False,
+        )
+
+    async def _event_of(self, incident_id: int, event_id: int) -> Event:
+        event = await self.store.event(event_id)
+        if event is None or event.incident_id != incident_id:
+            raise LifecycleError(f"incident #{incident_id} has no event #{event_id}")
+        return event
+
+
+__all__ = ["Incidents", "Who"]
