@@ -10,6 +10,46 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from panels.fmt import age
+from tui.incident.lifecycle import IncidentState
+from tui.untrusted import one_line
+
+WARN_BEFORE_S = 120  # the countdown turns to a warning this long before an update is due
+
+
+def incident_text(state: IncidentState | None, now: datetime) -> Text:
+    """`#12 DRILL SEV2 investigating · API gateway crash loop · 4m · IC alice@bastion`."""
+    if state is None:
+        return Text("no incident declared", style="dim")
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"#{state.id} ", style="bold")
+    if state.drill:
+        text.append("DRILL ", style="bold reverse")
+    severity_style = "bold white on red" if state.severity in ("SEV1", "SEV2") else "bold"
+    text.append(f" {one_line(state.severity, 12)} ", style=severity_style)
+    text.append(f" {state.status} ", style="bold cyan" if state.is_open else "bold green")
+    text.append("· ")
+    text.append(one_line(state.title, 80), style="bold")
+    if state.declared_at is not None:
+        text.append(f" · {age((now - state.declared_at).total_seconds())}")
+    commander = state.commander
+    if commander:
+        text.append(f" · IC {one_line(commander, 30)}")
+    else:
+        text.append(" · no IC", style="yellow")
+    return text
+
+
+def countdown_text(state: IncidentState | None, now: datetime) -> Text:
+    """"next update in 12:34", a warning near the end, an error when overdue."""
+    if state is None or state.next_update_due is None:
+        return Text("")
+    left = int((state.next_update_due - now).total_seconds())
+    if left < 0:
+        return Text(f" update overdue {-left // 60:02d}:{-left % 60:02d} ", style="bold white on red")
+    style = "bold black on yellow" if left <= WARN_BEFORE_S else ""
+    return Text(f" next update in {left // 60:02d}:{left % 60:02d} ", style=style)
+
 
 class Part(Static):
     """A header part that repaints only when its text changes, with no layout pass."""
@@ -62,13 +102,14 @@ class HeaderBar(Horizontal):
             self.badge.show(Text("[R] read-only", style="bold black on yellow"))
         else:
             self.badge.show(Text("[RW]", style="bold"))
-        self.incident.show(Text("no incident declared · D to declare", style="dim"))
 
-    def set_incident(self, text: Text) -> None:
-        self.incident.show(text)
+    state: IncidentState | None = None
 
-    def set_countdown(self, text: Text) -> None:
-        self.countdown.show(text)
+    def set_incident(self, state: IncidentState | None, now: datetime) -> None:
+        self.state = state
+        self.tick(now)
 
     def tick(self, now: datetime) -> None:
+        self.incident.show(incident_text(self.state, now))
+        self.countdown.show(countdown_text(self.state, now))
         self.clock.show(Text(now.strftime("%H:%M:%SZ"), style="bold"))

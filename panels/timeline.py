@@ -11,6 +11,7 @@ from textual.widgets.data_table import ColumnKey
 from panels.base import Panel
 from panels.table import Cell, DiffTable
 from tui.incident.events import Event
+from tui.incident.feed import TimelineSnapshot
 from tui.untrusted import one_line
 
 # One mark and colour per kind, so a glance down the column tells what happened.
@@ -68,6 +69,28 @@ class TimelinePanel(Panel):
         self.local = False
         self.follow = True
         return self.table
+
+    def show(self, snap: TimelineSnapshot, now: datetime) -> None:  # type: ignore[override]
+        self.last = snap
+        state = snap.state
+        visible = {
+            e.id
+            for e in snap.events
+            if self.matches(e.text, e.kind.replace("_", " "), e.actor)
+        } if self.filter_text else None
+        self.show_events(
+            snap.events,
+            now,
+            starred=state.starred if state else frozenset(),
+            corrected=dict(state.corrected) if state else None,
+            visible=visible,
+        )
+        if state is None:
+            held = f", {snap.pending} detection(s) held" if snap.pending else ""
+            self.set_level("idle", f"no incident{held}")
+        else:
+            drill = "DRILL " if state.drill else ""
+            self.set_level("ok", f"{drill}#{state.id} · {len(snap.events)} events")
 
     def show_events(
         self,

@@ -24,6 +24,8 @@ from panels.slos import SloPanel
 from panels.timeline import TimelinePanel
 from themes import DEFAULT_THEME, register_themes, stylesheet
 from tui.clock import Clock, SystemClock
+from tui.detection import Detector
+from tui.incident.feed import TimelineSource
 from tui.model import SourceStatus
 from tui.runtime import SourceLoop
 from tui.sources.base import PollSource
@@ -90,6 +92,7 @@ class WarroomApp(App[int]):
         self.active_panel = "health"
         self.narrow = False
         self._pending: dict[str, Any] = {}  # snapshots held back while a modal is open
+        self.detector = Detector()
         register_themes(self)
         self.theme = setup.theme or DEFAULT_THEME
         if setup.keymap:
@@ -161,7 +164,26 @@ class WarroomApp(App[int]):
             self.tabs.show_tabs(self.panels.values(), self.active_panel)
 
     # ---- data --------------------------------------------------------------------------
+    @property
+    def timeline(self) -> TimelineSource | None:
+        source = self.setup.sources.get("timeline")
+        return source if isinstance(source, TimelineSource) else None
+
+    def _detect(self, pid: str, data: Any) -> None:
+        """Automatic detection runs on every snapshot, modal or not: the record must not wait for
+        someone to close a dialog."""
+        checks = {"health": self.detector.health, "pods": self.detector.pods, "slos": self.detector.slos}
+        check = checks.get(pid)
+        timeline = self.timeline
+        if check is None or timeline is None:
+            return
+        found = check(data, self.clock.now())
+        if found:
+            timeline.detect(found)
+            self.loops["timeline"].poll_now()
+
     def _deliver(self, pid: str, data: Any) -> None:
+        self._detect(pid, data)
         if len(self.screen_stack) > 1:  # a modal is open: keep only the newest, paint on return
             if pid == "logs" and pid in self._pending:
                 from tui.model import LogBatch
@@ -174,7 +196,10 @@ class WarroomApp(App[int]):
 
     def _paint(self, pid: str, data: Any) -> None:
         panel = self.panels[pid]
-        panel.show(data, self.clock.now())  # type: ignore[attr-defined]
+        now = self.clock.now()
+        panel.show(data, now)  # type: ignore[attr-defined]
+        if pid == "timeline":
+            self.header.set_incident(data.state, now)
         if pid == "health" and not self.narrow:
             self._layout_for(self.size.width, self.size.height)
 

@@ -1,0 +1,123 @@
+"""The timeline's source against a real SQLite file, and the panel and header it feeds."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.fakes import T0, ListSource, frozen, health, service, standard_sources
+from tui.app import AppSetup, WarroomApp
+from tui.detection import Detection
+from tui.incident.feed import DrillDeclaration, TimelineSource
+from tui.sources.base import SourceError
+
+
+async def test_drill_is_declared_and_detections_are_written(tmp_path):
+    feed = TimelineSource(tmp_path / "i.db", clock=frozen(), drill=DrillDeclaration("Demo: crash loop"))
+    try:
+        snap = await feed.poll()
+        assert snap.state is not None and snap.state.drill and snap.state.title == "Demo: crash loop"
+        assert [e.kind for e in snap.events] == ["declared"]
+        feed.detect([Detection("service:api-gateway", True, "api-gateway is DOWN: refused", T0)])
+        snap = await feed.poll()
+        detected = snap.events[-1]
+        assert detected.kind == "detected" and detected.actor_kind == "system" and detected.source == "auto"
+        assert detected.data["subject"] == "api-gateway"
+        assert snap.state.first_detected_at == T0
+    finally:
+        await feed.close()
+
+
+async def test_detections_before_any_incident_are_held_not_lost(tmp_path):
+    feed = TimelineSource(tmp_path / "i.db", clock=frozen())
+    observer = None
+    try:
+        feed.detect([Detection("slo:API", True, "SLO API in breach", T0)])
+        snap = await feed.poll()
+        assert snap.state is None and snap.pending == 1
+        assert feed.incidents is not None
+        declared = await feed.incidents.declare("API errors", "SEV1")
+        snap = await feed.poll()
+        assert snap.state is not None and snap.state.id == declared.incident_id
+        assert [e.kind for e in snap.events] == ["declared", "detected"]
+        assert snap.pending == 0
+        # an observer on the same file (read-only connection) sees the same timeline
+        observer = TimelineSource(tmp_path / "i.db", read_only=True, clock=frozen())
+        seen = await observer.poll()
+        assert [e.id for e in seen.events] == [e.id for e in snap.events]
+        await feed.incidents.note(declared.incident_id, "rolled back")
+        seen = await observer.poll()
+        assert seen.events[-1].text == "rolled back"
+        observer.detect([Detection("slo:API", False, "recovered", T0)])  # read-only: never written
+        await observer.poll()
+        assert (await feed.poll()).events[-1].text == "rolled back"
+    finally:
+        await feed.close()
+        if observer is not None:
+            await observer.close()
+
+
+async def test_a_database_that_is_not_ours_is_one_line(tmp_path):
+    path = tmp_path / "i.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    feed = TimelineSource(path, clock=frozen())
+    with pytest.raises(SourceError) as err:
+        await feed.poll()
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+async def test_read_only_without_a_database_waits_for_the_writer(tmp_path):
+    feed = TimelineSource(tmp_path / "none.db", read_only=True, clock=frozen())
+    with pytest.raises(SourceError, match="a writer creates it"):
+        await feed.poll()
+    assert not (tmp_path / "none.db").exists(), "an observer must never create the record"
+
+
+async def test_app_shows_the_incident_in_header_and_timeline(tmp_path):
+    sources = standard_sources()
+    sources["timeline"] = TimelineSource(
+        tmp_path / "i.db", clock=frozen(), drill=DrillDeclaration("Demo: gateway down")
+    )
+    app = WarroomApp(AppSetup(context="test", sources=sources, clock=frozen(), tick_s=0))
+    async with app.run_test(size=(160, 50)) as pilot:
+        for _ in range(200):
+            panel = app.panels["timeline"]
+            kinds = [e.kind for e in getattr(panel, "events", {}).values()]
+            if kinds.count("detected") >= 3:
+                break
+            await pilot.pause(0.02)
+        texts = [e.text for e in app.panels["timeline"].events.values()]
+        assert any("api-gateway is DOWN" in t for t in texts)
+        assert any("crash-looping" in t for t in texts)
+        assert any("SLO API availability in breach" in t for t in texts)
+        header = app.header.incident.plain
+        assert "DRILL" in header and "Demo: gateway down" in header and "SEV2" in header
+        assert "next update in 30:00" in app.header.countdown.plain
+
+
+async def test_a_detection_is_written_once_per_transition(tmp_path):
+    down = health(service("api", "DOWN", "refused", None))
+    up = health(service("api"))
+    source = ListSource("health", [down, down, down, up, up], interval_s=0.02)
+    feed = TimelineSource(tmp_path / "i.db", clock=frozen(), drill=DrillDeclaration("t"), interval_s=0.02)
+    app = WarroomApp(
+        AppSetup(context="t", sources={"health": source, "timeline": feed}, clock=frozen(), tick_s=0)
+    )
+    async with app.run_test(size=(160, 50)) as pilot:
+        for _ in range(300):
+            if source.polls >= 6 and app.loops["timeline"].cycles >= 3:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.1)
+    assert feed.store is not None
+    kinds = [(e.kind, e.text) for e in (await _events(tmp_path / "i.db"))]
+    detected = [text for kind, text in kinds if kind == "detected"]
+    assert detected == ["api is DOWN: refused", "api recovered (UP)"]
+
+
+async def _events(path):
+    from tui.incident.store import IncidentStore
+
+    async with await IncidentStore.open(path, read_only=True) as store:
+        incident = await store.latest_incident()
+        assert incident is not None
+        return await store.events(incident)

@@ -1,0 +1,152 @@
+"""The timeline's source: the incident record, read as a `PollSource` like every other panel's.
+
+It owns the store for the app: it opens the database on its first cycle (so a missing or foreign
+database is the Timeline panel's stale line, retried like any source, and nothing else stops),
+follows the active incident with cheap "events after id N" reads, and writes the automatic
+events (detections) that the app hands it, in its own cycle, so automatic writes never overlap.
+
+Other processes' writes show within one cycle: `PRAGMA data_version` changes when another
+connection commits, and only then is the active incident looked up again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.clock import Clock, SystemClock
+from tui.config import DEFAULT_SEVERITIES, SeverityConfig
+from tui.detection import Detection
+from tui.incident.actor import system_actor
+from tui.incident.events import Event
+from tui.incident.lifecycle import IncidentState, LifecycleError
+from tui.incident.service import Incidents, Who
+from tui.incident.store import IncidentStore, StoreError
+from tui.sources.base import SourceError
+
+SHOWN_EVENTS = 2000  # the timeline keeps the newest events; the record keeps them all
+WARROOM_AUTO = Who(system_actor(), "system", "auto")
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineSnapshot:
+    state: IncidentState | None  # None: no incident declared (or none open)
+    events: tuple[Event, ...]  # the newest SHOWN_EVENTS of it, oldest first
+    pending: int = 0  # detections held until an incident is declared
+
+
+@dataclass(frozen=True, slots=True)
+class DrillDeclaration:
+    """`warroom demo` declares a drill incident on start, so its timeline writes itself."""
+
+    title: str
+    severity: str = "SEV2"
+
+
+class TimelineSource:
+    name = "timeline"
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        read_only: bool = False,
+        clock: Clock | None = None,
+        severities: Sequence[SeverityConfig] = DEFAULT_SEVERITIES,
+        interval_s: float = 1.0,
+        drill: DrillDeclaration | None = None,
+    ) -> None:
+        self.db_path = db_path
+        self.read_only = read_only
+        self.clock = clock or SystemClock()
+        self.severities = tuple(severities)
+        self.interval_s = interval_s
+        self.drill = drill
+        self.store: IncidentStore | None = None
+        self.incidents: Incidents | None = None
+        self.incident_id: int | None = None
+        self._events: deque[Event] = deque(maxlen=SHOWN_EVENTS)
+        self._version: int | None = None
+        self._queued: list[Detection] = []
+        self._held: list[Detection] = []  # seen before any incident: kept for time to detect
+
+    # ---- what the app hands in -------------------------------------------------------------
+    def detect(self, detections: Sequence[Detection]) -> None:
+        """Queue automatic detections; the next cycle writes them (never in read-only mode)."""
+        if not self.read_only:
+            self._queued.extend(detections)
+
+    def follow(self, incident_id: int) -> None:
+        """Show `incident_id` (the app declared it, or the user opened it)."""
+        if incident_id != self.incident_id:
+            self.incident_id = incident_id
+            self._events.clear()
+
+    # ---- the cycle ---------------------------------------------------------------------------
+    async def poll(self) -> TimelineSnapshot:
+        try:
+            await self._open()
+            assert self.store is not None and self.incidents is not None
+            version = await self.store.data_version()
+            if version != self._version or self.incident_id is None:
+                self._version = version
+                active = await self.store.active_incident()
+                if active is not None and self.incident_id is None:
+                    self.follow(active)
+                elif active is not None and active != self.incident_id:
+                    # another process declared a newer incident: follow it, as everyone does
+                    self.follow(active)
+            await self._write_detections()
+            if self.incident_id is None:
+                return TimelineSnapshot(None, (), len(self._held))
+            state = await self.incidents.state(self.incident_id)
+            after = self._events[-1].id if self._events else 0
+            if after == 0:
+                new = await self.store.last_events(self.incident_id, SHOWN_EVENTS)
+            else:
+                new = await self.store.events(self.incident_id, after_id=after)
+            self._events.extend(new)
+            return TimelineSnapshot(state, tuple(self._events), len(self._held))
+        except (StoreError, LifecycleError) as err:
+            raise SourceError(str(err)) from err
+
+    async def _open(self) -> None:
+        if self.store is not None:
+            return
+        if not self.read_only:
+            self.db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.store = await IncidentStore.open(self.db_path, read_only=self.read_only, clock=self.clock)
+        self.incidents = Incidents(self.store, self.severities, self.clock)
+        if self.drill is not None and not self.read_only:
+            declared = await self.incidents.declare(
+                self.drill.title, self.drill.severity, drill=True, who=WARROOM_AUTO
+            )
+            self.follow(declared.incident_id)
+
+    async def _write_detections(self) -> None:
+        assert self.incidents is not None
+        if self.incident_id is None:
+            self._held.extend(self._queued)
+            self._queued.clear()
+            return
+        todo, self._held, self._queued = [*self._held, *self._queued], [], []
+        for number, detection in enumerate(todo):
+            try:
+                await self.incidents.detected(
+                    self.incident_id,
+                    detection.text,
+                    signal=detection.key.split(":", 1)[0],
+                    subject=detection.key.split(":", 1)[-1],
+                    occurred_at=detection.at,
+                )
+            except LifecycleError:
+                continue  # a closed incident takes no detections: dropped, as nobody follows it
+            except StoreError:
+                self._queued[:0] = todo[number:]  # kept for the next cycle: nothing is lost
+                raise
+
+    async def close(self) -> None:
+        if self.store is not None:
+            await self.store.close()

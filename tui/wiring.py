@@ -1,0 +1,145 @@
+"""From a config (or the demo) to a running app: which source feeds which panel.
+
+This is the one place that knows every adapter; the app knows only `PollSource`s by panel id.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from tui.app import AppSetup, WarroomApp
+from tui.clock import Clock, SystemClock
+from tui.config import Config, LogConfig
+from tui.errors import UserError
+from tui.incident.feed import DrillDeclaration, TimelineSource
+from tui.incident.store import default_db_path
+from tui.keys import binding_infos, check_keymap
+from tui.sources.base import PollSource
+
+
+def db_path(explicit: str | None, config: Config | None, *, demo: bool = False) -> Path:
+    """--db, else the config's `db`, else `$XDG_STATE_HOME/warroom/incidents.db`. The demo keeps
+    its drills in `demo.db` beside it unless told otherwise, so `warroom note` from a pipeline
+    never lands on a drill."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if config is not None and config.db:
+        return Path(config.db).expanduser()
+    default = default_db_path()
+    return default.with_name("demo.db") if demo else default
+
+
+def _log_source(log: LogConfig, config: Config, clock: Clock) -> PollSource[Any]:
+    if log.kind == "file":
+        from tui.sources.logs import FileLogSource
+
+        return FileLogSource(log, clock)
+    if log.kind == "loki":
+        from tui.sources.logs import LokiLogSource
+
+        assert config.loki is not None  # the config's validation requires [loki] for kind = "loki"
+        return LokiLogSource(config.loki, log, clock)
+    from tui.config import ClusterConfig
+    from tui.sources.kubernetes import KubernetesLogSource
+
+    return KubernetesLogSource(config.cluster or ClusterConfig(), log, clock=clock)
+
+
+def sources_for_config(config: Config, clock: Clock) -> dict[str, PollSource[Any]]:
+    sources: dict[str, PollSource[Any]] = {}
+    if config.services:
+        from tui.sources.health import HealthSource
+
+        sources["health"] = HealthSource(config.services, clock)
+    if config.cluster is not None:
+        from tui.sources.kubernetes import KubernetesSource
+
+        sources["pods"] = KubernetesSource(config.cluster)
+    if config.prometheus is not None and config.slos:
+        from tui.sources.prometheus import SloSource
+
+        sources["slos"] = SloSource(config.prometheus, config.slos, clock)
+    if config.logs:
+        parts = [_log_source(log, config, clock) for log in config.logs]
+        if len(parts) == 1:
+            sources["logs"] = parts[0]
+        else:
+            from tui.sources.logs import MergedLogSource
+
+            sources["logs"] = MergedLogSource(parts)
+    return sources
+
+
+def _read_only(args: argparse.Namespace, config: Config | None) -> bool:
+    return bool(getattr(args, "read_only", False) or (config is not None and config.read_only))
+
+
+def check_keys(keymap: dict[str, str], where: str) -> None:
+    """A `[keys]` remap that names an unknown binding or makes two share a key stops the start."""
+    if keymap:
+        check_keymap(keymap, binding_infos("app", WarroomApp.BINDINGS), where)
+
+
+def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
+    clock = clock or SystemClock()
+    where = str(config.source) if config.source else "config"
+    check_keys(dict(config.keys), where)
+    read_only = _read_only(args, config)
+    sources = sources_for_config(config, clock)
+    sources["timeline"] = TimelineSource(
+        db_path(args.db, config), read_only=read_only, clock=clock, severities=config.severities
+    )
+    context = "no cluster"
+    if config.cluster is not None:
+        context = config.cluster.context or "current context"
+    return AppSetup(
+        context=context,
+        sources=sources,
+        clock=clock,
+        read_only=read_only,
+        theme=args.theme or config.theme,
+        keymap=dict(config.keys),
+    )
+
+
+def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
+    from tui.demo.platform import DemoPlatform, demo_sources
+    from tui.demo.scenarios import DEFAULT_SCENARIO, list_scenarios
+
+    clock = clock or SystemClock()
+    scenario = args.scenario or DEFAULT_SCENARIO
+    platform = DemoPlatform(scenario, args.seed, clock)
+    sources: dict[str, PollSource[Any]] = dict(demo_sources(platform))
+    read_only = _read_only(args, None)
+    title = dict(list_scenarios()).get(scenario, scenario)
+    sources["timeline"] = TimelineSource(
+        db_path(args.db, None, demo=True),
+        read_only=read_only,
+        clock=clock,
+        # An observer follows the commander's drill; only the commander's screen declares it.
+        drill=None if read_only else DrillDeclaration(f"Demo: {title}"),
+    )
+    return AppSetup(context="demo", sources=sources, clock=clock, read_only=read_only, theme=args.theme)
+
+
+def run_app(setup: AppSetup) -> int:
+    if setup.theme:
+        from themes import THEMES
+
+        names = [theme.name for theme in THEMES]
+        if setup.theme not in names and setup.theme not in _builtin_themes():
+            raise UserError(f"--theme: unknown theme {setup.theme!r} (one of: {', '.join(names)})")
+    app = WarroomApp(setup)
+    result = app.run()
+    return int(result or 0)
+
+
+def _builtin_themes() -> set[str]:
+    from textual.theme import BUILTIN_THEMES
+
+    return set(BUILTIN_THEMES)
+
+
+__all__ = ["db_path", "run_app", "setup_for_config", "setup_for_demo", "sources_for_config"]
