@@ -26,7 +26,7 @@ servers:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus tmux; }
 
 test: $(VENV)/.test-deps servers
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check tui panels actions themes tests bench

@@ -27,7 +27,6 @@ from tui.incident.store import IncidentStore, StoreError
 from tui.sources.base import SourceError
 
 SHOWN_EVENTS = 2000  # the timeline keeps the newest events; the record keeps them all
-WARROOM_AUTO = Who(system_actor(), "system", "auto")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +120,7 @@ class TimelineSource:
         self.incidents = Incidents(self.store, self.severities, self.clock)
         if self.drill is not None and not self.read_only:
             declared = await self.incidents.declare(
-                self.drill.title, self.drill.severity, drill=True, who=WARROOM_AUTO
+                self.drill.title, self.drill.severity, drill=True, who=Who(system_actor(), "system", "auto")
             )
             self.follow(declared.incident_id)
 
