@@ -1,0 +1,488 @@
+"""Service health: the adapter behind the Health panel, one row per `[[services]]` entry.
+
+Three kinds of check, each bounded by the service's `timeout_s` as a whole (connect, TLS,
+redirects, headers and body together), so one hung endpoint can never freeze the loop:
+
+- url: an HTTP GET with httpx. Healthy is 2xx and, when the body is JSON with a "status" field,
+  one of ok/up/healthy/pass. At most `MAX_BODY` bytes of a body are read (streamed).
+- tcp: "host:port" accepts a connection.
+- command: an argv (no shell) that exits 0; on timeout its whole process group is killed.
+
+A failing service is a DOWN row with a one-line detail, never an exception out of `poll`. Each
+service has its own interval: `poll` checks only those that are due and returns every row, the
+unchecked ones with their last known state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import ssl
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import httpx
+
+from tui.clock import Clock, SystemClock
+from tui.config import ServiceConfig
+from tui.model import HISTORY_LEN, Health, HealthSnapshot, ServiceHealth
+from tui.untrusted import one_line
+
+MAX_BODY = 64 * 1024  # bytes of a response body (or of a command's output tail) ever kept
+MAX_REDIRECTS = 5
+MAX_TOKEN = 64 * 1024
+# A command's output may still be open in a child it left behind after it exited; wait this long
+# for the rest of the output, then stop reading (the group is killed afterwards anyway).
+_OUTPUT_GRACE_S = 0.5
+# Timers may fire a little early; a service whose interval is this close to elapsed is due.
+_DUE_SLACK = 0.05
+
+_BYTES_REPR = re.compile(r"(?:bytearray\()?b'(.*?)'\)?")
+
+HEALTHY = frozenset({"ok", "up", "healthy", "pass", "passed", "passing", "green"})
+DEGRADED = frozenset({"degraded", "warn", "warning", "yellow"})
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one check, before it becomes a row."""
+
+    state: Health
+    detail: str
+    code: int | None = None
+    latency_ms: float | None = None
+
+
+def target_of(svc: ServiceConfig) -> str:
+    """What the row shows as the thing being checked."""
+    if svc.url is not None:
+        return svc.url
+    if svc.tcp is not None:
+        return svc.tcp
+    if svc.command is not None:
+        return shlex.join(svc.command)
+    return ""
+
+
+def seconds(value: float) -> str:
+    """2.0 -> "2.0", 0.25 -> "0.25": one decimal unless it needs more."""
+    return f"{value:.1f}" if round(value, 1) == value else f"{value:g}"
+
+
+class HealthSource:
+    """Implements `PollSource[HealthSnapshot]`."""
+
+    name = "health"
+
+    def __init__(
+        self,
+        services: Sequence[ServiceConfig],
+        clock: Clock | None = None,
+        *,
+        max_concurrency: int = 8,
+    ) -> None:
+        self._services = tuple(services)
+        self._clock: Clock = clock or SystemClock()
+        self._limit = asyncio.Semaphore(max(1, max_concurrency))
+        self.interval_s: float = min((s.interval_s for s in self._services), default=5.0)
+        self._clients: dict[tuple[str, str | None], httpx.AsyncClient] = {}
+        now = self._clock.now()
+        # Rows are kept by position: two services may share a name in a careless config, and
+        # each still gets its own row.
+        self._rows: list[ServiceHealth] = [
+            ServiceHealth(
+                name=s.name,
+                state="UNKNOWN",
+                code=None,
+                latency_ms=None,
+                detail="not checked yet",
+                checked_at=now,
+                changed_at=None,
+                target=target_of(s),
+                deployment=s.deployment,
+                namespace=s.namespace,
+            )
+            for s in self._services
+        ]
+        self._last_start: list[datetime | None] = [None] * len(self._services)
+
+    # ---- the cycle -----------------------------------------------------------------------------
+
+    async def poll(self) -> HealthSnapshot:
+        now = self._clock.now()
+        due = [i for i in range(len(self._services)) if self._is_due(i, now)]
+        for i in due:
+            self._last_start[i] = now
+        results = await asyncio.gather(*(self._limited(self._services[i]) for i in due))
+        for i, (outcome, checked_at) in zip(due, results, strict=True):
+            self._rows[i] = self._next_row(self._rows[i], outcome, checked_at)
+        return HealthSnapshot(services=tuple(self._rows))
+
+    def _is_due(self, i: int, now: datetime) -> bool:
+        last = self._last_start[i]
+        if last is None or now < last:  # never checked, or the wall clock stepped back
+            return True
+        interval = self._services[i].interval_s
+        return now - last >= timedelta(seconds=interval * (1 - _DUE_SLACK))
+
+    @staticmethod
+    def _next_row(old: ServiceHealth, outcome: Outcome, at: datetime) -> ServiceHealth:
+        changed = outcome.state != old.state
+        return replace(
+            old,
+            state=outcome.state,
+            code=outcome.code,
+            latency_ms=outcome.latency_ms,
+            detail=outcome.detail,
+            checked_at=at,
+            changed_at=at if changed else old.changed_at,
+            history=(*old.history, outcome.state)[-HISTORY_LEN:],
+        )
+
+    async def _limited(self, svc: ServiceConfig) -> tuple[Outcome, datetime]:
+        """One check under the concurrency limit, and when it finished."""
+        async with self._limit:
+            try:
+                outcome = await self.check(svc)
+            except Exception as exc:  # a bug or a surprise in one check must not cost the others
+                outcome = Outcome("DOWN", f"check failed: {type(exc).__name__}: {one_line(str(exc), 120)}")
+            return outcome, self._clock.now()
+
+    async def check(self, svc: ServiceConfig) -> Outcome:
+        """One check of one service, whatever its kind."""
+        if svc.url is not None:
+            return await self._check_http(svc, svc.url)
+        if svc.tcp is not None:
+            return await self._check_tcp(svc, svc.tcp)
+        if svc.command:
+            return await self._check_command(svc, svc.command)
+        return Outcome("UNKNOWN", "no url, tcp or command to check")
+
+    async def close(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    # ---- http ------------------------------------------------------------------------------------
+
+    def _client(self, svc: ServiceConfig) -> httpx.AsyncClient:
+        """One client per TLS setup. Keep-alive is off: each check opens its own connection, as
+        curl would, so a refused or slow connect shows up instead of hiding behind a pooled one."""
+        key: tuple[str, str | None] = ("default", None)
+        if svc.insecure:
+            key = ("insecure", None)
+        elif svc.ca_file:
+            key = ("ca", svc.ca_file)
+        client = self._clients.get(key)
+        if client is None:
+            verify: ssl.SSLContext | bool
+            if svc.insecure:
+                verify = False
+            elif svc.ca_file:
+                verify = ssl.create_default_context(cafile=os.path.expanduser(svc.ca_file))
+            else:
+                verify = True
+            client = httpx.AsyncClient(
+                verify=verify,
+                follow_redirects=True,
+                max_redirects=MAX_REDIRECTS,
+                limits=httpx.Limits(max_keepalive_connections=0),
+            )
+            self._clients[key] = client
+        return client
+
+    async def _check_http(self, svc: ServiceConfig, url: str) -> Outcome:
+        headers = {"Accept": "application/json, */*;q=0.5", "Accept-Encoding": "identity"}
+        if svc.bearer_token_file:
+            token, problem = read_token(svc.bearer_token_file)
+            if problem:
+                return Outcome("DOWN", problem)
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            client = self._client(svc)
+        except (OSError, ssl.SSLError) as exc:
+            return Outcome("DOWN", f"ca_file {svc.ca_file}: {describe_os_error(exc)}")
+        progress = _Progress()
+        start = time.monotonic()
+        try:
+            async with asyncio.timeout(svc.timeout_s):
+                return await self._fetch(client, svc, url, headers, start, progress)
+        except TimeoutError:
+            if progress.code is not None:
+                return Outcome(
+                    "DOWN",
+                    f"HTTP {progress.code}, body still arriving after {seconds(svc.timeout_s)} s",
+                    progress.code,
+                    elapsed_ms(start),
+                )
+            return Outcome("DOWN", f"no answer in {seconds(svc.timeout_s)} s")
+        except httpx.TooManyRedirects:
+            return Outcome("DOWN", f"too many redirects (over {MAX_REDIRECTS})")
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            return Outcome("DOWN", f"invalid URL: {one_line(str(exc), 120)}")
+        except httpx.TimeoutException:
+            return Outcome("DOWN", f"no answer in {seconds(svc.timeout_s)} s")
+        except (httpx.HTTPError, OSError) as exc:
+            return Outcome("DOWN", describe_connect_error(exc, url_host(url)), progress.code)
+
+    async def _fetch(
+        self,
+        client: httpx.AsyncClient,
+        svc: ServiceConfig,
+        url: str,
+        headers: dict[str, str],
+        start: float,
+        progress: _Progress,
+    ) -> Outcome:
+        async with client.stream("GET", url, headers=headers, timeout=svc.timeout_s) as resp:
+            progress.code = code = resp.status_code
+            body = bytearray()
+            over = False
+            async for chunk in resp.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    over = True  # stop reading: leaving the block closes the connection
+                    break
+        latency = elapsed_ms(start)
+        if not 200 <= code < 300:
+            return Outcome("DOWN", f"HTTP {code}", code, latency)
+        state, detail = judge_body(bytes(body), over, resp.headers.get("content-type", ""), code)
+        if state == "UP" and svc.degraded_ms is not None and latency > svc.degraded_ms:
+            state, detail = "DEGRADED", f"slow: {latency:.0f} ms (over {svc.degraded_ms:g} ms)"
+        return Outcome(state, detail, code, latency)
+
+    # ---- tcp -------------------------------------------------------------------------------------
+
+    async def _check_tcp(self, svc: ServiceConfig, target: str) -> Outcome:
+        host, port = split_host_port(target)
+        if host is None or port is None:
+            return Outcome("DOWN", f'invalid tcp target "{one_line(target, 80)}": expected host:port')
+        start = time.monotonic()
+        try:
+            async with asyncio.timeout(svc.timeout_s):
+                _, writer = await asyncio.open_connection(host, port)
+        except TimeoutError:
+            return Outcome("DOWN", f"no answer in {seconds(svc.timeout_s)} s")
+        except OSError as exc:
+            return Outcome("DOWN", describe_connect_error(exc, host))
+        latency = elapsed_ms(start)
+        writer.close()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(svc.timeout_s):
+                await writer.wait_closed()
+        return Outcome("UP", "connected", None, latency)
+
+    # ---- command ---------------------------------------------------------------------------------
+
+    async def _check_command(self, svc: ServiceConfig, argv: Sequence[str]) -> Outcome:
+        start = time.monotonic()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so a timeout can kill it whole
+            )
+        except FileNotFoundError:
+            return Outcome("DOWN", f"command not found: {one_line(argv[0], 120)}")
+        except OSError as exc:
+            return Outcome("DOWN", f"cannot run {one_line(argv[0], 120)}: {describe_os_error(exc)}")
+        tail = bytearray()
+        reader = asyncio.ensure_future(_read_tail(proc, tail))
+        try:
+            async with asyncio.timeout(svc.timeout_s):
+                code = await proc.wait()
+            latency = elapsed_ms(start)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(reader), _OUTPUT_GRACE_S)
+        except TimeoutError:
+            return Outcome("DOWN", f"no answer in {seconds(svc.timeout_s)} s (killed)")
+        finally:
+            reader.cancel()
+            _kill_group(proc.pid)  # also what it left behind: a check must not leak processes
+            if proc.returncode is None:
+                with contextlib.suppress(Exception):
+                    await proc.wait()
+        if code == 0:
+            return Outcome("UP", last_line(tail) or "exit 0", 0, latency)
+        what = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+        line = last_line(tail)
+        return Outcome("DOWN", f"{what}: {line}" if line else what, code, latency)
+
+
+@dataclass(slots=True)
+class _Progress:
+    """How far an HTTP check got, for the message when the timeout cuts it short."""
+
+    code: int | None = None
+
+
+def elapsed_ms(start: float) -> float:
+    return (time.monotonic() - start) * 1000
+
+
+def read_token(path: str) -> tuple[str, str | None]:
+    """The bearer token (read at every check, so a rotated file is picked up), or a problem."""
+    try:
+        with open(os.path.expanduser(path), "rb") as f:
+            raw = f.read(MAX_TOKEN + 1)
+    except OSError as exc:
+        return "", f"token file {path}: {describe_os_error(exc)}"
+    token = raw.decode("utf-8", errors="replace").strip()
+    if not token:
+        return "", f"token file {path}: empty"
+    # A header value must be one printable ASCII word; anything else would fail inside httpx.
+    usable = token.isascii() and token.isprintable() and not any(c.isspace() for c in token)
+    if len(raw) > MAX_TOKEN or not usable:
+        return "", f"token file {path}: not a usable token"
+    return token, None
+
+
+def judge_body(body: bytes, over: bool, content_type: str, code: int) -> tuple[Health, str]:
+    """State and detail of a 2xx answer from what its body says."""
+    if over:
+        return "UP", f"HTTP {code}, body over {MAX_BODY // 1024} KiB, status not read"
+    says_json = "json" in content_type.lower()
+    stripped = body.strip()
+    if not says_json and not stripped.startswith(b"{"):
+        return "UP", f"HTTP {code}"  # plain text, HTML, empty: the code is the answer
+    try:
+        doc = json.loads(stripped)
+    except ValueError:
+        if says_json:
+            return "UP", f"HTTP {code}, body is not valid JSON"
+        return "UP", f"HTTP {code}"
+    status = doc.get("status") if isinstance(doc, dict) else None
+    if not isinstance(status, str):
+        return "UP", f"HTTP {code}"
+    word = status.strip().lower()
+    shown = one_line(status, 60)
+    if word in HEALTHY:
+        return "UP", f"status: {shown}"
+    if word in DEGRADED:
+        return "DEGRADED", f"status: {shown}"
+    return "DOWN", f"status: {shown}"
+
+
+def url_host(url: str) -> str | None:
+    try:
+        return httpx.URL(url).host or None
+    except Exception:
+        return None
+
+
+def split_host_port(target: str) -> tuple[str | None, int | None]:
+    """`db:5432` and `[::1]:5432` as (host, port); (None, None) when it is neither."""
+    host, sep, port_text = target.strip().rpartition(":")
+    if not sep or not host:
+        return None, None
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        port = int(port_text)
+    except ValueError:
+        return None, None
+    if not 0 < port < 65536:
+        return None, None
+    return host, port
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, its causes and contexts, and the members of any exception group among them
+    (httpx wraps httpcore's errors, which wrap anyio's, which wrap the socket's)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        if isinstance(e, BaseExceptionGroup):
+            todo.extend(e.exceptions)
+        for nxt in (e.__cause__, e.__context__):
+            if nxt is not None:
+                todo.append(nxt)
+
+
+def describe_connect_error(exc: BaseException, host: str | None = None) -> str:
+    """One line for a failed connection: refused, DNS, TLS, or what the system said."""
+    causes = list(_causes(exc))
+    for e in causes:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            why = getattr(e, "verify_message", "") or ""
+            return "TLS: certificate verify failed" + (f": {one_line(why, 80)}" if why else "")
+    for e in causes:
+        if isinstance(e, ssl.SSLError):
+            return f"TLS: {tls_reason(e)}"
+    for e in causes:
+        if isinstance(e, socket.gaierror):
+            name = f"{one_line(host, 80)}: " if host else ""
+            return f"DNS: {name}{one_line(e.strerror or str(e), 100)}"
+    for e in causes:
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused"
+    for e in causes:
+        if isinstance(e, httpx.RemoteProtocolError):
+            text = str(e)
+            if "disconnected" in text.lower():  # h11: "Server disconnected without sending a response."
+                return "connection closed without an answer"
+            text = _BYTES_REPR.sub(lambda m: f'"{m.group(1)}"', text)  # h11 shows the bytes as a repr
+            return f"not an HTTP answer: {one_line(text, 100)}"
+        if isinstance(e, ConnectionResetError | asyncio.IncompleteReadError):
+            return "connection closed without an answer"
+    for e in causes:
+        if isinstance(e, OSError) and e.strerror:
+            return one_line(e.strerror, 120)
+    return one_line(str(exc), 120) or type(exc).__name__
+
+
+def tls_reason(exc: ssl.SSLError) -> str:
+    """OpenSSL's reason in words: WRONG_VERSION_NUMBER -> "wrong version number"."""
+    if exc.reason:
+        reason = exc.reason.lower().replace("_", " ")
+        if exc.reason == "WRONG_VERSION_NUMBER":
+            reason += " (is it a TLS port?)"
+        return one_line(reason, 100)
+    return one_line(str(exc), 100) or "handshake failed"
+
+
+def describe_os_error(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError):
+        return tls_reason(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return one_line(str(exc), 100) or type(exc).__name__
+
+
+def last_line(tail: bytes) -> str:
+    """The last non-blank line of a command's output, as one clean line."""
+    for line in reversed(tail.decode("utf-8", errors="replace").splitlines()):
+        if line.strip():
+            return one_line(line, 160)
+    return ""
+
+
+async def _read_tail(proc: asyncio.subprocess.Process, tail: bytearray) -> None:
+    """Read a command's output to the end, keeping only the last `MAX_BODY` bytes."""
+    if proc.stdout is None:
+        return
+    while chunk := await proc.stdout.read(MAX_BODY):
+        tail += chunk
+        if len(tail) > MAX_BODY:
+            del tail[:-MAX_BODY]
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
