@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input, Static
 from panels.base import Panel
 from panels.health import HealthPanel
 from panels.help import HelpScreen
-from panels.logs import LogPanel
+from panels.logs import LogPanel, LogView
 from panels.pods import PodsPanel
 from panels.slos import SloPanel
 from panels.timeline import TimelinePanel
@@ -26,6 +26,7 @@ from themes import DEFAULT_THEME, register_themes, stylesheet
 from tui.clock import Clock, SystemClock
 from tui.detection import Detector
 from tui.incident.feed import TimelineSource
+from tui.keys import BindingInfo, binding_infos, check_keymap
 from tui.model import SourceStatus
 from tui.runtime import SourceLoop
 from tui.sources.base import PollSource
@@ -62,6 +63,29 @@ class TabStrip(Static):
             label += " "
             text.append(label, style=("reverse " + style) if panel.PANEL_ID == active else style)
         self.update(text)
+
+
+def all_bindings() -> list[BindingInfo]:
+    """Every binding a `[keys]` remap may name, with the scope it is active in."""
+    from panels import modals
+
+    infos = binding_infos("app", WarroomApp.BINDINGS) + binding_infos("LogView", LogView.BINDINGS)
+    for screen in (
+        HelpScreen,
+        modals.ConfirmScreen,
+        modals.PromptScreen,
+        modals.ChoiceScreen,
+        modals.ComposerScreen,
+        modals.DetailScreen,
+    ):
+        infos += binding_infos(f"modal:{screen.__name__}", screen.BINDINGS)
+    return infos
+
+
+def check_app_keymap(keymap: Mapping[str, str], where: str) -> None:
+    """Raise UserError for a `[keys]` remap naming no binding or making two share a key."""
+    if keymap:
+        check_keymap(keymap, all_bindings(), where)
 
 
 class WarroomApp(App[int]):

@@ -913,10 +913,9 @@ def _check_keys(config: Config) -> None:
     """The `[keys]` ids exist and clash with nothing: what the app checks as it starts, so that
     check-config passing means the start will too."""
     if config.keys:
-        from tui.app import WarroomApp
-        from tui.keys import binding_infos, check_keymap
+        from tui.app import check_app_keymap
 
-        check_keymap(config.keys, binding_infos("app", WarroomApp.BINDINGS), str(config.source))
+        check_app_keymap(config.keys, str(config.source))
 
 
 def check_config_main(path: str | None) -> int:

@@ -17,7 +17,7 @@ from tui.errors import UserError
 class BindingInfo:
     id: str
     keys: tuple[str, ...]
-    scope: str  # "app" or the widget class whose focus makes it active
+    scope: str  # "app", the widget class whose focus makes it active, or "modal:<Screen>"
 
 
 def normalise(key: str) -> str:
@@ -57,8 +57,12 @@ def check_keymap(
         for info in infos
     ]
     for a, b in combinations(effective, 2):
-        if a.scope != b.scope and "app" not in (a.scope, b.scope):
-            continue  # two panels' own keys never meet: only one panel has the focus
+        if a.scope != b.scope and (
+            "app" not in (a.scope, b.scope) or any(s.startswith("modal:") for s in (a.scope, b.scope))
+        ):
+            # Two panels' own keys never meet (only one panel has the focus), and a dialog's
+            # keys shadow the app's while it is open.
+            continue
         shared = sorted(set(a.keys) & set(b.keys))
         if shared and (strict or a.id in keymap or b.id in keymap):
             raise UserError(

@@ -9,13 +9,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from tui.app import AppSetup, WarroomApp
+from tui.app import AppSetup, WarroomApp, check_app_keymap
 from tui.clock import Clock, SystemClock
 from tui.config import Config, LogConfig
 from tui.errors import UserError
 from tui.incident.feed import DrillDeclaration, TimelineSource
 from tui.incident.store import default_db_path
-from tui.keys import binding_infos, check_keymap
 from tui.sources.base import PollSource
 
 
@@ -76,16 +75,10 @@ def _read_only(args: argparse.Namespace, config: Config | None) -> bool:
     return bool(getattr(args, "read_only", False) or (config is not None and config.read_only))
 
 
-def check_keys(keymap: dict[str, str], where: str) -> None:
-    """A `[keys]` remap that names an unknown binding or makes two share a key stops the start."""
-    if keymap:
-        check_keymap(keymap, binding_infos("app", WarroomApp.BINDINGS), where)
-
-
 def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
     clock = clock or SystemClock()
     where = str(config.source) if config.source else "config"
-    check_keys(dict(config.keys), where)
+    check_app_keymap(dict(config.keys), where)
     read_only = _read_only(args, config)
     sources = sources_for_config(config, clock)
     sources["timeline"] = TimelineSource(

@@ -42,3 +42,17 @@ def test_panel_binding_cannot_take_an_app_key():
 def test_empty_key_is_refused():
     with pytest.raises(UserError, match=r"keys.app.quit: expected a key"):
         check_keymap({"app.quit": "  "}, APP, "warroom.toml")
+
+
+def test_every_binding_of_the_app_panels_and_dialogs_can_be_remapped_by_id():
+    from tui.app import all_bindings, check_app_keymap
+
+    ids = {info.id for info in all_bindings()}
+    assert {"app.quit", "logs.follow", "help.close", "confirm.cancel", "composer.save"} <= ids
+    check_app_keymap({"logs.follow": "F", "composer.save": "ctrl+w"}, "warroom.toml")
+    # the built-in keys clash with nothing among themselves
+    check_keymap({}, all_bindings(), "built-in", strict=True)
+    # a dialog's keys shadow the app's while it is open: escape in a dialog is no clash
+    check_app_keymap({"confirm.cancel": "q"}, "warroom.toml")
+    with pytest.raises(UserError, match="'f' is bound to both"):
+        check_app_keymap({"app.quit": "f"}, "warroom.toml")

@@ -41,8 +41,18 @@ CLOSED_STATUSES = ("resolved", "closed")
 STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}
 MAX_TITLE = 200
 # Kinds a closed incident still takes: the postmortem goes on after closing.
-CLOSED_ACCEPTS = frozenset({"note", "starred", "corrected", "reopened", "checklist_step",
-                            "action_requested", "action_succeeded", "action_failed"})
+CLOSED_ACCEPTS = frozenset(
+    {
+        "note",
+        "starred",
+        "corrected",
+        "reopened",
+        "checklist_step",
+        "action_requested",
+        "action_succeeded",
+        "action_failed",
+    }
+)
 _NO_CORRECTION = frozenset({"starred", "corrected"})
 
 
@@ -446,7 +456,9 @@ def plan_detected(state: IncidentState, text: str, signal: str, subject: str) ->
     return Planned("detected", text, {"signal": signal, "subject": subject})
 
 
-def plan_action_finished(state: IncidentState, request: Event, ok: bool, text: str, data: Mapping[str, Any]) -> Planned:
+def plan_action_finished(
+    state: IncidentState, request: Event, ok: bool, text: str, data: Mapping[str, Any]
+) -> Planned:
     if request.kind != "action_requested" or request.incident_id != state.id:
         raise LifecycleError(f"event #{request.id} is not an action request of incident #{state.id}")
     kind = "action_succeeded" if ok else "action_failed"

@@ -154,10 +154,16 @@ class Incidents:
         self._states[incident.id] = fold([incident.declared], self.severities)
         return incident.declared
 
-    async def set_severity(self, incident_id: int, severity: str, reason: str = "", *, who: Who | None = None) -> Event:
-        return await self._write(incident_id, lambda s: plan_severity(s, severity, self.severities, reason), who)
+    async def set_severity(
+        self, incident_id: int, severity: str, reason: str = "", *, who: Who | None = None
+    ) -> Event:
+        return await self._write(
+            incident_id, lambda s: plan_severity(s, severity, self.severities, reason), who
+        )
 
-    async def move_status(self, incident_id: int, status: str, reason: str = "", *, who: Who | None = None) -> Event:
+    async def move_status(
+        self, incident_id: int, status: str, reason: str = "", *, who: Who | None = None
+    ) -> Event:
         return await self._write(incident_id, lambda s: plan_status(s, status, reason), who)
 
     async def resolve(self, incident_id: int, reason: str = "", *, who: Who | None = None) -> Event:
@@ -171,7 +177,9 @@ class Incidents:
     ) -> Event:
         return await self._write(incident_id, lambda s: plan_reopen(s, status, reason), who)
 
-    async def assign_role(self, incident_id: int, role: str, assignee: str, *, who: Who | None = None) -> Event:
+    async def assign_role(
+        self, incident_id: int, role: str, assignee: str, *, who: Who | None = None
+    ) -> Event:
         """Give `role` to `assignee`; replacing someone is a handover (data["handover"])."""
         return await self._write(incident_id, lambda s: plan_role(s, role, assignee), who)
 
@@ -195,12 +203,18 @@ class Incidents:
 
     async def status_update(self, incident_id: int, text: str, *, who: Who | None = None) -> Event:
         """A status update sent out; the next one is due by the severity's cadence from now."""
-        return await self._write(incident_id, lambda s: plan_text(s, "status_update", text), who, exclusive=False)
+        return await self._write(
+            incident_id, lambda s: plan_text(s, "status_update", text), who, exclusive=False
+        )
 
     async def checklist_step(self, incident_id: int, text: str, *, who: Who | None = None) -> Event:
-        return await self._write(incident_id, lambda s: plan_text(s, "checklist_step", text), who, exclusive=False)
+        return await self._write(
+            incident_id, lambda s: plan_text(s, "checklist_step", text), who, exclusive=False
+        )
 
-    async def star(self, incident_id: int, event_id: int, starred: bool = True, *, who: Who | None = None) -> Event:
+    async def star(
+        self, incident_id: int, event_id: int, starred: bool = True, *, who: Who | None = None
+    ) -> Event:
         target = await self._event_of(incident_id, event_id)
         return await self._write(incident_id, lambda s: plan_star(s, target, starred), who)
 
