@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.kube_config import KubeConfigMerger
 from urllib3.exceptions import (
     ConnectTimeoutError,
     NewConnectionError,
@@ -38,7 +40,7 @@ from tui.clock import Clock, SystemClock, utc_iso
 from tui.config import ClusterConfig, LogConfig
 from tui.model import ClusterSnapshot, DeploymentInfo, LogBatch, LogLine, PodInfo
 from tui.sources.base import SourceError
-from tui.sources.logs import guess_level
+from tui.sources.logs import MAX_LINE_BYTES, guess_level
 from tui.untrusted import one_line
 
 IN_CLUSTER = "in-cluster"
@@ -105,17 +107,27 @@ def connect(cfg: ClusterConfig) -> Connection:
         existing = [p for p in paths.split(os.pathsep) if Path(p).is_file()]
         if not existing:
             raise SourceError(f"kubeconfig not found: {one_line(paths)}")
-        contexts, current = config.list_kube_config_contexts(config_file=paths)
-        wanted = cfg.context or (current or {}).get("name")
+        # Read the (merged) file ourselves: `list_kube_config_contexts` fails on a kubeconfig
+        # without a current-context even when the context to use is configured, as kubectl's
+        # --context allows.
+        merged = KubeConfigMerger(paths).config
+        doc = merged.value if merged is not None else None
+        if not isinstance(doc, dict):
+            raise SourceError(f"kubeconfig {one_line(paths)}: not a kubeconfig (no mapping at the top)")
+        items = [getattr(c, "value", c) for c in doc.get("contexts") or []]  # ConfigNode-wrapped
+        contexts = [c for c in items if isinstance(c, dict)]
+        wanted = cfg.context or doc.get("current-context")
         if not wanted:
             raise SourceError(f"kubeconfig {one_line(paths)}: no current-context, and none configured")
-        chosen = next((c for c in contexts or [] if c.get("name") == wanted), None)
+        chosen = next((c for c in contexts if c.get("name") == wanted), None)
         if chosen is None:
-            names = ", ".join(sorted(str(c.get("name")) for c in contexts or [])) or "none"
+            names = ", ".join(sorted(str(c.get("name")) for c in contexts)) or "none"
             raise SourceError(
-                f"kubeconfig {one_line(paths)}: no context named {one_line(wanted)!r} (have: {one_line(names)})"
+                f"kubeconfig {one_line(paths)}: no context named {one_line(wanted)!r} "
+                f"(have: {one_line(names)})"
             )
-        namespace = (chosen.get("context") or {}).get("namespace") or "default"
+        context = chosen.get("context")
+        namespace = (context.get("namespace") if isinstance(context, dict) else None) or "default"
         conf = _client_configuration()
         api = config.new_client_from_config(
             config_file=paths, context=wanted, persist_config=False, client_configuration=conf
@@ -347,7 +359,9 @@ def pod_info(pod: Mapping[str, Any]) -> PodInfo:
     meta = pod.get("metadata") or {}
     spec = pod.get("spec") or {}
     statuses = (pod.get("status") or {}).get("containerStatuses") or []
-    ready = sum(1 for cs in statuses if cs.get("ready") and (cs.get("state") or {}).get("running") is not None)
+    ready = sum(
+        1 for cs in statuses if cs.get("ready") and (cs.get("state") or {}).get("running") is not None
+    )
     restarts = sum(int(cs.get("restartCount") or 0) for cs in statuses)
     containers = len(spec.get("containers") or []) or len(statuses)
     return PodInfo(
@@ -408,7 +422,7 @@ class KubernetesSource:
         timeout = self.cfg.timeout_s
         pods: list[PodInfo] = []
         deployments: list[DeploymentInfo] = []
-        for ns in self.cfg.namespaces or (conn.namespace,):
+        for ns in dict.fromkeys(self.cfg.namespaces or (conn.namespace,)):  # each once
             pod_list = _json(core.list_namespaced_pod(ns, _preload_content=False, _request_timeout=timeout))
             pods.extend(pod_info(p) for p in _items(pod_list) if _in_namespace(p, ns))
             dep_list = _json(
@@ -473,15 +487,23 @@ class KubernetesControl:
         return await self._run(lambda conn: self._undo(conn, namespace, deployment))
 
     def _undo(self, conn: Connection, namespace: str, deployment: str) -> str:
-        """Roll back to the previous revision, as `kubectl rollout undo` does: find the
-        ReplicaSets the deployment controls, take the one with the second-highest revision,
-        and replace the deployment's pod template (minus the pod-template-hash label) and
-        annotations with its own."""
+        """Roll back to the previous revision, as `kubectl rollout undo` does: of the ReplicaSets
+        the deployment controls, leave out the one whose template is the deployment's current
+        one, take the one with the highest revision, and replace the deployment's pod template
+        (minus the pod-template-hash label) and annotations with its own. (Taking simply the
+        second-highest revision would go back two steps when the controller has not yet made the
+        ReplicaSet of a template that was just changed.)"""
         apps = client.AppsV1Api(conn.api)
         timeout = self.cfg.timeout_s
         dep = _json(
-            apps.read_namespaced_deployment(deployment, namespace, _preload_content=False, _request_timeout=timeout)
+            apps.read_namespaced_deployment(
+                deployment, namespace, _preload_content=False, _request_timeout=timeout
+            )
         )
+        if (dep.get("spec") or {}).get("paused"):
+            raise SourceError(
+                f'deployment "{deployment}" is paused: resume it before a rollback (kubectl rollout resume)'
+            )
         listing = _json(
             apps.list_namespaced_replica_set(
                 namespace,
@@ -490,22 +512,18 @@ class KubernetesControl:
                 _request_timeout=timeout,
             )
         )
-        owned = [rs for rs in _items(listing) if _controlled_by(rs, dep)]
-        revisions = sorted(
-            ((rev, rs) for rs in owned if (rev := _revision(rs)) is not None), key=lambda pair: pair[0]
-        )
-        if len(revisions) < 2:
+        current = _without_hash((dep.get("spec") or {}).get("template") or {})
+        older = [
+            (rev, rs)
+            for rs in _items(listing)
+            if _controlled_by(rs, dep)
+            and (rev := _revision(rs)) is not None
+            and _without_hash((rs.get("spec") or {}).get("template") or {}) != current
+        ]
+        if not older:
             raise SourceError(f'no rollout history found for deployment "{deployment}"')
-        previous_rev, previous = revisions[-2]
-        template = json.loads(json.dumps((previous.get("spec") or {}).get("template") or {}))
-        labels = (template.get("metadata") or {}).get("labels") or {}
-        labels.pop(_TEMPLATE_HASH_LABEL, None)
-        current = (dep.get("spec") or {}).get("template") or {}
-        if _without_hash(current) == _without_hash(template):
-            return (
-                f"deployment.apps/{deployment} skipped rollback "
-                f"(current template already matches revision {previous_rev})"
-            )
+        _, previous = max(older, key=lambda pair: pair[0])
+        template = _without_hash((previous.get("spec") or {}).get("template") or {})
         dep_annotations = (dep.get("metadata") or {}).get("annotations") or {}
         annotations = {k: v for k, v in dep_annotations.items() if k in _UNDO_SKIP_ANNOTATIONS}
         rs_annotations = (previous.get("metadata") or {}).get("annotations") or {}
@@ -542,7 +560,11 @@ class KubernetesControl:
     async def delete_pod(self, namespace: str, pod: str) -> str:
         def run(conn: Connection) -> str:
             core = client.CoreV1Api(conn.api)
-            _json(core.delete_namespaced_pod(pod, namespace, _preload_content=False, _request_timeout=self.cfg.timeout_s))
+            _json(
+                core.delete_namespaced_pod(
+                    pod, namespace, _preload_content=False, _request_timeout=self.cfg.timeout_s
+                )
+            )
             return f'pod "{pod}" deleted'
 
         return await self._run(run)
@@ -650,20 +672,24 @@ def _split_terms(text: str) -> list[str]:
 _TIMESTAMPED = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?(.*)$", re.S)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Cursor:
-    """Where the tail of one container stands: the newest timestamp read, and the lines carrying
+    """Where the tail of one container stands: the newest timestamp read, the lines carrying
     exactly that timestamp (the API's `sinceSeconds` is whole seconds, so each read overlaps the
-    previous one and these lines are how the overlap is dropped)."""
+    previous one and these lines are how the overlap is dropped), when that read was made (our
+    clock), and whether it was cut short by `limit_bytes`."""
 
     last: datetime | None = None
     at_last: frozenset[str] = frozenset()
+    read_at: datetime | None = None
+    truncated: bool = False
 
 
 class KubernetesLogSource:
     """Logs of the pods matching a label selector, stern-like: every cycle lists the pods again,
     so a pod that appears (a restart, a scale-up) is followed from the next cycle; each container
-    is read with `sinceSeconds` from its last line, timestamps on, and the overlap is dropped."""
+    is read with `sinceSeconds` covering the time since the previous read, timestamps on, and the
+    overlap is dropped. A line is kept to `MAX_LINE_BYTES`, like the file tail's."""
 
     name = "logs"
 
@@ -685,11 +711,19 @@ class KubernetesLogSource:
         self.max_lines = max_lines  # lines handed on per cycle; the rest are counted as dropped
         self.limit_bytes = limit_bytes  # read per container per cycle
         self.clock = clock or SystemClock()
-        self._match = parse_selector(log_cfg.selector)
+        self.label = log_cfg.name or (f"pods {log_cfg.selector}" if log_cfg.selector else "pods")
+        self._selector_error: str | None = None
+        try:
+            self._match = parse_selector(log_cfg.selector)
+        except ValueError as err:  # reported at every poll, like any other unreadable source
+            self._match = lambda labels: False
+            self._selector_error = f"selector: {one_line(str(err), 160)}"
         self._cluster = _Cluster(cfg)
         self._cursors: dict[tuple[str, str, str], _Cursor] = {}
 
     async def poll(self) -> LogBatch:
+        if self._selector_error:
+            raise SourceError(self._selector_error)
         return await asyncio.to_thread(self._cluster.call, self._read)
 
     def _namespace(self, conn: Connection) -> str:
@@ -714,39 +748,53 @@ class KubernetesLogSource:
             if _in_namespace(p, ns) and self._match((p.get("metadata") or {}).get("labels") or {})
         ]
         lines: list[LogLine] = []
-        live: set[tuple[str, str, str]] = set()
+        # The cursors move on only when the whole cycle succeeded: a failure on one container
+        # must not lose the lines already read from the others.
+        cursors: dict[tuple[str, str, str], _Cursor] = {}
         now = self.clock.now()
         for pod in sorted(pods, key=lambda p: str((p.get("metadata") or {}).get("name"))):
             pod_name = str((pod.get("metadata") or {}).get("name") or "")
             containers = [str(c.get("name")) for c in (pod.get("spec") or {}).get("containers") or []]
             for container in containers:
+                key = (ns, pod_name, container)
                 if not _has_started(pod, container):
                     continue  # a waiting container has no log yet; asking is a 400
-                key = (ns, pod_name, container)
-                live.add(key)
                 origin = pod_name if len(containers) == 1 else f"{pod_name}/{container}"
-                lines.extend(self._read_container(core, key, origin, now))
-        for gone in self._cursors.keys() - live:  # forget pods that went away
-            del self._cursors[gone]
+                got, cursors[key] = self._read_container(core, key, origin, now)
+                lines.extend(got)
+        self._cursors = cursors  # pods that went away are forgotten
         # Interleave the pods by time and hand on the newest `max_lines` (a burst over the cap is
         # counted, so the panel can say lines were dropped).
         ordered = sorted(lines, key=lambda ln: ln.at or now)
         kept = ordered[-self.max_lines :] if self.max_lines > 0 else []
         return LogBatch(lines=tuple(kept), dropped=len(ordered) - len(kept))
 
+    def _since_seconds(self, cursor: _Cursor, now: datetime) -> int:
+        """Since the previous read, measured on our clock, so that a node whose clock is off
+        from ours neither loses lines nor re-reads an hour each cycle; since the newest line
+        read when the previous read was cut short (what lies after it is still to read)."""
+        start = cursor.last if cursor.truncated or cursor.read_at is None else cursor.read_at
+        assert start is not None
+        return max(1, math.ceil((now - start) / timedelta(seconds=1)) + 2)
+
     def _read_container(
         self, core: client.CoreV1Api, key: tuple[str, str, str], origin: str, now: datetime
-    ) -> list[LogLine]:
+    ) -> tuple[list[LogLine], _Cursor]:
         ns, pod, container = key
-        cursor = self._cursors.get(key)
+        cursor = self._cursors.get(key) or _Cursor()
         kwargs: dict[str, Any] = {"timestamps": True, "limit_bytes": self.limit_bytes}
-        if cursor is None or cursor.last is None:
+        if cursor.last is None:
             kwargs["tail_lines"] = self.tail_lines
         else:
-            kwargs["since_seconds"] = max(1, int((now - cursor.last) / timedelta(seconds=1)) + 2)
+            kwargs["since_seconds"] = self._since_seconds(cursor, now)
         try:
             response = core.read_namespaced_pod_log(
-                pod, ns, container=container, _preload_content=False, _request_timeout=self.cfg.timeout_s, **kwargs
+                pod,
+                ns,
+                container=container,
+                _preload_content=False,
+                _request_timeout=self.cfg.timeout_s,
+                **kwargs,
             )
             try:
                 raw = response.data
@@ -754,12 +802,17 @@ class KubernetesLogSource:
                 response.release_conn()
         except ApiException as err:
             if (err.status or 0) in (400, 404):  # the pod went away or its container is not up
-                return []
+                return [], cursor
             raise
-        cursor = cursor or _Cursor()
         out: list[LogLine] = []
         newest, at_newest = cursor.last, set(cursor.at_last)
-        for text_line in raw.decode("utf-8", errors="replace").splitlines():
+        # Lines end at "\n" only: str.splitlines would also split at \r, \x1c or U+2028 inside
+        # a line, and those fragments, without a timestamp, would come again every cycle.
+        pieces = raw.split(b"\n")
+        if pieces and not pieces[-1]:
+            pieces.pop()
+        for piece in pieces:
+            text_line = _cut_line(piece)
             match = _TIMESTAMPED.match(text_line)
             at = parse_time(match.group(1)) if match else None
             body = match.group(2) if match and at else text_line
@@ -772,8 +825,8 @@ class KubernetesLogSource:
                 elif at == newest:
                     at_newest.add(body)
             out.append(LogLine(at=at, origin=origin, text=body, level=guess_level(body)))
-        self._cursors[key] = _Cursor(newest, frozenset(at_newest))
-        return out
+        truncated = self.limit_bytes > 0 and len(raw) >= self.limit_bytes
+        return out, _Cursor(newest, frozenset(at_newest), now, truncated)
 
     async def close(self) -> None:
         await asyncio.to_thread(self._cluster.drop)
@@ -785,3 +838,13 @@ def _has_started(pod: Mapping[str, Any], container: str) -> bool:
             state = cs.get("state") or {}
             return bool(state.get("running") or state.get("terminated") or cs.get("restartCount"))
     return False
+
+
+def _cut_line(raw: bytes) -> str:
+    """One line of a pod's log as text: the trailing CR dropped, and cut at `MAX_LINE_BYTES` with
+    the size of the cut in the text."""
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    if len(raw) <= MAX_LINE_BYTES:
+        return raw.decode("utf-8", errors="replace")
+    return f"{raw[:MAX_LINE_BYTES].decode('utf-8', errors='replace')}… [+{len(raw) - MAX_LINE_BYTES} bytes]"
