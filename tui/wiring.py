@@ -67,7 +67,7 @@ def sources_for_config(config: Config, clock: Clock) -> dict[str, PollSource[Any
         else:
             from tui.sources.logs import MergedLogSource
 
-            sources["logs"] = MergedLogSource(parts)
+            sources["logs"] = MergedLogSource(parts, clock=clock)
     return sources
 
 
