@@ -76,7 +76,7 @@ def time_to_exhaustion(remaining: float, rate: float, period: timedelta) -> time
     A full budget lasts `period / BR`; a share r of it lasts r·period/BR. None when nothing is
     burning (rate ≤ 0): the budget is not being spent. Zero when it is already gone.
     """
-    if rate <= 0 or math.isnan(rate):
+    if rate <= 0 or math.isnan(rate) or math.isnan(remaining):
         return None
     if remaining <= 0:
         return timedelta(0)
@@ -105,7 +105,10 @@ class BurnRule:
     short: str
 
     def factor(self, period: timedelta) -> float:
-        return burn_rate_factor(self.budget_share, period, parse_duration(self.long))
+        # Never below 1: for a short SLO period the share-based factor drops under 1 (2 % in 1 h of
+        # a 1-day SLO is 0.48), and a burn rate at or under 1 never spends the budget within the
+        # period, so alerting on it would page on a healthy service.
+        return max(1.0, burn_rate_factor(self.budget_share, period, parse_duration(self.long)))
 
 
 # The SRE workbook's table 5-8 (page 1h/5m and 6h/30m, ticket 3d/6h) plus the 1d/2h ticket that

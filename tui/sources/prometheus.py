@@ -1,0 +1,437 @@
+"""Prometheus: the SLO panel's numbers, from instant queries against `/api/v1/query`.
+
+httpx's AsyncClient talks to Prometheus on the event loop (no threads). A ratio SLO is one
+PromQL expression with `{{window}}` placeholders, queried once per window it needs: the SLO
+window (budget left) and the windows of the multiwindow burn-rate rules (`tui.slo`). All queries
+of one poll run concurrently, identical ones once, and the whole poll is bounded by
+`timeout_s`, so a server that accepts and never answers cannot hold the panel.
+
+Failures are split in two: a query Prometheus rejects (HTTP 400/422 with its error JSON) makes
+only that SLO UNKNOWN with the error as its detail; anything that says the server itself cannot
+be read (refused, timeout, 401, 5xx, a body that is not Prometheus JSON, TLS) raises
+`SourceError`, and the panel goes stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import ssl
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tui.clock import Clock, SystemClock
+from tui.config import PrometheusConfig, SloConfig
+from tui.model import SloSnapshot, SloState, SloStatus
+from tui.slo import (
+    budget_remaining,
+    burn_alert,
+    burn_rate,
+    format_duration,
+    parse_duration,
+    ratio_state,
+    rule_windows,
+    threshold_state,
+    time_to_exhaustion,
+)
+from tui.sources.base import SourceError
+from tui.untrusted import one_line
+
+HISTORY = 10  # values kept per SLO for the sparkline
+DEFAULT_WINDOW = "30d"
+MAX_CONCURRENT = 8  # queries in flight at once; Prometheus evaluates each on its own goroutine
+_API = "api/v1/query"  # relative, so a url with a path prefix (https://host/prometheus) works
+_GET_LIMIT = 3000  # longer queries go as a POST form (proxies cap URL length)
+_WINDOW = re.compile(r"\{\{\s*window\s*\}\}")
+_DETAIL_MAX = 300
+
+
+def expand(expr: str, window: str) -> str:
+    """The PromQL of `expr` with every `{{window}}` (spaces allowed inside) set to `window`."""
+    return _WINDOW.sub(window, expr)
+
+
+def _num(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 100 or value == int(value) else f"{value:.2f}"
+
+
+def _line(text: str) -> str:
+    """One line, bounded; still raw (the panels clean outside text)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= _DETAIL_MAX else flat[: _DETAIL_MAX - 1] + "…"
+
+
+# ---- one query ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """What one instant query said: a finite value (None: no data), how many series it had, or
+    the error Prometheus gave for the query."""
+
+    value: float | None = None
+    series: int = 0
+    error: str | None = None
+
+
+def _finite(raw: object) -> float | None:
+    """A sample value (Prometheus sends strings: "0.5", "NaN", "+Inf") as a finite float or None:
+    0/0 is NaN and x/0 is Inf, and both mean "no data to judge by", not a number to show."""
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_result(body: Mapping[str, Any]) -> Sample:
+    """The `data` of a successful query as a Sample. Several series give the highest value
+    (higher is worse for both error ratios and the gauges), so an SLO never looks better than its
+    worst series. Raises ValueError when the shape is not Prometheus's."""
+    data = body["data"]
+    kind = data["resultType"]
+    result = data["result"]
+    if kind == "scalar":
+        return Sample(_finite(result[1]), 1)
+    if kind == "vector":
+        values = [_finite(series["value"][1]) for series in result]
+        known = [v for v in values if v is not None]
+        return Sample(max(known) if known else None, len(result))
+    if kind == "matrix":
+        return Sample(error="the query returns a range vector; drop the [range] or wrap it in rate()")
+    if kind == "string":
+        return Sample(error="the query returns a string, not a number")
+    raise ValueError(f"unknown resultType {kind!r}")
+
+
+# ---- the source --------------------------------------------------------------------------------
+
+
+def _host(url: str) -> str:
+    """host:port of the url for messages (the url itself when it cannot be parsed)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # "http://[bad", a port out of range: reported when the poll runs
+        return url
+    if not host:
+        return url
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"{host}:{port}" if port else host
+
+
+def _read_secret(path: str, what: str) -> str:
+    try:
+        secret = Path(path).expanduser().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
+        raise SourceError(f"cannot read {what} {path}: {reason}") from None
+    # Checked here because httpx's own error for a bad header value quotes the value: the secret
+    # would end up on the screen.
+    if not secret or not secret.isprintable():
+        raise SourceError(f"{what} {path}: expected one line of printable text")
+    return secret
+
+
+def _transport_error(err: httpx.HTTPError, timeout_s: float) -> str:
+    """One line for an httpx failure that says the server cannot be read."""
+    if isinstance(err, httpx.ConnectTimeout):
+        return "connect timed out"
+    if isinstance(err, httpx.TimeoutException):
+        return f"no answer within {timeout_s:g}s"
+    cause: BaseException | None = err
+    for _ in range(10):  # the interesting part (ssl, refused, DNS) is in the chain
+        if cause is None:
+            break
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS error: certificate verify failed: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {cause.reason or cause}"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        cause = cause.__cause__ or cause.__context__
+    text = str(err).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename nor servname" in text:
+        return "cannot resolve host"
+    if isinstance(err, httpx.RemoteProtocolError):
+        return "connection closed without an answer"
+    return one_line(str(err) or type(err).__name__, 120)
+
+
+class SloSource:
+    """`PollSource[SloSnapshot]` for the `[[slos]]` of the config."""
+
+    name = "prometheus"
+
+    def __init__(self, cfg: PrometheusConfig, slos: Sequence[SloConfig], clock: Clock | None = None) -> None:
+        self.cfg = cfg
+        self.slos = tuple(slos)
+        self.interval_s = cfg.interval_s
+        # Queries carry no `time`: Prometheus evaluates at its own now, so a bastion whose clock
+        # is off cannot shift the windows. The clock is kept for the interface.
+        self.clock = clock or SystemClock()
+        self.host = _host(cfg.url)
+        self._history: dict[str, deque[float]] = {}
+        self._client: httpx.AsyncClient | None = None
+
+    # -- HTTP --
+
+    def _make_client(self) -> httpx.AsyncClient:
+        verify: ssl.SSLContext | bool = True
+        if self.cfg.insecure:
+            verify = False
+        elif self.cfg.ca_file:
+            try:
+                verify = ssl.create_default_context(cafile=str(Path(self.cfg.ca_file).expanduser()))
+            except (OSError, ssl.SSLError) as err:
+                raise SourceError(f"cannot read ca_file {self.cfg.ca_file}: {err}") from None
+        timeout = httpx.Timeout(self.cfg.timeout_s, connect=min(1.0, self.cfg.timeout_s))
+        try:
+            return httpx.AsyncClient(
+                base_url=self.cfg.url,
+                timeout=timeout,
+                verify=verify,
+                limits=httpx.Limits(max_connections=MAX_CONCURRENT),
+                follow_redirects=False,
+            )
+        except (httpx.InvalidURL, ValueError) as err:
+            raise SourceError(self._say(f"bad url: {one_line(str(err), 100)}")) from None
+
+    def _auth(self) -> tuple[dict[str, str], httpx.Auth | None]:
+        """Headers and auth, read on every poll so a rotated token file is picked up."""
+        headers = {"Accept": "application/json"}
+        if self.cfg.bearer_token_file:
+            token = _read_secret(self.cfg.bearer_token_file, "bearer_token_file")
+            headers["Authorization"] = f"Bearer {token}"
+            return headers, None
+        if self.cfg.username is not None:
+            password = _read_secret(self.cfg.password_file, "password_file") if self.cfg.password_file else ""
+            return headers, httpx.BasicAuth(self.cfg.username, password)
+        return headers, None
+
+    async def _query(
+        self, client: httpx.AsyncClient, query: str, headers: dict[str, str], auth: httpx.Auth | None
+    ) -> Sample:
+        use_auth = auth if auth is not None else httpx.USE_CLIENT_DEFAULT
+        try:
+            if len(query) <= _GET_LIMIT:
+                resp = await client.get(_API, params={"query": query}, headers=headers, auth=use_auth)
+            else:
+                resp = await client.post(_API, data={"query": query}, headers=headers, auth=use_auth)
+        except httpx.InvalidURL as err:
+            raise SourceError(self._say(f"bad url: {one_line(str(err), 100)}")) from None
+        except httpx.HTTPError as err:
+            raise SourceError(self._say(_transport_error(err, self.cfg.timeout_s))) from None
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        is_prom = isinstance(body, dict) and "status" in body
+        if resp.status_code in (400, 422) and is_prom and body.get("status") == "error":
+            # Prometheus rejected this query (bad_data: a parse error; execution: e.g. too many
+            # samples); the server itself is fine, so only this SLO is affected.
+            return Sample(error=_line(str(body.get("error") or body.get("errorType") or "bad query")))
+        if resp.status_code != 200:
+            reason = resp.reason_phrase or ""
+            hint = " (check the credentials)" if resp.status_code in (401, 403) else ""
+            message = body.get("error") if is_prom and body.get("error") else reason
+            raise SourceError(self._say(one_line(f"HTTP {resp.status_code} {message}".strip(), 120) + hint))
+        if not is_prom:
+            raise SourceError(self._say("the answer is not Prometheus JSON (is the url right?)"))
+        if body.get("status") != "success":
+            return Sample(error=_line(str(body.get("error") or "query failed")))
+        try:
+            return parse_result(body)
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise SourceError(self._say("the answer is not Prometheus JSON (unexpected shape)")) from None
+
+    def _say(self, problem: str) -> str:
+        return f"Prometheus {self.host}: {problem}"
+
+    async def _run(self, queries: Iterable[str]) -> dict[str, Sample]:
+        """Every distinct query once, concurrently; the first transport failure ends the poll."""
+        if self._client is None:
+            self._client = self._make_client()
+        client = self._client
+        headers, auth = self._auth()
+        unique = list(dict.fromkeys(queries))
+        gate = asyncio.Semaphore(MAX_CONCURRENT)
+
+        async def one(query: str) -> Sample:
+            async with gate:
+                return await self._query(client, query, headers, auth)
+
+        try:
+            async with asyncio.timeout(self.cfg.timeout_s), asyncio.TaskGroup() as group:
+                tasks = {q: group.create_task(one(q)) for q in unique}
+        except* SourceError as errors:
+            raise errors.exceptions[0] from None
+        except* TimeoutError:
+            raise SourceError(self._say(f"no answer within {self.cfg.timeout_s:g}s")) from None
+        return {q: task.result() for q, task in tasks.items()}
+
+    # -- the poll --
+
+    async def poll(self) -> SloSnapshot:
+        plans = [_plan(slo) for slo in self.slos]
+        results = await self._run(q for plan in plans for q in plan.queries.values())
+        statuses = []
+        for plan in plans:
+            status = plan.judge({w: results[q] for w, q in plan.queries.items()})
+            statuses.append(self._with_history(status))
+        return SloSnapshot(tuple(statuses))
+
+    def _with_history(self, status: SloStatus) -> SloStatus:
+        seen = self._history.setdefault(status.name, deque(maxlen=HISTORY))
+        if status.value is not None:
+            seen.append(status.value)
+        return replace(status, history=tuple(seen))
+
+    async def close(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+
+# ---- judging one SLO ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The queries one SLO needs (window or "value" -> PromQL) and how to judge their answers."""
+
+    slo: SloConfig
+    queries: Mapping[str, str]
+    period: timedelta | None = None
+    problem: str | None = None  # a config problem: the SLO is UNKNOWN without querying
+
+    def judge(self, samples: Mapping[str, Sample]) -> SloStatus:
+        slo = self.slo
+        if self.problem is not None:
+            return _unknown(slo, self.problem)
+        errors = [s.error for s in samples.values() if s.error]
+        if errors:
+            return _unknown(slo, errors[0])
+        if slo.error_ratio is None:
+            return judge_threshold(slo, samples["value"])
+        assert self.period is not None
+        return judge_ratio(slo, self.period, {w: s.value for w, s in samples.items()})
+
+
+def _unknown(slo: SloConfig, detail: str) -> SloStatus:
+    kind = "ratio" if slo.error_ratio is not None else "threshold"
+    window = (slo.window or DEFAULT_WINDOW) if kind == "ratio" else None
+    return SloStatus(slo.name, kind, slo.objective, "UNKNOWN", None, window=window, detail=detail)
+
+
+def _plan(slo: SloConfig) -> _Plan:
+    if slo.error_ratio is not None:
+        window = slo.window or DEFAULT_WINDOW
+        try:
+            period = parse_duration(window)
+        except ValueError as err:
+            return _Plan(slo, {}, problem=f"bad window: {err}")
+        if not _WINDOW.search(slo.error_ratio):
+            # Without a placeholder every window would be the same query: only budget is known.
+            return _Plan(slo, {window: slo.error_ratio}, period)
+        windows = dict.fromkeys((window, *rule_windows(period)))
+        return _Plan(slo, {w: expand(slo.error_ratio, w) for w in windows}, period)
+    if slo.query is not None:
+        return _Plan(slo, {"value": slo.query})
+    return _Plan(slo, {}, problem="no query: set error_ratio (with window) or query")
+
+
+def judge_ratio(slo: SloConfig, period: timedelta, ratios: Mapping[str, float | None]) -> SloStatus:
+    """A ratio SLO from its error ratio per window (None: no data in that window).
+
+    `value` and `burn_rate` are over the shortest burn-rate window with data (5 m for a 30-day
+    SLO), so a mitigation shows up within minutes; budget left is over the SLO window.
+    """
+    window = slo.window or DEFAULT_WINDOW
+    objective = slo.objective
+    window_ratio = ratios.get(window)
+    rule_ratios = {w: ratios.get(w) for w in rule_windows(period)}
+    state: SloState = ratio_state(window_ratio, rule_ratios, objective, period)
+    if state == "UNKNOWN":
+        return SloStatus(slo.name, "ratio", objective, "UNKNOWN", None, window=window, detail="no data")
+
+    by_length = sorted((w for w in rule_ratios if rule_ratios[w] is not None), key=parse_duration)
+    current = by_length[0] if by_length else window
+    value = ratios.get(current)
+    rate = burn_rate(value, objective) if value is not None else None
+    remaining = budget_remaining(window_ratio, objective) if window_ratio is not None else None
+    alert = burn_alert(rule_ratios, objective, period)
+
+    parts: list[str] = []
+    if remaining is not None and remaining <= 0:
+        parts.append(f"budget spent ({1 - remaining:.0%} of the {window} budget used)")
+    if alert is not None:
+        burn = f"burning {alert.long_rate:.1f}× budget over {alert.long}"
+        parts.append(f"{burn} ({alert.short_rate:.1f}× over {alert.short})")
+        gone = _gone_in(remaining, alert.long_rate, period)
+        if gone:
+            parts.append(gone)
+    elif rate is not None:
+        if rate == 0:
+            parts.append(f"no errors over {current}")
+        else:
+            parts.append(f"burning {rate:.1f}× budget over {current}")
+        if remaining is not None and remaining > 0:
+            parts.append(f"{remaining:.0%} budget left")
+            gone = _gone_in(remaining, rate, period) if rate > 1 else None
+            if gone:
+                parts.append(gone)
+    elif remaining is not None and remaining > 0:
+        parts.append(f"no traffic lately; {remaining:.0%} budget left")
+    return SloStatus(
+        slo.name,
+        "ratio",
+        objective,
+        state,
+        value,
+        window=window,
+        budget_remaining=remaining,
+        burn_rate=rate,
+        detail="; ".join(parts),
+    )
+
+
+def _gone_in(remaining: float | None, rate: float, period: timedelta) -> str | None:
+    if remaining is None or remaining <= 0:
+        return None
+    left = time_to_exhaustion(remaining, rate, period)
+    return None if left is None else f"budget gone in {format_duration(left)}"
+
+
+def judge_threshold(slo: SloConfig, sample: Sample) -> SloStatus:
+    """A gauge against objective ≤ warn ≤ breach; lower is better."""
+    value = sample.value
+    state = threshold_state(value, slo.objective, slo.warn, slo.breach)
+    if value is None:
+        detail = "no data"
+    elif state == "BREACH" and slo.breach is not None and value >= slo.breach:
+        detail = f"{_num(value)} ≥ breach {_num(slo.breach)}"
+    elif state == "WARN" and slo.warn is not None:
+        detail = f"{_num(value)} ≥ warn {_num(slo.warn)}"
+    elif state in ("WARN", "BREACH"):  # no level of its own: the objective is the line
+        detail = f"{_num(value)} > objective {_num(slo.objective)}"
+    elif value > slo.objective:
+        detail = f"{_num(value)} above objective {_num(slo.objective)}"
+        if slo.warn is not None:
+            detail += f", under warn {_num(slo.warn)}"
+    else:
+        detail = f"{_num(value)} within objective {_num(slo.objective)}"
+    if sample.series > 1:
+        detail += f" (worst of {sample.series} series)"
+    return SloStatus(slo.name, "threshold", slo.objective, state, value, detail=detail)
