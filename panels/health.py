@@ -60,7 +60,7 @@ class HealthPanel(Panel):
                 ("State", "state", 10),
                 ("Service", "name", 21),
                 ("Code", "code", 4),
-                ("Latency", "latency", 6),
+                ("Latency", "latency", 7),
                 ("Since", "since", 5),
                 ("Recent", "history", SHOWN_HISTORY),
                 ("Detail", "detail", None),

@@ -29,8 +29,12 @@ class TmuxSession:
         # A private server socket: the test never touches a user's tmux.
         self.socket = f"warroom-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        shell_cmd = f"env {exports} {shlex.join(command)}; echo EXITED:$?; sleep 30"
+        # -u: a test run exports COLUMNS/LINES (80x24), which would override the pane's real size.
+        shell_cmd = f"env -u COLUMNS -u LINES {exports} {shlex.join(command)}; echo EXITED:$?; sleep 30"
         self._tmux("new-session", "-d", "-s", self.name, "-x", str(cols), "-y", str(rows), shell_cmd)
+        # A detached session's window follows tmux's default-size (80x24) unless told otherwise.
+        self._tmux("set-option", "-t", self.name, "window-size", "manual")
+        self._tmux("resize-window", "-t", self.name, "-x", str(cols), "-y", str(rows))
 
     def _tmux(self, *args: str) -> str:
         result = subprocess.run(
