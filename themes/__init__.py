@@ -3,6 +3,8 @@ so every theme, including the 16-colour one for a bare SSH session, reads the sa
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from importlib.resources import files
 
 from textual.app import App
@@ -52,12 +54,41 @@ WARROOM_16 = Theme(
     background="ansi_default",
     surface="ansi_default",
     panel="ansi_default",
+    boost="ansi_default",
     dark=True,
     ansi=True,
+    # The variables Textual's own ANSI theme defines: without them its widgets' CSS has holes.
+    variables={
+        "ansi-background": "ansi_black",
+        "ansi-foreground": "ansi_white",
+        "border-blurred": "ansi_black",
+        "block-cursor-foreground": "ansi_black",
+        "block-cursor-background": "ansi_white",
+        "input-cursor-background": "ansi_black",
+        "input-cursor-foreground": "ansi_bright_white",
+        "input-cursor-text-style": "none",
+        "input-selection-background": "ansi_bright_blue",
+        "input-selection-foreground": "ansi_black",
+        "screen-selection-background": "ansi_bright_blue",
+        "screen-selection-foreground": "ansi_black",
+    },
 )
 
 THEMES = (WARROOM, WARROOM_LIGHT, WARROOM_16)
 DEFAULT_THEME = "warroom"
+
+
+def default_theme(env: Mapping[str, str] | None = None) -> str:
+    """`warroom`, unless the terminal says it has only 16 colours (a bare `TERM=xterm`, `linux`,
+    `screen` on a bastion): then `warroom-16`, whose ANSI colours the terminal's palette renders
+    instead of hex colours squeezed into the nearest of 16."""
+    env = os.environ if env is None else env
+    if env.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
+        return DEFAULT_THEME
+    term = env.get("TERM", "")
+    if "256" in term or "direct" in term or term in ("", "dumb"):
+        return DEFAULT_THEME
+    return WARROOM_16.name
 
 
 def register_themes(app: App[object]) -> None:

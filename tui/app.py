@@ -22,7 +22,7 @@ from panels.logs import LogPanel, LogView
 from panels.pods import PodsPanel
 from panels.slos import SloPanel
 from panels.timeline import TimelinePanel
-from themes import DEFAULT_THEME, register_themes, stylesheet
+from themes import default_theme, register_themes, stylesheet
 from tui.clock import Clock, SystemClock
 from tui.detection import Detector
 from tui.incident.feed import TimelineSource
@@ -118,7 +118,7 @@ class WarroomApp(App[int]):
         self._pending: dict[str, Any] = {}  # snapshots held back while a modal is open
         self.detector = Detector()
         register_themes(self)
-        self.theme = setup.theme or DEFAULT_THEME
+        self.theme = setup.theme or default_theme()
         if setup.keymap:
             self.set_keymap(dict(setup.keymap))
 

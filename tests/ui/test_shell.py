@@ -14,7 +14,7 @@ from tui.sources.base import SourceError
 
 def make_app(**kwargs: object) -> WarroomApp:
     sources = kwargs.pop("sources", standard_sources())
-    setup = AppSetup(context="test", sources=sources, clock=frozen(), tick_s=0)
+    setup = AppSetup(context="test", sources=sources, clock=frozen(), tick_s=0, theme="warroom")
     for key, value in kwargs.items():
         setattr(setup, key, value)
     return WarroomApp(setup)
@@ -167,3 +167,23 @@ async def test_snapshots_wait_while_a_modal_is_open():
         await pilot.press("escape")
         await pilot.pause()
         assert app.panels["health"].table.row_keys == ["second"]
+
+
+def test_a_16_colour_terminal_gets_the_ansi_theme():
+    from themes import default_theme
+
+    assert default_theme({"TERM": "xterm"}) == "warroom-16"
+    assert default_theme({"TERM": "linux"}) == "warroom-16"
+    assert default_theme({"TERM": "xterm-256color"}) == "warroom"
+    assert default_theme({"TERM": "xterm", "COLORTERM": "truecolor"}) == "warroom"
+
+
+async def test_every_theme_loads_its_stylesheet():
+    from themes import THEMES
+
+    for theme in THEMES:
+        app = make_app(theme=theme.name)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app, 1)
+            assert app.theme == theme.name
+            assert app.panels["health"].table.row_count == 3
