@@ -1,0 +1,3 @@
+"""`warroom demo`: a simulated Lomash Wood platform in the middle of an outage, behind the same
+source and control interfaces as the real adapters (`tui.demo.platform`), with the outages of
+the runbooks to choose from (`tui.demo.scenarios`)."""
