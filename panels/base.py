@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar
 
@@ -16,6 +17,15 @@ from panels.status import status_text
 from tui.model import SourceStatus
 
 Level = str  # "ok" | "warn" | "error" | "idle": what the panel's badge says at a glance
+
+
+def fields_text(pairs: Iterable[tuple[str, object]]) -> str:
+    """`name: value` lines for a detail dialog; values are shown literally by the dialog."""
+    pairs = list(pairs)
+    width = max((len(name) for name, _ in pairs), default=0)
+    return "\n".join(
+        f"{name:<{width}}  {'-' if value is None or value == '' else value}" for name, value in pairs
+    )
 
 
 class StatusLine(Static):
@@ -93,6 +103,10 @@ class Panel(Vertical):
 
     def show(self, snapshot: object, now: datetime) -> None:
         raise NotImplementedError  # abstract: every panel renders its own snapshot type
+
+    def detail(self, key: str) -> tuple[str, str] | None:
+        """The row `key` in full, as (title, body) for the detail dialog; None: nothing to show."""
+        return None
 
     def focus_body(self) -> None:
         self.children[0].focus()

@@ -25,7 +25,7 @@ def incident_text(state: IncidentState | None, now: datetime) -> Text:
     text.append(f"#{state.id} ", style="bold")
     if state.drill:
         text.append("DRILL ", style="bold reverse")
-    severity_style = "bold white on red" if state.severity in ("SEV1", "SEV2") else "bold"
+    severity_style = "bold white on red" if state.severity in ("SEV1", "SEV2") else "bold reverse"
     text.append(f" {one_line(state.severity, 12)} ", style=severity_style)
     text.append(f" {state.status} ", style="bold cyan" if state.is_open else "bold green")
     text.append("· ")
@@ -41,14 +41,15 @@ def incident_text(state: IncidentState | None, now: datetime) -> Text:
 
 
 def countdown_text(state: IncidentState | None, now: datetime) -> Text:
-    """"next update in 12:34", a warning near the end, an error when overdue."""
+    """"update in 12:34", a warning near the end, an error when overdue (short: at 80 columns
+    the header also carries the incident)."""
     if state is None or state.next_update_due is None:
         return Text("")
     left = int((state.next_update_due - now).total_seconds())
     if left < 0:
         return Text(f" update overdue {-left // 60:02d}:{-left % 60:02d} ", style="bold white on red")
     style = "bold black on yellow" if left <= WARN_BEFORE_S else ""
-    return Text(f" next update in {left // 60:02d}:{left % 60:02d} ", style=style)
+    return Text(f" update in {left // 60:02d}:{left % 60:02d} ", style=style)
 
 
 class Part(Static):

@@ -6,9 +6,10 @@ from datetime import datetime
 
 from rich.text import Text
 
-from panels.base import Panel
+from panels.base import Panel, fields_text
 from panels.fmt import latency, since
 from panels.table import Cell, DiffTable
+from tui.clock import utc_iso
 from tui.model import Health, HealthSnapshot, ServiceHealth
 from tui.untrusted import one_line
 
@@ -85,6 +86,24 @@ class HealthPanel(Panel):
             self.set_level("warn", f"{degraded} degraded")
         else:
             self.set_level("ok", f"{len(snap.services)} up")
+
+    def detail(self, key: str) -> tuple[str, str] | None:
+        svc = getattr(self, "services", {}).get(key)
+        if svc is None:
+            return None
+        return f"Service {svc.name}", fields_text(
+            [
+                ("state", svc.state),
+                ("check", svc.target),
+                ("code", svc.code),
+                ("latency", latency(svc.latency_ms)),
+                ("detail", svc.detail),
+                ("checked at", utc_iso(svc.checked_at)),
+                ("changed at", utc_iso(svc.changed_at) if svc.changed_at else None),
+                ("recent", " ".join(svc.history)),
+                ("deployment", f"{svc.namespace or '-'}/{svc.deployment}" if svc.deployment else None),
+            ]
+        )
 
     def selected(self) -> ServiceHealth | None:
         key = self.table.selected_key()

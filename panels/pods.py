@@ -6,9 +6,10 @@ from datetime import datetime
 
 from rich.text import Text
 
-from panels.base import Panel
+from panels.base import Panel, fields_text
 from panels.fmt import since
 from panels.table import Cell, DiffTable
+from tui.clock import utc_iso
 from tui.model import ClusterSnapshot, DeploymentInfo, PodInfo
 from tui.untrusted import one_line
 
@@ -41,12 +42,11 @@ def status_style(pod: PodInfo) -> str:
 def pod_cells(pod: PodInfo, now: datetime) -> tuple[Cell, ...]:
     return (
         Text(one_line(pod.status, 26), style=status_style(pod)),
-        one_line(pod.namespace, 20),
+        one_line(pod.name, 80),
         Text(f"{pod.ready}/{pod.containers}", style="" if pod.ready == pod.containers else "yellow"),
         Text(str(pod.restarts), style="yellow" if pod.restarts else ""),
         since(pod.created_at, now),
-        one_line(pod.workload or "-", 40),
-        one_line(pod.name, 80),
+        one_line(pod.namespace, 20),
     )
 
 
@@ -58,13 +58,14 @@ class PodsPanel(Panel):
     def body(self) -> DiffTable:
         self.table = DiffTable(
             [
+                # The pod's name carries its deployment's; the name is what a reader scans for,
+                # so it takes the room and the namespace comes last.
                 ("Status", "status", 16),
-                ("Namespace", "ns", 12),
+                ("Pod", "pod", None),
                 ("Ready", "ready", 5),
                 ("Restarts", "restarts", 8),
                 ("Age", "age", 4),
-                ("Deployment", "deploy", 20),
-                ("Pod", "pod", None),
+                ("Namespace", "ns", 13),
             ],
             id="pods-table",
         )
@@ -91,6 +92,28 @@ class PodsPanel(Panel):
             self.set_level("warn", f"{unready} not ready")
         else:
             self.set_level("ok", summary)
+
+    def detail(self, key: str) -> tuple[str, str] | None:
+        pod = self.pods.get(key)
+        if pod is None:
+            return None
+        deployment = self.deployments.get(f"{pod.namespace}/{pod.workload}") if pod.workload else None
+        rows: list[tuple[str, object]] = [
+            ("status", pod.status),
+            ("namespace", pod.namespace),
+            ("ready", f"{pod.ready}/{pod.containers}"),
+            ("restarts", pod.restarts),
+            ("created", utc_iso(pod.created_at) if pod.created_at else None),
+            ("node", pod.node),
+            ("owner", pod.workload),
+        ]
+        if deployment is not None:
+            rows += [
+                ("replicas", f"{deployment.ready}/{deployment.replicas} ready, {deployment.updated} updated"),
+                ("revision", deployment.revision),
+                ("image", deployment.image),
+            ]
+        return f"Pod {pod.name}", fields_text(rows)
 
     def selected(self) -> PodInfo | None:
         key = self.table.selected_key()

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from panels.base import Panel
+from panels.base import Panel, fields_text
 from panels.fmt import percent, sparkline
 from panels.table import Cell, DiffTable
 from tui.model import SloSnapshot, SloState, SloStatus
@@ -39,13 +39,33 @@ def slo_cells(slo: SloStatus) -> tuple[Cell, ...]:
     name = Text(one_line(slo.name, 60) + " ")
     name.append(sparkline(slo.history, 10), style=style.replace("bold ", ""))
     return (
+        name,
         Text(label, style=style),
         Text(now, style=style if slo.state in ("WARN", "BREACH") else ""),
-        objective,
+        Text(objective, style="dim"),
         Text(budget, style=budget_style),
         burn,
-        name,
     )
+
+
+def slo_detail(slo: SloStatus) -> str:
+    rows: list[tuple[str, object]] = [("state", slo.state), ("kind", slo.kind), ("detail", slo.detail)]
+    if slo.kind == "ratio":
+        rows += [
+            ("objective", f"{slo.objective:g}% over {slo.window or '-'}"),
+            ("error ratio", percent(slo.value, 3)),
+            ("budget left", percent(slo.budget_remaining, 1)),
+            ("burn rate", "-" if slo.burn_rate is None else f"{slo.burn_rate:.2f}×"),
+        ]
+    else:
+        rows += [
+            ("objective", f"≤ {slo.objective:g}"),
+            ("value", "-" if slo.value is None else _number(slo.value)),
+        ]
+    rows.append(
+        ("recent", " ".join(_number(v) if slo.kind == "threshold" else percent(v) for v in slo.history))
+    )
+    return fields_text(rows)
 
 
 class SloPanel(Panel):
@@ -56,12 +76,12 @@ class SloPanel(Panel):
     def body(self) -> DiffTable:
         self.table = DiffTable(
             [
+                ("SLO", "name", None),
                 ("State", "state", 8),
                 ("Now", "now", 9),
-                ("Objective", "objective", 9),
+                ("Target", "objective", 9),
                 ("Budget", "budget", 6),
                 ("Burn", "burn", 6),
-                ("SLO", "name", None),
             ],
             id="slos-table",
         )
@@ -82,3 +102,7 @@ class SloPanel(Panel):
             self.set_level("warn", f"{len(warn)} warning")
         else:
             self.set_level("ok", f"{len(snap.slos)} ok")
+
+    def detail(self, key: str) -> tuple[str, str] | None:
+        slo = self.slos.get(key)
+        return None if slo is None else (f"SLO {slo.name}", slo_detail(slo))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
 from rich.text import Text
 from textual.widgets.data_table import ColumnKey
 
-from panels.base import Panel
+from panels.base import Panel, fields_text
 from panels.table import Cell, DiffTable
+from tui.clock import utc_iso
 from tui.incident.events import Event
 from tui.incident.feed import TimelineSnapshot
 from tui.untrusted import one_line
@@ -33,20 +35,35 @@ KIND_MARK: dict[str, tuple[str, str]] = {
 }
 
 
+# Short labels keep the kind column narrow, so the text gets the room.
+KIND_LABEL = {
+    "severity_changed": "severity",
+    "status_changed": "status",
+    "role_assigned": "role",
+    "status_update": "update",
+    "action_requested": "action",
+    "action_succeeded": "action ok",
+    "action_failed": "action FAIL",
+    "checklist_step": "checklist",
+    "starred": "star",
+    "corrected": "correction",
+}
+
+
+def short_actor(actor: str) -> str:
+    """"alice@bastion-1 (ssh 10.0.0.5)" -> "alice": the full actor is in the event's detail."""
+    return actor.split(" ", 1)[0].split("@", 1)[0]
+
+
 def event_cells(event: Event, *, starred: bool, corrected_by: int | None, local: bool) -> tuple[Cell, ...]:
     mark, style = KIND_MARK.get(event.kind, ("·", ""))
     at = event.occurred_at.astimezone() if local else event.occurred_at
     text = Text(one_line(event.text, 400), style="dim strike" if corrected_by else "")
     if corrected_by:
         text.append(f"  (corrected by #{corrected_by})", style="dim")
-    actor = event.actor.split(" ", 1)[0]
-    return (
-        at.strftime("%H:%M:%S"),
-        Text(("★" if starred else " ") + mark, style=style),
-        Text(event.kind.replace("_", " "), style=style),
-        one_line(actor, 30),
-        text,
-    )
+    kind = Text(("★" if starred else " ") + mark + " ", style=style)
+    kind.append(KIND_LABEL.get(event.kind, event.kind.replace("_", " ")), style=style)
+    return (at.strftime("%H:%M:%S"), kind, text, one_line(short_actor(event.actor), 30))
 
 
 class TimelinePanel(Panel):
@@ -58,10 +75,9 @@ class TimelinePanel(Panel):
         self.table = DiffTable(
             [
                 ("UTC", "time", 8),
-                ("", "mark", 2),
-                ("Event", "kind", 16),
-                ("Who", "actor", 12),
+                ("Event", "kind", 14),
                 ("What", "text", None),
+                ("Who", "actor", 9),
             ],
             id="timeline-table",
         )
@@ -120,3 +136,21 @@ class TimelinePanel(Panel):
     def selected(self) -> Event | None:
         key = self.table.selected_key()
         return None if key is None else self.events.get(int(key))
+
+    def detail(self, key: str) -> tuple[str, str] | None:
+        event = self.events.get(int(key))
+        if event is None:
+            return None
+        rows: list[tuple[str, object]] = [
+            ("kind", event.kind),
+            ("occurred", utc_iso(event.occurred_at)),
+            ("recorded", utc_iso(event.recorded_at)),
+            ("actor", f"{event.actor} ({event.actor_kind}, {event.source})"),
+            ("starred", "yes" if event.starred else None),
+            ("supersedes", f"#{event.supersedes}" if event.supersedes else None),
+            ("text", event.text),
+        ]
+        body = fields_text(rows)
+        if event.data:
+            body += "\n\n" + json.dumps(event.data, indent=2, ensure_ascii=False, sort_keys=True)
+        return f"Event #{event.id}", body

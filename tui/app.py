@@ -13,12 +13,13 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import DataTable, Footer, Input, Static
 
 from panels.base import Panel
 from panels.health import HealthPanel
 from panels.help import HelpScreen
 from panels.logs import LogPanel, LogView
+from panels.modals import DetailScreen
 from panels.pods import PodsPanel
 from panels.slos import SloPanel
 from panels.timeline import TimelinePanel
@@ -287,6 +288,16 @@ class WarroomApp(App[int]):
     def action_refresh(self) -> None:
         for loop in self.loops.values():
             loop.poll_now()
+
+    # ---- details -----------------------------------------------------------------------
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """enter on a row: the row in full (a cell cut at 80 columns is still readable)."""
+        node = event.data_table.parent
+        if not isinstance(node, Panel) or event.row_key.value is None:
+            return
+        found = node.detail(str(event.row_key.value))
+        if found is not None:
+            self.push_screen(DetailScreen(*found))
 
     # ---- filter ------------------------------------------------------------------------
     def action_filter(self) -> None:

@@ -99,20 +99,19 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
 
 def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
     from tui.demo.platform import DemoPlatform, demo_sources
-    from tui.demo.scenarios import DEFAULT_SCENARIO, list_scenarios
+    from tui.demo.scenarios import DEFAULT_SCENARIO
 
     clock = clock or SystemClock()
     scenario = args.scenario or DEFAULT_SCENARIO
     platform = DemoPlatform(scenario, args.seed, clock)
     sources: dict[str, PollSource[Any]] = dict(demo_sources(platform))
     read_only = _read_only(args, None)
-    title = dict(list_scenarios()).get(scenario, scenario)
     sources["timeline"] = TimelineSource(
         db_path(args.db, None, demo=True),
         read_only=read_only,
         clock=clock,
         # An observer follows the commander's drill; only the commander's screen declares it.
-        drill=None if read_only else DrillDeclaration(f"Demo: {title}"),
+        drill=None if read_only else DrillDeclaration(f"Drill: {scenario}"),
     )
     return AppSetup(context="demo", sources=sources, clock=clock, read_only=read_only, theme=args.theme)
 

@@ -187,3 +187,19 @@ async def test_every_theme_loads_its_stylesheet():
             await settle(pilot, app, 1)
             assert app.theme == theme.name
             assert app.panels["health"].table.row_count == 3
+
+
+async def test_enter_on_a_row_shows_it_in_full_literally():
+    from panels.modals import DetailScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("1", "enter")
+        assert isinstance(app.screen, DetailScreen)
+        body = str(app.screen.query_one("#detail-body").render())
+        assert "connection refused" in body and "http://127.0.0.1:8080/api-gateway/health" in body
+        await pilot.press("escape")
+        await pilot.press("2", "enter")
+        assert isinstance(app.screen, DetailScreen)
+        assert "CrashLoopBackOff" in str(app.screen.query_one("#detail-body").render())
