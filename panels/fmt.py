@@ -54,3 +54,14 @@ def sparkline(values: tuple[float, ...] | list[float], width: int = 12) -> str:
     if hi - lo < 1e-12:
         return SPARK[0] * len(vals)
     return "".join(SPARK[min(7, int((v - lo) / (hi - lo) * 7.999))] for v in vals)
+
+
+def middle_ellipsis(text: str, width: int | None) -> str:
+    """Cut `text` to `width` in the middle: pod names differ at the end
+    ("api-gateway-7d9f8b6c5-x2k4p"), so the end must survive a narrow column."""
+    if width is None or width <= 0 or len(text) <= width:
+        return text
+    if width < 5:
+        return text[:width]
+    tail = (width - 1) // 2
+    return f"{text[: width - 1 - tail]}…{text[-tail:]}"

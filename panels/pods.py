@@ -7,7 +7,7 @@ from datetime import datetime
 from rich.text import Text
 
 from panels.base import Panel, fields_text
-from panels.fmt import since
+from panels.fmt import middle_ellipsis, since
 from panels.table import Cell, DiffTable
 from tui.clock import utc_iso
 from tui.model import ClusterSnapshot, DeploymentInfo, PodInfo
@@ -39,10 +39,10 @@ def status_style(pod: PodInfo) -> str:
     return ("bold red", "yellow", "green")[pod_rank(pod)]
 
 
-def pod_cells(pod: PodInfo, now: datetime) -> tuple[Cell, ...]:
+def pod_cells(pod: PodInfo, now: datetime, name_width: int | None = None) -> tuple[Cell, ...]:
     return (
         Text(one_line(pod.status, 26), style=status_style(pod)),
-        one_line(pod.name, 80),
+        middle_ellipsis(one_line(pod.name, 80), name_width),
         Text(f"{pod.ready}/{pod.containers}", style="" if pod.ready == pod.containers else "yellow"),
         Text(str(pod.restarts), style="yellow" if pod.restarts else ""),
         since(pod.created_at, now),
@@ -81,7 +81,8 @@ class PodsPanel(Panel):
         self.deployments = {d.key: d for d in snap.deployments}
         shown = [p for p in snap.pods if self.matches(p.name, p.namespace, p.status, p.workload or "")]
         ordered = sorted(shown, key=lambda p: (pod_rank(p), p.namespace, p.name))
-        self.table.set_rows({pod.key: pod_cells(pod, now) for pod in ordered})
+        width = self.table.flex_width
+        self.table.set_rows({pod.key: pod_cells(pod, now, width) for pod in ordered})
         broken = sum(pod_rank(p) == 0 for p in snap.pods)
         unready = sum(pod_rank(p) == 1 for p in snap.pods)
         namespaces = len({p.namespace for p in snap.pods})
@@ -114,6 +115,10 @@ class PodsPanel(Panel):
                 ("image", deployment.image),
             ]
         return f"Pod {pod.name}", fields_text(rows)
+
+    def refit(self) -> None:
+        if self.last is not None:
+            self.show(self.last, self.app.clock.now())  # type: ignore[arg-type, attr-defined]
 
     def selected(self) -> PodInfo | None:
         key = self.table.selected_key()

@@ -51,6 +51,16 @@ class DiffTable(DataTable[Cell]):
             column.width = width
             self._require_update_dimensions = True
             self.refresh()
+            refit = getattr(self.parent, "refit", None)
+            if refit is not None:
+                self.call_after_refresh(refit)  # the panel may shorten cells to the new width
+
+    @property
+    def flex_width(self) -> int | None:
+        """The flexible column's width now (None before the table is laid out)."""
+        flex = [key for _, key, width in self._columns_spec if width is None]
+        column = self.columns.get(ColumnKey(flex[0])) if flex else None
+        return column.width if column is not None and self.size.width else None
 
     @property
     def row_keys(self) -> list[str]:

@@ -203,3 +203,11 @@ async def test_enter_on_a_row_shows_it_in_full_literally():
         await pilot.press("2", "enter")
         assert isinstance(app.screen, DetailScreen)
         assert "CrashLoopBackOff" in str(app.screen.query_one("#detail-body").render())
+
+
+def test_middle_ellipsis_keeps_the_end_of_a_pod_name():
+    from panels.fmt import middle_ellipsis
+
+    cut = middle_ellipsis("api-gateway-l99dwp4dt-4n7fl", 19)
+    assert len(cut) == 19 and cut.startswith("api-gatew") and cut.endswith("4n7fl") and "…" in cut
+    assert middle_ellipsis("short", 19) == "short"
