@@ -25,7 +25,7 @@ HISTORY_MARK: dict[Health, tuple[str, str]] = {
     "DOWN": ("█", "red"),
     "UNKNOWN": ("·", "dim"),
 }
-SHOWN_HISTORY = 10  # the last 10 results fit beside the detail even at 80 columns
+SHOWN_HISTORY = 8  # the last 8 results: room for the detail at 80 columns
 RANK: dict[Health, int] = {"DOWN": 0, "DEGRADED": 1, "UNKNOWN": 2, "UP": 3}
 
 

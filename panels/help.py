@@ -45,7 +45,12 @@ class HelpScreen(ModalScreen[None]):
         seen: set[tuple[str, str]] = set()
         for key, active_binding in active.items():
             binding: Binding = active_binding.binding
-            if not binding.description or (binding.action, key) in seen:
+            # Only warroom's own bindings (they all have an id, so they can be remapped); the
+            # widgets' cursor keys are summed up in one line below. A disabled binding (an
+            # observer's view of a write key) is not offered at all.
+            if not binding.id or not binding.description or not active_binding.enabled:
+                continue
+            if (binding.action, key) in seen:
                 continue
             seen.add((binding.action, key))
             self.rows.append((key_label(key), binding.description, binding.id or ""))
@@ -56,13 +61,19 @@ class HelpScreen(ModalScreen[None]):
         table = Table(box=None, expand=True, show_header=True, header_style="bold")
         table.add_column("Key", style="bold cyan", no_wrap=True)
         table.add_column("Does")
-        table.add_column("Binding id (remap in [keys])", style="dim")
+        table.add_column(Text("Binding id (remap in [keys])"), style="dim")
         for key, description, binding_id in self.rows:
-            table.add_row(key, description, binding_id)
+            table.add_row(Text(key), Text(description), Text(binding_id))
         title = Text("warroom keys", style="bold")
         if self.read_only:
             title.append("   [R] read-only: nothing on this screen changes anything", style="yellow")
         with VerticalScroll():
             yield Static(title)
             yield Static(table, id="help-table")
-            yield Static(Text("ctrl+p: command palette · esc closes", style="dim"))
+            yield Static(
+                Text(
+                    "arrows, pgup/pgdn, home/end move in a panel · enter shows a row in full · "
+                    "ctrl+p: command palette · esc closes",
+                    style="dim",
+                )
+            )

@@ -17,7 +17,8 @@ Cell = str | Text
 
 
 class DiffTable(DataTable[Cell]):
-    DEFAULT_CSS = "DiffTable { height: 1fr; scrollbar-size-vertical: 1; }"
+    # No horizontal scrolling: the flexible column gives way, and enter shows a row in full.
+    DEFAULT_CSS = "DiffTable { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }"
 
     def __init__(self, columns: Sequence[tuple[str, str, int | None]], **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]

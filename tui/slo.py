@@ -211,7 +211,29 @@ def ratio_state(
     if window_ratio is not None and not math.isnan(window_ratio):
         if budget_remaining(window_ratio, objective_percent) <= 0:
             return "BREACH"
+    if state == "OK" and _burning_fast(error_ratios, objective_percent, period, rules):
+        # The rules wait for the long window so as not to page on a blip; a dashboard must not
+        # call "OK" a service that is burning at page speed right now.
+        return "WARN"
     return state
+
+
+def _burning_fast(
+    error_ratios: Mapping[str, float | None],
+    objective_percent: float,
+    period: timedelta,
+    rules: Sequence[BurnRule],
+) -> bool:
+    """The shortest window with data burns at least at the fastest page rule's factor."""
+    known = sorted(
+        (w for w, r in error_ratios.items() if r is not None and not math.isnan(r)), key=parse_duration
+    )
+    pages = [rule.factor(period) for rule in applicable_rules(period, rules) if rule.severity == "page"]
+    if not known or not pages:
+        return False
+    ratio = error_ratios[known[0]]
+    assert ratio is not None
+    return burn_rate(ratio, objective_percent) >= max(pages)
 
 
 def threshold_state(

@@ -198,3 +198,16 @@ def test_time_to_exhaustion() -> None:
 )
 def test_format_duration(delta: timedelta, text: str) -> None:
     assert format_duration(delta) == text
+
+
+def test_a_burst_at_page_speed_warns_before_the_long_window_catches_up():
+    from datetime import timedelta
+
+    from tui.slo import ratio_state
+
+    period = timedelta(days=30)
+    # 5 minutes at 16.5x, the hour still low: no rule fires, yet this is not "OK"
+    ratios = {"5m": 0.0165, "30m": 0.004, "1h": 0.002, "2h": 0.001, "6h": 0.0005, "1d": 0.0003, "3d": 0.0002}
+    assert ratio_state(0.0004, ratios, 99.9, period) == "WARN"
+    calm = {**ratios, "5m": 0.002}
+    assert ratio_state(0.0004, calm, 99.9, period) == "OK"
