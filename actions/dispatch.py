@@ -1,0 +1,321 @@
+"""The dispatcher: the only code path that runs an action, and so the only place read-only mode
+has to guard (k9s guarded view by view and leaked twice).
+
+`dispatch(action, target, inputs)`, in this order:
+1. read-only: raise `ReadOnlyError`. Nothing is checked, read, written or run.
+2. check that the action is registered, that it fits the target, the inputs
+   (`NotApplicableError`, `InvalidInputError`), and that the same action is not already
+   running on the same subject (`InFlightError`). Nothing written.
+3. ask the incidents provider for the open incident. None: raise `NoIncidentError`
+   ("declare an incident first (D)"). See below for why it does not declare one itself.
+4. write `action_requested` (actor, action id, target, inputs, preview), durable when it
+   returns. If it fails for any reason: raise `NotRecordedError`, run nothing.
+5. run, bounded by `asyncio.wait_for(action.timeout_s)`; what it printed or answered goes to a
+   bounded `Output`.
+6. write `action_succeeded` or `action_failed`: duration, exit code or HTTP status, whether it
+   timed out, and an output excerpt; every string of it (and of the request) with secrets
+   redacted.
+7. return an `Outcome` (and hand it to `notify`). A failed run is an Outcome with ok=False, not
+   an exception: the world may have changed, and the caller must say so.
+
+No open incident: refuse, rather than declare one automatically. At 3 a.m. the IC loses one
+key press (D, a title, enter) and gains an incident with the right title and severity; an
+automatic declaration would guess both, start a status-update cadence nobody chose and make a
+stray key press look like an incident in the postmortem record. warroom demo declares its drill
+on start, so the demo always has one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from actions.errors import (
+    InFlightError,
+    NoIncidentError,
+    NotApplicableError,
+    NotRecordedError,
+    ReadOnlyError,
+)
+from actions.output import Output
+from actions.redact import read_secrets, redact, redact_data
+from actions.registry import Action, Registry, RunResult, Target
+from tui.clock import Clock, SystemClock
+from tui.incident.events import Event
+from tui.incident.service import Incidents, Who
+
+NO_INCIDENT = "declare an incident first (D)"
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveIncident:
+    incidents: Incidents
+    incident_id: int
+
+
+class IncidentsProvider(Protocol):
+    """Where the dispatcher records: the incident open now, asked at each dispatch (another
+    process may have declared or resolved one since)."""
+
+    async def active(self) -> ActiveIncident | None: ...
+
+
+class StoreIncidents:
+    """The newest open incident in the store behind `incidents`."""
+
+    def __init__(self, incidents: Incidents) -> None:
+        self.incidents = incidents
+
+    async def active(self) -> ActiveIncident | None:
+        incident_id = await self.incidents.store.active_incident()
+        return None if incident_id is None else ActiveIncident(self.incidents, incident_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    action_id: str
+    title: str
+    subject: str  # "deployment/api-gateway"
+    ok: bool
+    text: (
+        str  # one line for the notification: "Rollout restart deployment/web: deployment.apps/web restarted"
+    )
+    duration_s: float
+    started_at: datetime
+    exit_code: int | None
+    http_status: int | None
+    timed_out: bool
+    output: str  # the redacted excerpt, as recorded
+    request: Event  # the action_requested event
+    finished: Event | None  # action_succeeded / action_failed; None if it could not be written
+    record_error: str | None = None  # why the result is not in the record (the run did happen)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        registry: Registry,
+        incidents_provider: IncidentsProvider,
+        *,
+        read_only: bool,
+        clock: Clock | None = None,
+        who: Who | None = None,
+        secret_files: Iterable[str] = (),
+        notify: Callable[[Outcome], None] | None = None,
+        monotonic: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        """`who`: the actor of the records (default: the Incidents' own, the user at this
+        terminal). `secret_files`: token files beyond the actions' own (Prometheus, health
+        checks) whose contents are redacted from what is recorded. `notify` gets each Outcome."""
+        self.registry = registry
+        self.provider = incidents_provider
+        self._read_only = bool(read_only)
+        self.clock = clock or SystemClock()
+        self.who = who
+        self.secret_files = tuple(secret_files)
+        self.notify = notify
+        self._monotonic = monotonic
+        self._running: dict[tuple[str, str, str, str], str] = {}
+
+    @property
+    def read_only(self) -> bool:
+        """Fixed for the dispatcher's life: an observer cannot become a commander by a bug."""
+        return self._read_only
+
+    def running(self) -> tuple[tuple[str, str], ...]:
+        """(action id, subject) of every action in flight."""
+        return tuple((key[0], subject) for key, subject in self._running.items())
+
+    def is_running(self, action: Action | str, target: Target) -> bool:
+        action = self._action(action)
+        return self._key(action, target) in self._running
+
+    async def dispatch(
+        self,
+        action: Action | str,
+        target: Target,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        who: Who | None = None,
+    ) -> Outcome:
+        if self._read_only:
+            name = action.title if isinstance(action, Action) else action
+            raise ReadOnlyError(f"read-only: {name} was not run")
+        action = self._action(action)
+        values = action.check(target, inputs)
+        key = self._key(action, target)
+        subject = action.subject(target)
+        if key in self._running:
+            raise InFlightError(f"{action.title} on {subject} is still running")
+        # Claimed before the first await: two key presses in one loop turn cannot both pass.
+        self._running[key] = subject
+        try:
+            return await self._dispatch(action, target, values, subject, who or self.who)
+        finally:
+            del self._running[key]
+
+    def _action(self, action: Action | str) -> Action:
+        """The registered action: only what the registry holds can run (the enumeration test
+        covers exactly the registry, so nothing outside it may slip past)."""
+        action_id = action if isinstance(action, str) else action.id
+        found = self.registry.get(action_id) if action_id in self.registry else None
+        if found is None or (isinstance(action, Action) and found is not action):
+            raise NotApplicableError(f"{action_id} is not a registered action")
+        return found
+
+    @staticmethod
+    def _key(action: Action, target: Target) -> tuple[str, str, str, str]:
+        return (action.id, target.context or "", target.namespace or "", action.subject(target))
+
+    async def _dispatch(
+        self, action: Action, target: Target, values: dict[str, Any], subject: str, who: Who | None
+    ) -> Outcome:
+        secrets = read_secrets((*self.secret_files, *self.registry.secret_files(), *action.secret_files))
+        try:
+            active = await self.provider.active()
+        except Exception as err:
+            raise NotRecordedError(f"not run: the incident record cannot be read: {_line(err)}") from err
+        if active is None:
+            raise NoIncidentError(f"{action.title} was not run: {NO_INCIDENT}")
+        preview = action.preview(target, values)
+        where = action.where(target)
+        shown_inputs = "".join(f" {k}={v}" for k, v in values.items())
+        named = action.title if subject == action.title else f"{action.title}: {subject}"
+        text = f"{named}{shown_inputs}" + (f" · {where}" if where else "")
+        data = {
+            "action": action.id,
+            "title": action.title,
+            "kind": action.kind,
+            "target": target.as_data(),
+            "subject": subject,
+            "inputs": values,
+            "preview": preview,
+            "dangerous": action.dangerous,
+            "timeout_s": action.timeout_s,
+        }
+        try:
+            request = await active.incidents.action_requested(
+                active.incident_id, redact(text, secrets), redact_data(data, secrets), who=who
+            )
+        except Exception as err:
+            # Fail closed: no record, no run (DESIGN.md: "if that write fails, it does not run").
+            raise NotRecordedError(f"{action.title} was not run: not recorded: {_line(err)}") from err
+
+        started_at = self.clock.now()
+        start = self._monotonic()
+        output = Output()
+        timed_out = False
+        try:
+            result = await asyncio.wait_for(action.run(target, values, output), action.timeout_s)
+        except TimeoutError:
+            timed_out = True
+            note = f"; {action.timeout_note}" if action.timeout_note else ""
+            result = RunResult(False, f"no result in {action.timeout_s:g} s{note}")
+        except asyncio.CancelledError:
+            # warroom stopped waiting (quit, worker cancelled): the record still says so.
+            interrupted = RunResult(False, "interrupted: warroom stopped before it finished")
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.shield(
+                    self._finish(
+                        action,
+                        active,
+                        request,
+                        subject,
+                        interrupted,
+                        output,
+                        start,
+                        started_at,
+                        False,
+                        secrets,
+                        who,
+                    )
+                )
+            raise
+        except Exception as err:  # a bug in a run must not take the app down, nor go unrecorded
+            result = RunResult(False, f"{type(err).__name__}: {_line(err)}")
+        outcome = await self._finish(
+            action, active, request, subject, result, output, start, started_at, timed_out, secrets, who
+        )
+        if self.notify is not None:
+            self.notify(outcome)
+        return outcome
+
+    async def _finish(
+        self,
+        action: Action,
+        active: ActiveIncident,
+        request: Event,
+        subject: str,
+        result: RunResult,
+        output: Output,
+        start: float,
+        started_at: datetime,
+        timed_out: bool,
+        secrets: tuple[str, ...],
+        who: Who | None,
+    ) -> Outcome:
+        duration = max(0.0, self._monotonic() - start)
+        excerpt = redact(output.text(), secrets)
+        line = redact(_line(result.text), secrets)
+        verdict = line if result.ok else f"failed: {line}" if line else "failed"
+        named = action.title if subject == action.title else f"{action.title} {subject}"
+        text = f"{named}: {verdict} ({_seconds(duration)})"
+        data: dict[str, Any] = {
+            "action": action.id,
+            "subject": subject,
+            "ok": result.ok,
+            "result": line,
+            "duration_s": round(duration, 3),
+            "exit_code": result.exit_code,
+            "http_status": result.http_status,
+            "timed_out": timed_out,
+        }
+        if excerpt:
+            data["output"] = excerpt
+        finished: Event | None = None
+        record_error: str | None = None
+        try:
+            finished = await active.incidents.action_finished(
+                request, ok=result.ok, text=text, data=data, who=who
+            )
+        except Exception as err:
+            record_error = f"the result could not be recorded: {_line(err)}"
+        return Outcome(
+            action_id=action.id,
+            title=action.title,
+            subject=subject,
+            ok=result.ok,
+            text=text,
+            duration_s=duration,
+            started_at=started_at,
+            exit_code=result.exit_code,
+            http_status=result.http_status,
+            timed_out=timed_out,
+            output=excerpt,
+            request=request,
+            finished=finished,
+            record_error=record_error,
+        )
+
+
+def _line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def _seconds(duration: float) -> str:
+    return f"{duration * 1000:.0f} ms" if duration < 1 else f"{duration:.1f} s"
+
+
+__all__ = [
+    "NO_INCIDENT",
+    "ActiveIncident",
+    "Dispatcher",
+    "IncidentsProvider",
+    "Outcome",
+    "StoreIncidents",
+]
