@@ -34,7 +34,15 @@ GOALS = {
 }
 
 
-def pty_case(name: str, cmd: list[str], cols: int, rows: int, duration: float, env: dict[str, str]) -> dict:
+def pty_case(
+    name: str,
+    cmd: list[str],
+    cols: int,
+    rows: int,
+    duration: float,
+    env: dict[str, str],
+    settle: float = 3.0,
+) -> dict:
     args = [
         PY,
         str(HERE / "pty_measure.py"),
@@ -46,13 +54,13 @@ def pty_case(name: str, cmd: list[str], cols: int, rows: int, duration: float, e
         "--duration",
         str(duration),
         "--settle",
-        "3",
+        str(settle),
         "--marker",
         "Timeline",
     ]
     for key, value in env.items():
         args += ["--env", f"{key}={value}"]
-    out = subprocess.run([*args, "--", *cmd], capture_output=True, text=True, cwd=ROOT, timeout=duration + 60)
+    out = subprocess.run([*args, "--", *cmd], capture_output=True, text=True, cwd=ROOT, timeout=duration + settle + 60)
     if out.returncode != 0:
         raise SystemExit(f"{name}: pty_measure failed: {out.stderr.strip() or out.stdout.strip()}")
     raw = json.loads(out.stdout)
@@ -131,6 +139,9 @@ def main() -> int:
                         50,
                         args.duration,
                         env,
+                        # steady state: after the first 8 checks (40 s) have filled the
+                        # Recent column, only latencies and the clock change
+                        settle=45.0,
                     )
                 )
             finally:

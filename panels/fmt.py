@@ -20,18 +20,28 @@ def age(seconds: float | None) -> str:
 
 
 def since(at: datetime | None, now: datetime) -> str:
-    return "-" if at is None else age((now - at).total_seconds())
+    """Age in whole minutes ("<1m", "7m", "3h"): a cell that ticked every second would repaint
+    its row with every check for no news (the status line already says when data is late)."""
+    if at is None:
+        return "-"
+    seconds = (now - at).total_seconds()
+    return "<1m" if seconds < 60 else age(seconds)
 
 
 def latency(ms: float | None) -> str:
     if ms is None:
         return "-"
+    # Latencies jitter by a few milliseconds from one check to the next; shown exactly, every
+    # check would repaint its row for no information. Below 100 ms three buckets tell enough.
     if ms < 10:
-        # Loopback latencies jitter between 1 and 4 ms; showing them to the millisecond would
-        # repaint the row every check for no information, so below 10 ms show one bucket.
         return "<10ms"
+    if ms < 50:
+        return "<50ms"
+    if ms < 100:
+        return "<100ms"
     if ms < 1000:
-        return f"{int(round(ms, -1))}ms"
+        # 50 ms steps: jitter of a few ms would otherwise repaint the row on every check.
+        return f"{int(round(ms / 50) * 50)}ms"
     return f"{ms / 1000:.1f}s"
 
 

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from panels.fmt import age
+from panels.fmt import since
 from tui.incident.lifecycle import IncidentState
 from tui.untrusted import one_line
 
@@ -31,7 +31,7 @@ def incident_text(state: IncidentState | None, now: datetime) -> Text:
     text.append("· ")
     text.append(one_line(state.title, 80), style="bold")
     if state.declared_at is not None:
-        text.append(f" · {age((now - state.declared_at).total_seconds())}")
+        text.append(f" · {since(state.declared_at, now)}")  # minutes: the clock shows seconds
     commander = state.commander
     if commander:
         text.append(f" · IC {one_line(commander, 30)}")

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 from panels.base import Panel
 from tui.model import LogBatch, LogLine
@@ -80,7 +81,16 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _resized(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.shown))
+        size = Size(self.scrollable_content_region.width, len(self.shown))
+        if size != self.virtual_size:
+            # Assigning `virtual_size` runs a layout pass that repaints every sibling's
+            # scrollbar (a kilobyte a batch, measured); set it without one, update this view's
+            # own scrollbar, and lay out only when the scrollbar appears or goes.
+            had_scrollbar = self.show_vertical_scrollbar
+            self.set_reactive(Widget.virtual_size, size)
+            self._scroll_update(size)
+            if self.show_vertical_scrollbar != had_scrollbar:
+                self.refresh(layout=True)
         if self.follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()

@@ -88,7 +88,7 @@ async def test_slos_ratio_over_30d_with_budget_and_burn_and_thresholds_with_leve
 async def test_the_sources_have_the_panels_intervals_and_poll_snapshots():
     platform = DemoPlatform(None, 3, FrozenClock(T0))
     sources = demo_sources(platform)
-    assert {k: s.interval_s for k, s in sources.items()} == {"health": 2, "pods": 2, "slos": 5, "logs": 1}
+    assert {k: s.interval_s for k, s in sources.items()} == {"health": 5, "pods": 2, "slos": 10, "logs": 3}
     kinds = {"health": HealthSnapshot, "pods": ClusterSnapshot, "slos": SloSnapshot, "logs": LogBatch}
     for key, source in sources.items():
         assert isinstance(await source.poll(), kinds[key])
