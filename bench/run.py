@@ -60,7 +60,9 @@ def pty_case(
     ]
     for key, value in env.items():
         args += ["--env", f"{key}={value}"]
-    out = subprocess.run([*args, "--", *cmd], capture_output=True, text=True, cwd=ROOT, timeout=duration + settle + 60)
+    out = subprocess.run(
+        [*args, "--", *cmd], capture_output=True, text=True, cwd=ROOT, timeout=duration + settle + 60
+    )
     if out.returncode != 0:
         raise SystemExit(f"{name}: pty_measure failed: {out.stderr.strip() or out.stdout.strip()}")
     raw = json.loads(out.stdout)
