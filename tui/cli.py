@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="postmortem Markdown or JSONL audit log of an incident")
     _common(export, suppress=True)
-    export.add_argument("--incident", type=int, metavar="ID", help="default: the latest incident")
+    export.add_argument(
+        "--incident", type=int, metavar="ID", help="default: the active incident, else the latest"
+    )
     export.add_argument("--format", choices=("md", "jsonl"), default="md")
     export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
 
@@ -66,15 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(declare, suppress=True)
     declare.add_argument("title")
     declare.add_argument("--severity", default="SEV2", metavar="SEV")
+    declare.add_argument("--drill", action="store_true", help="a rehearsal: marked DRILL everywhere")
 
     note = sub.add_parser("note", help="add a note to the active incident's timeline")
     _common(note, suppress=True)
     note.add_argument("text")
     note.add_argument("--incident", type=int, metavar="ID")
+    note.add_argument("--star", action="store_true", help="star the note (a key moment)")
 
     resolve = sub.add_parser("resolve", help="mark the active incident resolved")
     _common(resolve, suppress=True)
     resolve.add_argument("--incident", type=int, metavar="ID")
+    resolve.add_argument("--reason", metavar="TEXT", default="", help="why it counts as resolved")
 
     incidents = sub.add_parser("incidents", help="list incidents")
     _common(incidents, suppress=True)

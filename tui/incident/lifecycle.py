@@ -170,6 +170,64 @@ def fold(
     return _freeze(acc, severities)
 
 
+# The kinds whose content the fold reads. Every other kind changes only the event count, the
+# last id, the first human act, the first detection and the last status update: sums the store
+# computes in SQL (`Tally`), so opening a 100 000-event incident decodes only these rows (and
+# the starred ones) instead of every row.
+FOLD_KINDS = (
+    "declared",
+    "severity_changed",
+    "status_changed",
+    "reopened",
+    "role_assigned",
+    "starred",
+    "corrected",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What all the events of an incident after some id add up to (see `fold_tallied`)."""
+
+    count: int
+    last_id: int
+    first_human_at: datetime | None  # occurred_at of the first (by id) event by a human
+    first_detected_at: datetime | None  # the earliest occurred_at of a `detected` event
+    last_status_update_at: datetime | None  # occurred_at of the last (by id) status update
+
+
+def fold_tallied(
+    incident_id: int,
+    events: Iterable[Event],
+    tally: Tally,
+    severities: Sequence[SeverityConfig] = DEFAULT_SEVERITIES,
+    start: IncidentState | None = None,
+) -> IncidentState:
+    """The same state as `fold` over every event after `start`, computed from only the events
+    of FOLD_KINDS or starred (`events`, oldest first) and the `tally` of all of them, both read
+    in one snapshot. A star (starred column or `starred` event) always follows the event it
+    names, so adding the starred column's ids in order with the `starred` events is exact.
+    """
+    if start is None and tally.count == 0:
+        raise ValueError("an incident's state needs at least its declared event")
+    acc = _thaw(start) if start is not None else _Fold(id=incident_id)
+    before = acc.last_event_id
+    for event in events:
+        if event.incident_id != incident_id:
+            raise ValueError(f"event #{event.id} is not of incident #{incident_id}")
+        if event.id > before:
+            _apply(acc, event, severities)
+    # The tally covers every event, those applied above included, so it overrides what they set.
+    acc.event_count = (start.event_count if start is not None else 0) + tally.count
+    acc.last_event_id = max(before, tally.last_id)
+    earlier = start or IncidentState(id=incident_id)
+    acc.acknowledged_at = earlier.acknowledged_at or tally.first_human_at
+    detections = [t for t in (earlier.first_detected_at, tally.first_detected_at) if t is not None]
+    acc.first_detected_at = min(detections) if detections else None
+    acc.last_status_update_at = tally.last_status_update_at or earlier.last_status_update_at
+    return _freeze(acc, severities)
+
+
 def _apply(acc: _Fold, event: Event, severities: Sequence[SeverityConfig]) -> None:
     data = event.data
     kind = event.kind
@@ -467,13 +525,16 @@ def plan_action_finished(
 
 __all__ = [
     "CLOSED_STATUSES",
+    "FOLD_KINDS",
     "OPEN_STATUSES",
     "STATUS_RANK",
     "IncidentState",
     "LifecycleError",
     "Planned",
+    "Tally",
     "check_declare",
     "fold",
+    "fold_tallied",
     "plan_action_finished",
     "plan_correct",
     "plan_detected",

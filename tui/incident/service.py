@@ -23,6 +23,7 @@ from tui.incident.lifecycle import (
     Planned,
     check_declare,
     fold,
+    fold_tallied,
     plan_action_finished,
     plan_correct,
     plan_detected,
@@ -73,11 +74,13 @@ class Incidents:
         """The incident's state, read incrementally (only events newer than the last read)."""
         known = self._states.get(incident_id)
         after = known.last_event_id if known else 0
-        new = await self.store.events(incident_id, after_id=after)
-        if known is None and not new:
-            raise LifecycleError(f"no incident #{incident_id}")
-        state = fold(new, self.severities, start=known) if new else known
-        assert state is not None
+        # Not every event: the state-changing ones and SQL sums of the rest (see `fold_tallied`).
+        events, tally = await self.store.fold_input(incident_id, after)
+        if tally.count == 0:
+            if known is None:
+                raise LifecycleError(f"no incident #{incident_id}")
+            return known
+        state = fold_tallied(incident_id, events, tally, self.severities, start=known)
         self._states[incident_id] = state
         return state
 

@@ -30,7 +30,7 @@ import aiosqlite
 
 from tui.clock import Clock, SystemClock
 from tui.incident.events import KINDS, ActorKind, Event, EventSource
-from tui.incident.lifecycle import CLOSED_STATUSES, fold
+from tui.incident.lifecycle import CLOSED_STATUSES, FOLD_KINDS, Tally, fold
 
 # PRAGMA application_id marks the file as ours: "WRRM" in ASCII.
 APPLICATION_ID = 0x5752524D
@@ -141,9 +141,13 @@ def default_db_path(env: Mapping[str, str] | None = None, *, create: bool = Fals
 
 def to_db_time(at: datetime) -> str:
     """Fixed-width UTC text, so string order is time order in any SQL backend."""
-    if at.tzinfo is None:
-        raise ValueError("timestamps of the record must be timezone-aware")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if at.tzinfo is not UTC:  # what the record reads back is UTC already: the common case
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("timestamps of the record must be timezone-aware")
+        at = at.astimezone(UTC)
+    # isoformat, not strftime: 5x faster (an export formats 200 000 of these), and it pads
+    # the year to four digits where strftime's %Y may not. "+00:00" becomes "Z".
+    return at.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def from_db_time(text: str) -> datetime:
@@ -155,20 +159,25 @@ def _dump_data(data: Mapping[str, Any] | None) -> str:
 
 
 def _row_event(row: Sequence[Any]) -> Event:
+    # Positional, in Event's field order: an export decodes 100 000 of these.
     return Event(
-        id=row[0],
-        incident_id=row[1],
-        recorded_at=datetime.fromisoformat(row[2]),
-        occurred_at=datetime.fromisoformat(row[3]),
-        actor=row[4],
-        actor_kind=row[5],
-        source=row[6],
-        kind=row[7],
-        text=row[8],
-        data=json.loads(row[9]) if row[9] not in ("", "{}") else {},
-        starred=bool(row[10]),
-        supersedes=row[11],
+        row[0],  # id
+        row[1],  # incident_id
+        _fromiso(row[2]),  # recorded_at
+        _fromiso(row[3]),  # occurred_at
+        row[4],  # actor
+        row[5],  # actor_kind
+        row[6],  # source
+        row[7],  # kind
+        row[8],  # text
+        _loads(row[9]) if row[9] not in ("", "{}") else {},  # data
+        bool(row[10]),  # starred
+        row[11],  # supersedes
     )
+
+
+_fromiso = datetime.fromisoformat
+_loads = json.loads
 
 
 def _is_busy(err: sqlite3.Error) -> bool:
@@ -218,8 +227,8 @@ class IncidentStore:
         where = str(path)
         if read_only and not path.exists():
             raise StoreError(f"{where}: no incident database here (a writer creates it)")
-        if not read_only and not path.parent.is_dir():
-            raise StoreError(f"{where}: directory {path.parent} does not exist")
+        if not read_only:
+            _check_directory(path)
         mode = "ro" if read_only else "rwc"
         uri = f"file:{quote(str(path.absolute()))}?mode={mode}"
         try:
@@ -259,18 +268,27 @@ class IncidentStore:
             # Per connection, not stored in the file: every writer must set it.
             await self._conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{where}: not an SQLite database or unreadable: {_one_line(err)}") from err
+            if getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+                raise StoreError(f"{where}: not an SQLite database ({_one_line(err)})") from err
+            raise StoreError(f"{where}: cannot open: {_one_line(err)}") from err
 
     async def _check_ours(self) -> int:
         """The schema version, after refusing a foreign or newer database."""
         where = str(self.path)
-        app_id = await self._pragma_int("application_id")
-        version = await self._pragma_int("user_version")
+        # One statement, so one snapshot: read apart, the header and the tables could straddle
+        # another process's first migration (tables there, application_id not yet) and a
+        # fresh record would be refused as foreign.
         async with self._conn.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
+            "SELECT 'application_id', application_id FROM pragma_application_id "
+            "UNION ALL SELECT 'user_version', user_version FROM pragma_user_version "
+            "UNION ALL SELECT 'table', name FROM sqlite_master WHERE type IN ('table', 'view')"
         ) as cur:
-            tables = [row[0] for row in await cur.fetchall()]
-        tables = [name for name in tables if not name.startswith("sqlite_")]
+            rows = list(await cur.fetchall())
+        header = {str(what): value for what, value in rows if what != "table"}
+        app_id = int(header.get("application_id") or 0)
+        version = int(header.get("user_version") or 0)
+        names = (str(name) for what, name in rows if what == "table")
+        tables = sorted(name for name in names if not name.startswith("sqlite_"))
         if app_id == 0 and version == 0 and not tables:
             if self.read_only:
                 raise StoreError(f"{where}: empty database (a writer creates the incident record)")
@@ -289,11 +307,6 @@ class IncidentStore:
         if strange:
             raise StoreError(f"{where}: has tables warroom did not create: {', '.join(strange)}")
         return version
-
-    async def _pragma_int(self, name: str) -> int:
-        async with self._conn.execute(f"PRAGMA {name}") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
 
     async def _enable_wal(self) -> None:
         async with self._conn.execute("PRAGMA journal_mode") as cur:
@@ -583,6 +596,76 @@ class IncidentStore:
         )
         return [_row_event(row) for row in reversed(rows)]
 
+    async def fold_input(self, incident_id: int, after_id: int = 0) -> tuple[list[Event], Tally]:
+        """What `lifecycle.fold_tallied` needs for the events after `after_id`: the events of
+        FOLD_KINDS or starred, and the tally of all of them, read in one snapshot.
+
+        This is the cheap way to an incident's state: a few indexed aggregates instead of
+        decoding every event (100 000 events: ~50 ms instead of ~650 ms).
+        """
+        if self._closed:
+            raise StoreError(f"{self.path}: the store is closed")
+        marks = ", ".join("?" for _ in FOLD_KINDS)
+        scope = "incident_id = ? AND id > ?"
+        key = (incident_id, after_id)
+        async with self._lock:
+            try:
+                # One read transaction: a commit by another process between these statements
+                # must not make the tally disagree with the events.
+                await self._conn.execute("BEGIN")
+                try:
+                    rows = await self._conn.execute_fetchall(
+                        f"SELECT {_EVENT_COLUMNS} FROM events WHERE {scope} "
+                        f"AND (kind IN ({marks}) OR starred = 1) ORDER BY id",
+                        (*key, *FOLD_KINDS),
+                    )
+                    sums = await self._conn.execute_fetchall(
+                        f"SELECT COUNT(*), MAX(id) FROM events WHERE {scope}", key
+                    )
+                    human = await self._conn.execute_fetchall(
+                        f"SELECT occurred_at FROM events WHERE {scope} AND actor_kind = 'human' "
+                        "ORDER BY id LIMIT 1",
+                        key,
+                    )
+                    detected = await self._conn.execute_fetchall(
+                        f"SELECT MIN(occurred_at) FROM events WHERE kind = 'detected' AND {scope}", key
+                    )
+                    update = await self._conn.execute_fetchall(
+                        f"SELECT occurred_at FROM events WHERE kind = 'status_update' AND {scope} "
+                        "ORDER BY id DESC LIMIT 1",
+                        key,
+                    )
+                finally:
+                    await self._rollback()  # ends the read transaction; nothing was written
+            except sqlite3.Error as err:
+                raise StoreError(f"{self.path}: read failed: {_one_line(err)}") from err
+
+        def first_time(found: Iterable[Any]) -> datetime | None:
+            row = next(iter(found), None)
+            return from_db_time(row[0]) if row is not None and row[0] is not None else None
+
+        count, last_id = next(iter(sums))
+        tally = Tally(
+            count=int(count),
+            last_id=int(last_id or 0),
+            first_human_at=first_time(human),
+            first_detected_at=first_time(detected),
+            last_status_update_at=first_time(update),
+        )
+        return [_row_event(row) for row in rows], tally
+
+    async def settings(self) -> dict[str, int | str]:
+        """This connection's durability settings, as SQLite reports them (for tests and
+        `warroom check-config`): journal_mode, synchronous (2 = FULL), busy_timeout (ms),
+        query_only, application_id, user_version."""
+        found: dict[str, int | str] = {}
+        for name in ("journal_mode", "synchronous", "busy_timeout", "query_only", "application_id",
+                     "user_version"):
+            rows = await self._fetch(f"PRAGMA {name}")
+            value = rows[0][0]
+            found[name] = value if isinstance(value, str) else int(value)
+        return found
+
     async def event(self, event_id: int) -> Event | None:
         rows = await self._fetch(f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = ?", (event_id,))
         return _row_event(rows[0]) if rows else None
@@ -674,6 +757,17 @@ class IncidentStore:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _check_directory(path: Path) -> None:
+    """A writer needs the directory itself: WAL keeps its -wal and -shm files beside the database."""
+    parent = path.parent
+    if not parent.exists():
+        raise StoreError(f"{path}: directory {parent} does not exist")
+    if not parent.is_dir():
+        raise StoreError(f"{path}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(f"{path}: cannot write in directory {parent} (WAL needs its -wal and -shm there)")
 
 
 def _db_round(at: datetime) -> datetime:

@@ -1,0 +1,189 @@
+"""`warroom declare | note | incidents | resolve | export` end to end: real subprocesses on a
+record in tmp_path, as a deploy pipeline or an alert hook would run them."""
+
+from __future__ import annotations
+
+import os
+import pty
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tui.incident.export import verify_jsonl
+from tui.incident.store import SCHEMA_VERSION
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("WARROOM_CONFIG", "SSH_CONNECTION", "SUDO_USER")}
+    env.update(
+        HOME=str(tmp_path / "home"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+def _start(tmp_path: Path, *args: str, stdin: int = subprocess.DEVNULL, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", *args],
+        cwd=tmp_path,
+        env=_env(tmp_path, **env),
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def warroom(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    proc = _start(tmp_path, *args, **env)
+    out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _events(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        query = "SELECT kind, text, actor, actor_kind, source, starred FROM events ORDER BY id"
+        return conn.execute(query).fetchall()
+
+
+def test_a_pipeline_declares_notes_lists_resolves_and_exports(tmp_path: Path) -> None:
+    db = str(tmp_path / "i.db")
+    incident = _ok(warroom(tmp_path, "declare", "Checkout | 502s", "--severity", "sev1", "--db", db)).strip()
+    assert incident == "1"
+    ssh = "10.1.2.3 5555 10.0.0.1 22"
+    _ok(warroom(tmp_path, "note", "deploy v43 started", "--db", db, SSH_CONNECTION=ssh))
+    _ok(warroom(tmp_path, "note", "TODO: alert on 502 rate", "--star", "--db", db))
+    listing = _ok(warroom(tmp_path, "incidents", "--db", db)).splitlines()
+    assert listing[0].split() == ["ID", "TITLE", "SEVERITY", "STATUS", "DECLARED", "(UTC)"]
+    assert listing[1].startswith("1   Checkout | 502s")
+    assert listing[1].split()[-4:-2] == ["SEV1", "investigating"]
+    _ok(warroom(tmp_path, "resolve", "--reason", "rolled back", "--db", db))
+    assert "resolved" in _ok(warroom(tmp_path, "incidents", "--db", db))
+
+    md = tmp_path / "out" / "postmortem.md"
+    md.parent.mkdir()
+    done = warroom(tmp_path, "export", "--db", db, "-o", str(md))
+    assert done.returncode == 0 and done.stdout == "" and "postmortem of incident #1" in done.stderr
+    text = md.read_text(encoding="utf-8")
+    assert text.startswith("# Postmortem: Checkout \\| 502s\n")
+    assert "★ **Note** #3: TODO: alert on 502 rate" in text and "- [ ] TODO: alert on 502 rate" in text
+    assert "Status mitigating" not in text and "Status investigating → resolved: rolled back" in text
+
+    jsonl = tmp_path / "out" / "audit.jsonl"
+    _ok(warroom(tmp_path, "export", "--db", db, "--format", "jsonl", "-o", str(jsonl)))
+    with open(jsonl, "rb") as lines:
+        assert verify_jsonl(lines) is None
+    assert _ok(warroom(tmp_path, "export", "--db", db, "--format", "jsonl")) == jsonl.read_text()
+    assert not [p for p in jsonl.parent.iterdir() if p.name.startswith(".")], "a temporary file was left"
+
+    events = _events(tmp_path / "i.db")
+    assert [e[0] for e in events] == ["declared", "note", "note", "status_changed"]
+    # no terminal on stdin: written as automation, from the cli
+    assert {(e[3], e[4]) for e in events} == {("automation", "cli")}
+    assert events[1][2].endswith(" (ssh 10.1.2.3)")
+    assert [e[5] for e in events] == [0, 0, 1, 0]
+
+
+def test_at_a_terminal_the_actor_is_a_person(tmp_path: Path) -> None:
+    db = str(tmp_path / "i.db")
+    _ok(warroom(tmp_path, "declare", "API down", "--db", db))
+    leader, follower = pty.openpty()
+    try:
+        proc = _start(tmp_path, "note", "typed by hand", "--db", db, stdin=follower)
+        proc.communicate(timeout=60)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 0
+    assert _events(tmp_path / "i.db")[-1][3:5] == ("human", "cli")
+
+
+def test_the_record_is_found_where_warroom_looks(tmp_path: Path) -> None:
+    # no --db, no config: $XDG_STATE_HOME/warroom/incidents.db, its directory made
+    _ok(warroom(tmp_path, "declare", "default place"))
+    default = tmp_path / "state" / "warroom" / "incidents.db"
+    assert default.exists() and _events(default)[0][1] == "default place"
+    # a config's db and severities count (here found as ./warroom.toml)
+    elsewhere = tmp_path / "team.db"
+    (tmp_path / "warroom.toml").write_text(
+        f'db = "{elsewhere}"\n'
+        '[[severities]]\nname = "P1"\nrank = 1\nupdate_every_min = 10\n'
+        '[[severities]]\nname = "P2"\nrank = 2\n',
+        encoding="utf-8",
+    )
+    assert _ok(warroom(tmp_path, "declare", "from the config", "--severity", "p1")).strip() == "1"
+    assert _events(elsewhere)[0][1] == "from the config"
+    refused = warroom(tmp_path, "declare", "x", "--severity", "SEV1")
+    assert refused.returncode == 2 and "one of P1, P2" in refused.stderr
+    # --db wins over the config
+    _ok(warroom(tmp_path, "declare", "explicit", "--db", str(tmp_path / "x.db"), "--severity", "P2"))
+    assert _events(tmp_path / "x.db")[0][1] == "explicit"
+
+
+def test_every_failure_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    _ok(warroom(tmp_path, "declare", "resolved already", "--db", str(db)))
+    _ok(warroom(tmp_path, "resolve", "--db", str(db)))
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE users (name TEXT)")
+    newer = tmp_path / "newer.db"
+    _ok(warroom(tmp_path, "declare", "from the future", "--db", str(newer)))
+    with sqlite3.connect(newer) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    (tmp_path / "a-file").write_text("x")
+    cases = [
+        (("note", "hello", "--db", str(db)), "no active incident"),
+        (("resolve", "--incident", "1", "--db", str(db)), "already resolved"),
+        (("note", "x", "--incident", "99", "--db", str(db)), "no incident #99"),
+        (("declare", "x", "--severity", "SEV9", "--db", str(db)), "unknown severity 'SEV9'"),
+        (("declare", "  ", "--db", str(db)), "needs a title"),
+        (("note", "x", "--db", str(foreign)), "not a warroom incident database"),
+        (("export", "--db", str(foreign)), "not a warroom incident database"),
+        (("note", "x", "--db", str(newer)), "newer warroom"),
+        (("incidents", "--db", str(newer)), "newer warroom"),
+        (("declare", "x", "--db", str(tmp_path / "a-file" / "i.db")), "is not a directory"),
+        (("declare", "x", "--db", str(tmp_path / "no-dir" / "i.db")), "does not exist"),
+        (("export", "--db", str(db), "-o", str(tmp_path / "no-dir" / "x.md")), "cannot write"),
+        (("incidents", "--db", str(tmp_path / "none.db")), "a writer creates it"),
+        (("note", "x", "--read-only", "--db", str(db)), "--read-only"),
+        (("export", "--incident", "7", "--db", str(db)), "no incident #7"),
+    ]
+    # all at once: they are independent, and each is a whole Python start-up
+    running = [(args, expected, _start(tmp_path, *args)) for args, expected in cases]
+    for args, expected, proc in running:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2, (args, err)
+        assert err.count("\n") == 1 and err.startswith("warroom "), (args, err)
+        assert expected in err and "Traceback" not in err, (args, err)
+        assert out == "", (args, out)
+    assert not (tmp_path / "no-dir").exists() and not (tmp_path / "none.db").exists()
+    with sqlite3.connect(foreign) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (0,)
+
+
+def test_a_directory_without_write_permission(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = warroom(tmp_path, "declare", "x", "--db", str(locked / "i.db"))
+    finally:
+        locked.chmod(0o700)
+    if os.geteuid() == 0:
+        # root writes anywhere: the declaration succeeds; the check is for everyone else
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 2 and "cannot write in directory" in result.stderr
+        assert result.stderr.count("\n") == 1

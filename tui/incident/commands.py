@@ -1,0 +1,284 @@
+"""`warroom declare | note | resolve | incidents | export`: the incident record from scripts,
+deploy pipelines and alert hooks, on the same database the screens follow.
+
+Each command writes with source `cli`; the actor kind is `human` at a terminal and
+`automation` when stdin is not one (a pipeline, a hook, cron). The database is `--db`, else
+the config's `db` (a config given with --config or found where warroom looks; none is loaded
+when none is found), else `$XDG_STATE_HOME/warroom/incidents.db`. `note` and `resolve` act on
+the active incident (the newest not resolved or closed) unless `--incident ID` is given;
+`export` takes the active incident, else the latest one. `incidents` and `export` open the
+record read-only; the writing commands refuse to run under `--read-only` or a config's
+`read_only = true` (an observer's setup writes nothing).
+
+Every failure (no incident, a move the lifecycle refuses, a database that is not ours or is
+newer, a directory that cannot be written, a bad config) is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.clock import SystemClock
+from tui.config import DEFAULT_SEVERITIES, Config, SeverityConfig
+from tui.errors import UserError
+from tui.incident.actor import actor_kind_for_cli, current_actor
+from tui.incident.lifecycle import LifecycleError, fold
+from tui.incident.service import Incidents, Who
+from tui.incident.store import IncidentStore, IncidentSummary, StoreError
+from tui.untrusted import one_line
+
+EXIT_FAILED = 2
+TITLE_WIDTH = 50
+
+
+class CommandError(Exception):
+    """One line: why the command did nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    path: Path
+    config: Config | None
+    default_path: bool  # neither --db nor the config named it: the command may make its directory
+
+    @property
+    def severities(self) -> tuple[SeverityConfig, ...]:
+        return self.config.severities if self.config is not None else DEFAULT_SEVERITIES
+
+
+def _target(args: argparse.Namespace) -> _Target:
+    from tui.config import find_config, load_config
+    from tui.wiring import db_path
+
+    found = find_config(getattr(args, "config", None))
+    config = load_config(found) if found is not None else None
+    explicit = getattr(args, "db", None)
+    return _Target(db_path(explicit, config), config, not explicit and not (config and config.db))
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed or detached stdin: no terminal
+        return False
+
+
+def _who() -> Who:
+    return Who(current_actor(), actor_kind_for_cli(_stdin_is_tty()), "cli")
+
+
+async def _writer(args: argparse.Namespace, target: _Target) -> IncidentStore:
+    if getattr(args, "read_only", False):
+        raise CommandError("--read-only: this command writes to the incident record")
+    if target.config is not None and target.config.read_only:
+        raise CommandError(f"{target.config.source}: read_only = true: this command writes to the record")
+    if target.default_path:
+        try:
+            target.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as err:
+            raise CommandError(f"{target.path.parent}: cannot create: {err.strerror or err}") from err
+    return await IncidentStore.open(target.path)
+
+
+async def _active(store: IncidentStore, incident: int | None) -> int:
+    if incident is not None:
+        return await _existing(store, incident)
+    active = await store.active_incident()
+    if active is None:
+        raise CommandError(f"{store.path}: no active incident (declare one, or pass --incident ID)")
+    return active
+
+
+async def _existing(store: IncidentStore, incident: int) -> int:
+    if await store.incident(incident) is None:
+        raise CommandError(f"{store.path}: no incident #{incident}")
+    return incident
+
+
+def _run(name: str, body: Callable[[], Awaitable[int]]) -> int:
+    try:
+        return asyncio.run(body())
+    except (CommandError, StoreError, LifecycleError, UserError) as err:
+        print(f"warroom {name}: {one_line(str(err), 500)}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+# -- the commands ------------------------------------------------------------------------------
+
+
+def cmd_declare(args: argparse.Namespace) -> int:
+    """Declare an incident; prints its id (`ID=$(warroom declare "API down" --severity SEV1)`)."""
+
+    async def body() -> int:
+        target = _target(args)
+        store = await _writer(args, target)
+        try:
+            incidents = Incidents(store, target.severities, who=_who())
+            declared = await incidents.declare(
+                args.title, args.severity, drill=bool(getattr(args, "drill", False))
+            )
+        finally:
+            await store.close()
+        print(declared.incident_id)
+        return 0
+
+    return _run("declare", body)
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    """Add a note (`--star` to star it) to the active incident or `--incident ID`."""
+
+    async def body() -> int:
+        target = _target(args)
+        store = await _writer(args, target)
+        try:
+            incident = await _active(store, args.incident)
+            incidents = Incidents(store, target.severities, who=_who())
+            await incidents.note(incident, args.text, starred=bool(getattr(args, "star", False)))
+        finally:
+            await store.close()
+        return 0
+
+    return _run("note", body)
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """Move the active incident (or `--incident ID`) to resolved, with an optional `--reason`."""
+
+    async def body() -> int:
+        target = _target(args)
+        store = await _writer(args, target)
+        try:
+            incident = await _active(store, args.incident)
+            incidents = Incidents(store, target.severities, who=_who())
+            await incidents.resolve(incident, getattr(args, "reason", None) or "")
+        finally:
+            await store.close()
+        return 0
+
+    return _run("resolve", body)
+
+
+def cmd_incidents(args: argparse.Namespace) -> int:
+    """Every incident, oldest first: id, title, severity, status, declared at (UTC), DRILL."""
+
+    async def body() -> int:
+        target = _target(args)
+        store = await IncidentStore.open(target.path, read_only=True)
+        try:
+            found = await store.incidents()
+        finally:
+            await store.close()
+        if not found:
+            print(f"warroom incidents: no incidents in {target.path}", file=sys.stderr)
+            return 0
+        for line in incident_table(found):
+            print(line)
+        return 0
+
+    return _run("incidents", body)
+
+
+def incident_table(incidents: Sequence[IncidentSummary]) -> list[str]:
+    """The `warroom incidents` table: aligned columns, titles cleaned and cut to one line."""
+    header = ("ID", "TITLE", "SEVERITY", "STATUS", "DECLARED (UTC)", "")
+    rows = [
+        (
+            str(s.id),
+            one_line(s.title, TITLE_WIDTH),
+            one_line(s.severity, 16),
+            s.status,
+            s.declared_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "DRILL" if s.drill else "",
+        )
+        for s in incidents
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in (header, *rows)]
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """The postmortem (`--format md`) or the audit log (`--format jsonl`) to stdout or `-o FILE`."""
+    from tui.incident.export import audit_jsonl, postmortem_markdown
+
+    async def body() -> int:
+        target = _target(args)
+        store = await IncidentStore.open(target.path, read_only=True)
+        try:
+            if args.incident is not None:
+                incident = await _existing(store, args.incident)
+            else:
+                found = await store.active_incident() or await store.latest_incident()
+                if found is None:
+                    raise CommandError(f"{store.path}: no incidents recorded")
+                incident = found
+            events = await store.events(incident)
+        finally:
+            await store.close()
+        # The state is folded from the very events exported, so the two always agree.
+        state = fold(events, target.severities)
+        if args.format == "jsonl":
+            lines = list(audit_jsonl(events))
+            payload = "".join(f"{line}\n" for line in lines)
+            what = f"{len(lines)} events of incident #{incident}"
+            if lines:
+                what += f" (last line's sha256 {_last_hash(lines[-1])})"
+        else:
+            payload = postmortem_markdown(
+                state, events, severities=target.severities, generated_at=SystemClock().now()
+            )
+            what = f"the postmortem of incident #{incident}"
+        _emit(payload.encode("utf-8"), args.output, what)
+        return 0
+
+    return _run("export", body)
+
+
+def _last_hash(line: str) -> str:
+    import hashlib
+
+    # What a reader records (in the ticket) to detect lines cut off the end of the file later.
+    return hashlib.sha256(line.encode("ascii")).hexdigest()
+
+
+def _emit(payload: bytes, output: str | None, what: str) -> None:
+    if output is None or output == "-":
+        try:
+            sys.stdout.buffer.write(payload)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `warroom export | head`: the reader had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
+    path = Path(output).expanduser()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        # Written whole, then renamed: a reader never sees half a postmortem.
+        with open(temporary, "wb") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise CommandError(f"{output}: cannot write: {err.strerror or err}") from err
+    print(f"warroom export: wrote {what} to {output}", file=sys.stderr)
+
+
+__all__ = [
+    "CommandError",
+    "cmd_declare",
+    "cmd_export",
+    "cmd_incidents",
+    "cmd_note",
+    "cmd_resolve",
+    "incident_table",
+]

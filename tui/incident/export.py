@@ -1,0 +1,529 @@
+"""What leaves the record: a postmortem in Markdown and a JSONL audit log with a hash chain.
+
+Both are pure functions of the events (and the state folded from them), so the same record
+always exports to the same bytes (golden-tested); the time of the export appears only when the
+caller passes `generated_at`.
+
+The postmortem follows what teams file (PagerDuty's and Google's templates, see
+shared/notes/incident-practice.md §1): summary, impact, severity/status/roles history, a
+`Time (UTC) | Event | Actor` timeline, actions with outcomes, response times, follow-ups, and
+the headings the team fills in. Every piece of text from the record (titles, notes, actors,
+action output) is untrusted: terminal control is removed (`tui.untrusted.clean`), newlines
+become " ⏎ ", and Markdown and HTML syntax is backslash-escaped, so a note can neither break a
+table nor inject a link, an image or markup.
+
+Choices made here:
+- The timeline is ordered by occurred_at (then id): an event asserted to have happened earlier
+  takes its place, marked with when it was recorded. `starred` events (star/unstar marks) are
+  not rows of their own; the starred event carries ★. A corrected event stays, struck through,
+  naming its correction.
+- Follow-ups are the notes whose text (after corrections) starts with "TODO", "FIXME",
+  "follow-up"/"follow up"/"followup" or "action item". The record has no "done" state, so all
+  are listed open, as a checklist to copy into the team's tracker.
+- Response times: detect = start of impact → first detection (automatic, or the declaration);
+  acknowledge = first detection → first event written by a person; mitigate = start of impact
+  → status mitigating (or later); resolve = start of impact → resolved. "—" when not reached.
+
+The JSONL audit log is one event a line: ASCII JSON, keys sorted, no spaces, then `hash` as
+the last key. Each line carries `prev_hash`, the SHA-256 of the previous line's exact bytes
+(without its newline; the first line's is that of the empty string), and `hash`, the SHA-256
+of the line as it reads without its `,"hash":"…"` (that is, the canonical JSON of every other
+key), so changing, inserting, removing or reordering lines shows in `verify_jsonl`.
+Cutting lines off the end leaves a valid shorter chain: keep the last hash elsewhere (the CLI
+prints it) to detect that. The chain is evidence against edits, not a signature: anyone can
+recompute it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tui.config import DEFAULT_SEVERITIES, SeverityConfig
+from tui.incident.events import ROLES, Event
+from tui.incident.lifecycle import STATUS_RANK, IncidentState
+from tui.incident.store import to_db_time
+from tui.untrusted import MAX_LINE, clean
+
+NONE = "—"
+# Markdown (CommonMark + GitHub: strikethrough, tables, math) and HTML characters that could
+# start markup inside a line. Block syntax (#, -, >, 1.) only counts at a line's start, and no
+# untrusted text ever starts a line here.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&$])")
+_FOLLOW_UP = re.compile(r"^\s*(?:todo|fixme|follow[- ]?up|action item)\b", re.IGNORECASE)
+_LABELS = {
+    "declared": "Declared",
+    "severity_changed": "Severity",
+    "status_changed": "Status",
+    "role_assigned": "Role",
+    "note": "Note",
+    "status_update": "Status update",
+    "action_requested": "Action requested",
+    "action_succeeded": "Action succeeded",
+    "action_failed": "Action failed",
+    "detected": "Detected",
+    "checklist_step": "Checklist",
+    "reopened": "Reopened",
+    "corrected": "Correction",
+    "starred": "Star",
+}
+_HISTORY_KINDS = ("declared", "severity_changed", "status_changed", "reopened", "role_assigned")
+
+
+# -- Markdown pieces ------------------------------------------------------------------------
+
+
+# Printable ASCII with nothing to escape (and the arrow of status texts): `clean` and the
+# escaping would return it unchanged, so most cells of a 100 000-row timeline skip both.
+_PLAIN = re.compile(r"[ !\"#%'()+,\-./0-9:;=?@A-Z^a-z{}→]*")
+
+
+def md(text: object) -> str:
+    """Untrusted text as literal Markdown on one line: no control, no markup, no table break."""
+    text = str(text)
+    if len(text) <= MAX_LINE and _PLAIN.fullmatch(text):
+        return text
+    return _MD_SPECIAL.sub(r"\\\1", clean(text))
+
+
+def _time(at: datetime | None) -> str:
+    if at is None:
+        return NONE
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    return at.isoformat(sep=" ", timespec="seconds")[:19]  # without "+00:00"
+
+
+def duration(span: timedelta | None) -> str:
+    """"45 s", "4 min 05 s", "1 h 02 min", "2 d 3 h 04 min"; negative spans count as 0."""
+    if span is None:
+        return NONE
+    seconds = max(0, int(span.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h {minutes:02d} min"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def _span(start: datetime | None, end: datetime | None) -> timedelta | None:
+    return end - start if start is not None and end is not None else None
+
+
+def _actor(event: Event) -> str:
+    who = md(event.actor)
+    return who if event.actor_kind == "human" else f"{who} ({event.actor_kind})"
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return [_row(*header), _row(*("---" for _ in header)), *(_row(*row) for row in rows)]
+
+
+# -- what the record says --------------------------------------------------------------------
+
+
+class _Record:
+    """The events indexed the ways the postmortem reads them."""
+
+    def __init__(self, state: IncidentState, events: Sequence[Event]) -> None:
+        self.state = state
+        self.events = [e for e in events if e.incident_id == state.id]
+        self.by_id = {e.id: e for e in self.events}
+        self.corrected_by = dict(state.corrected)
+
+    def current_text(self, event: Event) -> str:
+        """The text after every correction of `event` (a correction can be corrected too)."""
+        seen = {event.id}
+        while event.id in self.corrected_by:
+            later = self.by_id.get(self.corrected_by[event.id])
+            if later is None or later.id in seen:
+                break
+            seen.add(later.id)
+            event = later
+        return event.text
+
+    def ordered(self) -> list[Event]:
+        return sorted(self.events, key=lambda e: (e.occurred_at, e.id))
+
+    def end(self, generated_at: datetime | None) -> datetime | None:
+        """Where an open incident's durations stop: the export time, else its last event."""
+        if self.state.resolved_at is not None:
+            return self.state.resolved_at
+        if generated_at is not None:
+            return generated_at
+        return max((e.occurred_at for e in self.events), default=None)
+
+
+def _impact_basis(state: IncidentState) -> str:
+    start = state.impact_started_at
+    if start is None:
+        return ""
+    if state.impact_asserted_at is not None and state.impact_asserted_at == start:
+        return "asserted when declared"
+    if state.first_detected_at is not None and state.first_detected_at == start:
+        return "first automatic detection"
+    return "the declaration"
+
+
+def _severity_time(record: _Record, generated_at: datetime | None) -> list[tuple[str, timedelta]]:
+    """Time spent open at each severity, in the order first reached."""
+    totals: dict[str, timedelta] = {}
+    severity, is_open, since = "?", False, None
+    for event in record.events:  # record (id) order, as the state is folded
+        data = event.data
+        if event.kind not in ("declared", "severity_changed", "status_changed", "reopened"):
+            continue
+        if is_open and since is not None:
+            totals[severity] = totals.get(severity, timedelta()) + max(timedelta(), event.occurred_at - since)
+        if event.kind == "declared":
+            severity, is_open = str(data.get("severity", "?")), True
+        elif event.kind == "severity_changed":
+            severity = str(data.get("to", severity))
+        else:
+            is_open = STATUS_RANK.get(str(data.get("to", "")), 0) < STATUS_RANK["resolved"]
+        totals.setdefault(severity, timedelta())
+        since = event.occurred_at
+    end = record.end(generated_at)
+    if is_open and since is not None and end is not None:
+        totals[severity] = totals.get(severity, timedelta()) + max(timedelta(), end - since)
+    return list(totals.items())
+
+
+def _history_text(event: Event, record: _Record) -> str:
+    data = event.data
+    if event.kind == "declared":
+        title = md(record.current_text(event))
+        return f"Declared {md(data.get('severity', '?'))}, {md(data.get('status', 'investigating'))}: {title}"
+    if event.kind == "severity_changed":
+        return f"Severity {md(event.text)}"
+    if event.kind == "status_changed":
+        return f"Status {md(event.text)}"
+    if event.kind == "reopened":
+        return f"Reopened: {md(event.text.removeprefix('reopened: '))}"
+    role = md(data.get("role", "?"))
+    assignee = data.get("assignee")
+    if not assignee:
+        return f"{role.capitalize()}: nobody"
+    if data.get("handover"):
+        return f"{role.capitalize()} handover: {md(data.get('previous'))} → {md(assignee)}"
+    return f"{role.capitalize()}: {md(assignee)}"
+
+
+def _timeline_text(event: Event, record: _Record) -> str:
+    label = _LABELS.get(event.kind, event.kind)
+    if event.kind == "corrected":
+        target = record.by_id.get(event.supersedes or -1)
+        what = _LABELS.get(target.kind, target.kind).lower() if target else "event"
+        head = f"**Correction** #{event.id} of {what} #{event.supersedes}"
+    else:
+        head = f"**{label}** #{event.id}"
+    if event.kind == "declared":
+        body = f"{md(event.text)} ({md(event.data.get('severity', '?'))})"
+    else:
+        body = md(event.text) if event.text else ""
+    later = record.corrected_by.get(event.id)
+    if later is not None:
+        body = f"~~{body}~~ (corrected by #{later})" if body else f"(corrected by #{later})"
+    text = f"{head}: {body}" if body else head
+    if event.id in record.state.starred:
+        text = f"★ {text}"
+    if abs((event.recorded_at - event.occurred_at).total_seconds()) >= 1:
+        text += f" _(recorded {_time(event.recorded_at)})_"
+    return text
+
+
+def _follow_ups(record: _Record) -> list[tuple[Event, str]]:
+    found = []
+    for event in record.events:
+        if event.kind != "note":
+            continue
+        text = record.current_text(event)
+        if _FOLLOW_UP.match(text):
+            found.append((event, text))
+    return found
+
+
+# -- the postmortem --------------------------------------------------------------------------
+
+
+def postmortem_markdown(
+    state: IncidentState,
+    events: Sequence[Event],
+    *,
+    severities: Sequence[SeverityConfig] = DEFAULT_SEVERITIES,
+    generated_at: datetime | None = None,
+) -> str:
+    """The incident's postmortem in Markdown; `events` are all of its events, oldest first.
+
+    Deterministic: the same record and `generated_at` give the same text. `severities` is kept
+    for the cadence line; the names shown are the recorded ones.
+    """
+    record = _Record(state, events)
+    out: list[str] = []
+    title = md(state.title or f"incident #{state.id}")
+    out.append(f"# {'[DRILL] ' if state.drill else ''}Postmortem: {title}")
+    out.append("")
+    if state.drill:
+        out.append(
+            "> **DRILL.** This incident was a drill (a rehearsal), not a real outage: keep it out of "
+            "incident counts and response-time metrics."
+        )
+        out.append("")
+    stamp = f", exported {_time(generated_at)} UTC" if generated_at is not None else ""
+    out.append(f"Incident #{state.id} from the warroom incident record{stamp}.")
+    out += ["", *_summary(record, severities, generated_at)]
+    out += ["", *_impact(record, generated_at)]
+    out += ["", *_history(record)]
+    out += ["", *_timeline(record)]
+    out += ["", *_actions(record)]
+    out += ["", *_response_times(state)]
+    out += ["", *_follow_up_section(record)]
+    out += ["", *_to_write()]
+    return "\n".join(out) + "\n"
+
+
+def _summary(
+    record: _Record, severities: Sequence[SeverityConfig], generated_at: datetime | None
+) -> list[str]:
+    state = record.state
+    severity = md(state.severity)
+    if state.peak_severity not in ("?", state.severity):
+        severity += f" (peak {md(state.peak_severity)})"
+    status = md(state.status)
+    if state.reopened_at is not None:
+        status += f" (reopened {_time(state.reopened_at)} UTC)"
+    start = state.impact_started_at
+    if state.resolved_at is not None:
+        length = f"{duration(_span(start, state.resolved_at))}, from the start of impact to resolution"
+    elif generated_at is not None:
+        length = f"ongoing: {duration(_span(start, generated_at))} at the time of export"
+    else:
+        length = "ongoing"
+    others = [role for role in ROLES if role != "commander" and role in state.roles]
+    roles = [f"{role} {md(state.roles[role])}" for role in others]
+    updates = sum(1 for e in record.events if e.kind == "status_update")
+    cadence = next((s.update_every_min for s in severities if s.name == state.peak_severity), None)
+    update_line = f"{updates} sent"
+    if cadence is not None:
+        update_line += f" (the cadence at {md(state.peak_severity)} is every {cadence:g} min)"
+    lines = ["## Summary", ""]
+    if state.drill:
+        lines.append("- **Drill:** yes")
+    lines += [
+        f"- **Severity:** {severity}",
+        f"- **Status:** {status}",
+        f"- **Declared:** {_time(state.declared_at)} UTC by {md(state.declared_by or '?')}",
+        f"- **Commander:** {md(state.commander) if state.commander else NONE + ' (none assigned)'}",
+        f"- **Other roles:** {', '.join(roles) if roles else NONE}",
+        f"- **Duration:** {length}",
+        f"- **Status updates:** {update_line}",
+        f"- **Events recorded:** {len(record.events)}",
+    ]
+    return lines
+
+
+def _impact(record: _Record, generated_at: datetime | None) -> list[str]:
+    state = record.state
+    lines = ["## Impact", ""]
+    start = state.impact_started_at
+    lines.append(f"- **Impact started:** {_time(start)} UTC ({_impact_basis(state)})")
+    spent = [f"{md(name)} {duration(span)}" for name, span in _severity_time(record, generated_at)]
+    lines.append(f"- **Time at each severity:** {', '.join(spent) if spent else NONE}")
+    subjects: dict[tuple[str, str], list[Event]] = {}
+    for event in record.events:
+        if event.kind == "detected":
+            key = (str(event.data.get("signal", "?")), str(event.data.get("subject", "?")))
+            subjects.setdefault(key, []).append(event)
+    if subjects:
+        lines.append("- **Detected automatically:**")
+        for (signal, subject), found in subjects.items():
+            times = sorted(e.occurred_at for e in found)
+            count = f"{len(found)} detection{'s' if len(found) != 1 else ''}"
+            span = f"first {_time(times[0])}" + (f", last {_time(times[-1])}" if len(times) > 1 else "")
+            lines.append(f"  - {md(signal)} {md(subject)}: {count}, {span} UTC")
+    else:
+        lines.append("- **Detected automatically:** nothing")
+    lines.append("- **Who and what was affected, and how much:** _to be written by the team_")
+    return lines
+
+
+def _history(record: _Record) -> list[str]:
+    rows = [
+        (_time(e.occurred_at), _history_text(e, record), _actor(e))
+        for e in record.events
+        if e.kind in _HISTORY_KINDS
+    ]
+    return ["## Severity, status and roles", "", *_table(("Time (UTC)", "Change", "By"), rows)]
+
+
+def _timeline(record: _Record) -> list[str]:
+    rows = [
+        (_time(e.occurred_at), _timeline_text(e, record), _actor(e))
+        for e in record.ordered()
+        if e.kind != "starred"
+    ]
+    lines = ["## Timeline", ""]
+    lines += _table(("Time (UTC)", "Event", "Actor"), rows)
+    lines += ["", "★ starred. Struck-through text was corrected; the correction follows it."]
+    return lines
+
+
+def _actions(record: _Record) -> list[str]:
+    outcomes: dict[int, Event] = {}
+    for event in record.events:
+        if event.kind in ("action_succeeded", "action_failed"):
+            request = event.data.get("request")
+            if isinstance(request, int) and request not in outcomes:
+                outcomes[request] = event
+    rows = []
+    for event in record.events:
+        if event.kind != "action_requested":
+            continue
+        done = outcomes.get(event.id)
+        if done is None:
+            outcome, took = "no outcome recorded", NONE
+        else:
+            verb = "succeeded" if done.kind == "action_succeeded" else "**failed**"
+            text = md(record.current_text(done))
+            outcome = f"{verb}: {text} (#{done.id})" if text else f"{verb} (#{done.id})"
+            took = duration(done.occurred_at - event.occurred_at)
+        rows.append(
+            (_time(event.occurred_at), f"{md(record.current_text(event))} (#{event.id})", _actor(event),
+             outcome, took)
+        )
+    lines = ["## Actions taken", ""]
+    if not rows:
+        return [*lines, "No actions were run through warroom."]
+    return lines + _table(("Requested (UTC)", "Action", "By", "Outcome", "Took"), rows)
+
+
+def _response_times(state: IncidentState) -> list[str]:
+    start = state.impact_started_at
+    rows = [
+        ("Time to detect", duration(_span(start, state.detected_at)), "start of impact → first detection"),
+        (
+            "Time to acknowledge",
+            duration(_span(state.detected_at, state.acknowledged_at)),
+            "first detection → first act by a person",
+        ),
+        ("Time to mitigate", duration(_span(start, state.mitigated_at)), "start of impact → mitigating"),
+        ("Time to resolve", duration(_span(start, state.resolved_at)), "start of impact → resolved"),
+    ]
+    lines = ["## Response times", "", *_table(("Measure", "Time", "From → to"), rows)]
+    if state.drill:
+        lines += ["", "A drill: these times are practice, not incident metrics."]
+    return lines
+
+
+def _follow_up_section(record: _Record) -> list[str]:
+    found = _follow_ups(record)
+    lines = ["## Follow-ups", ""]
+    if not found:
+        return [*lines, 'None recorded (notes starting with "TODO" or "follow-up:" are collected here).']
+    for event, text in found:
+        lines.append(f"- [ ] {md(text)} (#{event.id}, {md(event.actor)}, {_time(event.occurred_at)} UTC)")
+    return lines
+
+
+def _to_write() -> list[str]:
+    lines = []
+    for heading in ("Root causes", "Trigger", "Resolution", "What went well", "What went wrong",
+                    "Where we got lucky"):
+        lines += [f"## {heading}", "", "_To be written by the team._", ""]
+    return lines[:-1]
+
+
+# -- the JSONL audit log ---------------------------------------------------------------------
+
+
+# ASCII only: no line separator (U+2028, NEL) inside a line for any tool to split on. One
+# encoder for every line: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _canonical(obj: dict[str, Any]) -> str:
+    return _ENCODER.encode(obj)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _sealed(body: dict[str, Any]) -> str:
+    """The line of `body`: its canonical JSON with `"hash"` (of that JSON) added last."""
+    canonical = _canonical(body)
+    return f'{canonical[:-1]},"hash":"{_sha256(canonical)}"}}'
+
+
+GENESIS = hashlib.sha256(b"").hexdigest()
+
+
+def audit_jsonl(events: Iterable[Event], *, drill: bool | None = None) -> Iterator[str]:
+    """One JSON object per event (no newline), chained by hashes (see the module's docstring).
+
+    `drill`: whether the incident is a drill; by default read from its `declared` event. Every
+    line says so, so no line of a drill is mistaken for a real incident's.
+    """
+    prev = GENESIS
+    for seq, event in enumerate(events, start=1):
+        if drill is None:
+            drill = bool(event.data.get("drill")) if event.kind == "declared" else False
+        body = {
+            "seq": seq,
+            "id": event.id,
+            "incident_id": event.incident_id,
+            "drill": drill,
+            "recorded_at": to_db_time(event.recorded_at),
+            "occurred_at": to_db_time(event.occurred_at),
+            "actor": event.actor,
+            "actor_kind": event.actor_kind,
+            "source": event.source,
+            "kind": event.kind,
+            "text": event.text,
+            "data": event.data,
+            "starred": event.starred,
+            "supersedes": event.supersedes,
+            "prev_hash": prev,
+        }
+        line = _sealed(body)
+        yield line
+        prev = _sha256(line)
+
+
+def verify_jsonl(lines: Iterable[str | bytes]) -> int | None:
+    """The number (from 1) of the first line that breaks the chain, or None when all hold.
+
+    A line may end with "\\n" (as a file iterates); any other difference from what
+    `audit_jsonl` wrote, a changed, inserted, removed or reordered line, is a break.
+    """
+    prev = GENESIS
+    for number, raw in enumerate(lines, start=1):
+        try:
+            line = raw.decode("ascii") if isinstance(raw, bytes) else raw
+            line = line.removesuffix("\n")
+            obj = json.loads(line)
+        except (UnicodeDecodeError, ValueError):
+            return number
+        if not isinstance(obj, dict) or obj.get("prev_hash") != prev or obj.get("seq") != number:
+            return number
+        obj.pop("hash", None)
+        if line != _sealed(obj):  # the hash, the canonical form and the key order at once
+            return number
+        prev = _sha256(line)  # ASCII: it equals its canonical form
+    return None
+
+
+__all__ = ["GENESIS", "audit_jsonl", "duration", "md", "postmortem_markdown", "verify_jsonl"]
