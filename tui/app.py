@@ -24,9 +24,11 @@ from panels.pods import PodsPanel
 from panels.slos import SloPanel
 from panels.timeline import TimelinePanel
 from themes import default_theme, register_themes, stylesheet
+from tui.action_keys import ACTION_BINDINGS, ActionKeys
 from tui.clock import Clock, SystemClock
 from tui.detection import Detector
 from tui.incident.feed import TimelineSource
+from tui.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKeys
 from tui.keys import BindingInfo, binding_infos, check_keymap
 from tui.model import SourceStatus
 from tui.runtime import SourceLoop
@@ -107,6 +109,8 @@ class WarroomApp(App[int]):
         Binding("slash", "filter", "Filter", id="app.filter"),
         Binding("escape", "back", "Back", show=False, id="app.back"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
+        *INCIDENT_BINDINGS,
+        *ACTION_BINDINGS,
     ]
 
     def __init__(self, setup: AppSetup) -> None:
@@ -118,6 +122,8 @@ class WarroomApp(App[int]):
         self.narrow = False
         self._pending: dict[str, Any] = {}  # snapshots held back while a modal is open
         self.detector = Detector()
+        self.incident_keys = IncidentKeys(self)
+        self.action_keys = ActionKeys(self)
         register_themes(self)
         self.theme = setup.theme or default_theme()
         if setup.keymap:
@@ -288,6 +294,30 @@ class WarroomApp(App[int]):
     def action_refresh(self) -> None:
         for loop in self.loops.values():
             loop.poll_now()
+
+    # ---- keys that write: the one read-only guard of the UI ------------------------------
+    def writes(self, action: str, parameters: tuple[object, ...]) -> bool:
+        """Whether a binding's action changes the record or the world."""
+        if action == "mitigate":
+            return True
+        return action == "incident" and bool(parameters) and parameters[0] in WRITES
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None hides the binding from the footer, help and palette and makes its key do
+        # nothing: an observer is never offered a key that writes. The dispatcher and the
+        # read-only database refuse again underneath, should anything get past this.
+        if self.setup.read_only and self.writes(action, parameters):
+            return None
+        return True
+
+    async def action_incident(self, name: str) -> None:
+        await self.incident_keys.run(name)
+
+    async def action_mitigate(self, name: str) -> None:
+        if self.setup.read_only:
+            self.notify("read-only: this screen changes nothing", severity="warning")
+            return
+        await self.action_keys.run(name)
 
     # ---- details -----------------------------------------------------------------------
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
