@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
+from statistics import median
 
 from rich.text import Text
 
@@ -37,13 +39,13 @@ def history_text(history: tuple[Health, ...]) -> Text:
     return text
 
 
-def service_cells(svc: ServiceHealth, now: datetime) -> tuple[Cell, ...]:
+def service_cells(svc: ServiceHealth, now: datetime, latency_ms: float | None = None) -> tuple[Cell, ...]:
     label, style = STATE_STYLE[svc.state]
     return (
         Text(label, style=style),
         one_line(svc.name, 40),
         "-" if svc.code is None else str(svc.code),
-        latency(svc.latency_ms),
+        latency(svc.latency_ms if latency_ms is None else latency_ms),
         since(svc.changed_at, now),
         history_text(svc.history),
         Text(one_line(svc.detail, 80), style="red" if svc.state == "DOWN" else ""),
@@ -56,6 +58,7 @@ class HealthPanel(Panel):
     NUMBER = 1
 
     def body(self) -> DiffTable:
+        self._latencies: dict[str, tuple[dict[datetime, bool], deque[float]]] = {}
         self.table = DiffTable(
             [
                 ("State", "state", 10),
@@ -77,7 +80,9 @@ class HealthPanel(Panel):
             (i, s) for i, s in enumerate(snap.services) if self.matches(s.name, s.state, s.detail, s.target)
         ]
         ordered = sorted(shown, key=lambda pair: (RANK[pair[1].state], pair[0]))
-        self.table.set_rows({svc.name: service_cells(svc, now) for _, svc in ordered})
+        self.table.set_rows(
+            {svc.name: service_cells(svc, now, self._shown_latency(svc)) for _, svc in ordered}
+        )
         down = sum(s.state == "DOWN" for s in snap.services)
         degraded = sum(s.state == "DEGRADED" for s in snap.services)
         if down:
@@ -86,6 +91,19 @@ class HealthPanel(Panel):
             self.set_level("warn", f"{degraded} degraded")
         else:
             self.set_level("ok", f"{len(snap.services)} up")
+
+    def _shown_latency(self, svc: ServiceHealth) -> float | None:
+        """The median of the last three checks' latencies: one slow check (a GC pause, a busy
+        bastion) neither alarms anyone nor repaints the row; a real slowdown shows by the second
+        check. The raw value is in the row's detail (enter)."""
+        seen = self._latencies.setdefault(svc.name, ({}, deque(maxlen=3)))
+        checks, values = seen
+        if svc.latency_ms is not None and svc.checked_at not in checks:
+            checks[svc.checked_at] = True
+            if len(checks) > 3:
+                del checks[next(iter(checks))]
+            values.append(svc.latency_ms)
+        return median(values) if values and svc.latency_ms is not None else svc.latency_ms
 
     def detail(self, key: str) -> tuple[str, str] | None:
         svc = getattr(self, "services", {}).get(key)

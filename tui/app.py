@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -34,6 +34,10 @@ from tui.model import SourceStatus
 from tui.runtime import SourceLoop
 from tui.sources.base import PollSource
 
+if TYPE_CHECKING:
+    from actions import Registry
+    from tui.config import ActionConfig
+
 NARROW_COLS = 120
 NARROW_ROWS = 30
 PANEL_ORDER = ("health", "pods", "slos", "logs", "timeline")
@@ -51,6 +55,8 @@ class AppSetup:
     keymap: Mapping[str, str] = field(default_factory=dict)
     title: str = "warroom"
     tick_s: float = 1.0  # header clock and status ages; 0 disables the ticker (snapshots)
+    registry: Registry | None = None  # the mitigation actions (None: no key acts on anything)
+    secret_files: tuple[str, ...] = ()  # token files whose contents never reach the record
 
 
 class TabStrip(Static):
@@ -68,11 +74,14 @@ class TabStrip(Static):
         self.update(text)
 
 
-def all_bindings() -> list[BindingInfo]:
-    """Every binding a `[keys]` remap may name, with the scope it is active in."""
+def all_bindings(actions: Iterable[ActionConfig] = ()) -> list[BindingInfo]:
+    """Every binding a `[keys]` remap may name, with the scope it is active in; `actions` are the
+    config's `[[actions]]`, whose keys are app bindings too ("actions.<slug>")."""
     from panels import modals
+    from tui.action_keys import config_bindings
 
-    infos = binding_infos("app", WarroomApp.BINDINGS) + binding_infos("LogView", LogView.BINDINGS)
+    app_bindings = [*WarroomApp.BINDINGS, *config_bindings(actions)]
+    infos = binding_infos("app", app_bindings) + binding_infos("LogView", LogView.BINDINGS)
     for screen in (
         HelpScreen,
         modals.ConfirmScreen,
@@ -85,10 +94,15 @@ def all_bindings() -> list[BindingInfo]:
     return infos
 
 
-def check_app_keymap(keymap: Mapping[str, str], where: str) -> None:
-    """Raise UserError for a `[keys]` remap naming no binding or making two share a key."""
-    if keymap:
-        check_keymap(keymap, all_bindings(), where)
+def check_app_keymap(keymap: Mapping[str, str], where: str, actions: Iterable[ActionConfig] = ()) -> None:
+    """Raise UserError for a `[keys]` remap naming no binding or making two share a key. The keys
+    of `[[actions]]` are the user's choice as much as a remap: one on a built-in key is a clash."""
+    from tui.action_keys import config_keymap
+
+    actions = tuple(actions)
+    chosen = {**config_keymap(actions), **keymap}
+    if chosen:
+        check_keymap(chosen, all_bindings(actions), where)
 
 
 class WarroomApp(App[int]):
@@ -122,6 +136,7 @@ class WarroomApp(App[int]):
         self.narrow = False
         self._pending: dict[str, Any] = {}  # snapshots held back while a modal is open
         self.detector = Detector()
+        self._painted: dict[str, Any] = {}  # the last snapshot painted per panel
         self.incident_keys = IncidentKeys(self)
         self.action_keys = ActionKeys(self)
         register_themes(self)
@@ -226,6 +241,9 @@ class WarroomApp(App[int]):
         self._paint(pid, data)
 
     def _paint(self, pid: str, data: Any) -> None:
+        if data is self._painted.get(pid) and pid != "logs":
+            return  # the source handed back the very snapshot it gave last time: no news
+        self._painted[pid] = data
         panel = self.panels[pid]
         now = self.clock.now()
         panel.show(data, now)  # type: ignore[attr-defined]
@@ -303,11 +321,12 @@ class WarroomApp(App[int]):
         return action == "incident" and bool(parameters) and parameters[0] in WRITES
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # None hides the binding from the footer, help and palette and makes its key do
-        # nothing: an observer is never offered a key that writes. The dispatcher and the
-        # read-only database refuse again underneath, should anything get past this.
+        # False hides the binding from the footer, help and the palette's key panel and makes
+        # its key do nothing (None would still show it, dimmed): an observer is never offered a
+        # key that writes. The dispatcher and the read-only database refuse again underneath,
+        # should anything get past this.
         if self.setup.read_only and self.writes(action, parameters):
-            return None
+            return False
         return True
 
     async def action_incident(self, name: str) -> None:

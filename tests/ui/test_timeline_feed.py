@@ -121,3 +121,16 @@ async def _events(path):
         incident = await store.latest_incident()
         assert incident is not None
         return await store.events(incident)
+
+
+async def test_no_news_is_the_same_snapshot_so_the_panel_is_not_repainted(tmp_path):
+    feed = TimelineSource(tmp_path / "i.db", clock=frozen(), drill=DrillDeclaration("t"))
+    try:
+        first = await feed.poll()
+        assert await feed.poll() is first
+        assert feed.incidents is not None
+        await feed.incidents.note(first.state.id, "news")
+        third = await feed.poll()
+        assert third is not first and third.events[-1].text == "news"
+    finally:
+        await feed.close()

@@ -66,10 +66,12 @@ class TimelineSource:
         self.store: IncidentStore | None = None
         self.incidents: Incidents | None = None
         self.incident_id: int | None = None
+        self.pinned = False  # a past incident opened from the history: newer ones do not take over
         self._events: deque[Event] = deque(maxlen=SHOWN_EVENTS)
         self._version: int | None = None
         self._queued: list[Detection] = []
         self._held: list[Detection] = []  # seen before any incident: kept for time to detect
+        self._last: TimelineSnapshot | None = None
 
     # ---- what the app hands in -------------------------------------------------------------
     def detect(self, detections: Sequence[Detection]) -> None:
@@ -77,11 +79,14 @@ class TimelineSource:
         if not self.read_only:
             self._queued.extend(detections)
 
-    def follow(self, incident_id: int) -> None:
-        """Show `incident_id` (the app declared it, or the user opened it)."""
+    def follow(self, incident_id: int, *, pinned: bool = False) -> None:
+        """Show `incident_id` (the app declared it, or the user opened it). `pinned`: keep showing
+        it when another process declares a newer incident (someone reading a past one)."""
+        self.pinned = pinned
         if incident_id != self.incident_id:
             self.incident_id = incident_id
             self._events.clear()
+            self._last = None
 
     # ---- the cycle ---------------------------------------------------------------------------
     async def poll(self) -> TimelineSnapshot:
@@ -94,7 +99,7 @@ class TimelineSource:
                 active = await self.store.active_incident()
                 if active is not None and self.incident_id is None:
                     self.follow(active)
-                elif active is not None and active != self.incident_id:
+                elif active is not None and active != self.incident_id and not self.pinned:
                     # another process declared a newer incident: follow it, as everyone does
                     self.follow(active)
             await self._write_detections()
@@ -107,7 +112,14 @@ class TimelineSource:
             else:
                 new = await self.store.events(self.incident_id, after_id=after)
             self._events.extend(new)
-            return TimelineSnapshot(state, tuple(self._events), len(self._held))
+            snap = TimelineSnapshot(state, tuple(self._events), len(self._held)) if new else None
+            if snap is None:
+                last = self._last
+                if last is not None and last.state == state and last.pending == len(self._held):
+                    return last  # the same object: no news, and the app skips the repaint
+                snap = TimelineSnapshot(state, tuple(self._events), len(self._held))
+            self._last = snap
+            return snap
         except (StoreError, LifecycleError) as err:
             raise SourceError(str(err)) from err
 
