@@ -19,11 +19,13 @@ $(VENV)/.test-deps: $(BIN)/warroom
 demo: $(BIN)/warroom
 	$(BIN)/warroom demo
 
-# The servers the tests talk to: a real Prometheus and tmux for the end-to-end runs.
+# The servers and tools the tests talk to: a real Prometheus, tmux for the end-to-end runs,
+# openssl for the self-signed certificates of the TLS tests.
 servers:
-	@command -v prometheus >/dev/null && command -v tmux >/dev/null || { \
+	@command -v prometheus >/dev/null && command -v tmux >/dev/null && command -v openssl >/dev/null || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus tmux; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	    prometheus tmux openssl; }
 
 test: $(VENV)/.test-deps servers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
