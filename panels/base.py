@@ -28,11 +28,12 @@ def fields_text(pairs: Iterable[tuple[str, object]]) -> str:
     )
 
 
-class StatusLine(Static):
-    """A one-line Static that repaints only when its text changes, and never re-lays out (a
-    layout pass repaints sibling scrollbars: 8× the output in a measurement here)."""
+class ChangedText(Static):
+    """A one-line Static that repaints only when its text changes. It re-lays out only when
+    `AUTO_WIDTH` and the width changed: a layout pass repaints every sibling's scrollbar (8× the
+    output in a measurement here)."""
 
-    DEFAULT_CSS = "StatusLine { height: 1; width: 1fr; color: $text-muted; }"
+    AUTO_WIDTH = False  # True: the widget is as wide as its text, so a new width needs layout
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]
@@ -41,12 +42,19 @@ class StatusLine(Static):
     def show(self, text: Text) -> None:
         if self._shown is not None and text == self._shown:
             return
+        layout = self.AUTO_WIDTH and (self._shown is None or text.cell_len != self._shown.cell_len)
         self._shown = text
-        self.update(text, layout=False)
+        self.update(text, layout=layout)
 
     @property
     def plain(self) -> str:
         return self._shown.plain if self._shown is not None else ""
+
+
+class StatusLine(ChangedText):
+    """The one-line source status under every panel."""
+
+    DEFAULT_CSS = "StatusLine { height: 1; width: 1fr; color: $text-muted; }"
 
 
 class Panel(Vertical):

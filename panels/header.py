@@ -8,8 +8,8 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Static
 
+from panels.base import ChangedText
 from panels.fmt import since
 from tui.incident.lifecycle import IncidentState
 from tui.untrusted import one_line
@@ -52,23 +52,10 @@ def countdown_text(state: IncidentState | None, now: datetime) -> Text:
     return Text(f" update in {left // 60:02d}:{left % 60:02d} ", style=style)
 
 
-class Part(Static):
-    """A header part that repaints only when its text changes, with no layout pass."""
+class Part(ChangedText):
+    """A header part: as wide as its text."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
-        self._shown: Text | None = None
-
-    def show(self, text: Text) -> None:
-        if self._shown is not None and text == self._shown:
-            return
-        width_changed = self._shown is None or text.cell_len != self._shown.cell_len
-        self._shown = text
-        self.update(text, layout=width_changed)
-
-    @property
-    def plain(self) -> str:
-        return self._shown.plain if self._shown is not None else ""
+    AUTO_WIDTH = True
 
 
 class HeaderBar(Horizontal):
