@@ -1,23 +1,345 @@
 """The mitigation keys (r, U, s, x, a and the team's own): the selection becomes a `Target`,
 the registry says which actions apply, the confirmation names the target, and the dispatcher
 runs it. The app routes `mitigate('<name>')` actions here; every one of them changes the world,
-so the app's one read-only check hides and refuses them all."""
+so the app's one read-only check hides and refuses them all.
+
+The flow of a key: refusals that need no confirmation first (the action does not fit the
+selection, it is still running, there is no incident to record it in: one notification each,
+nothing written), then the confirmation (Cancel has the focus; escape cancels), then the
+dispatcher in a worker, so the screen never waits for a cluster or a command, then one line
+saying how it went. The timeline shows the record as the dispatcher writes it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
+from textual.worker import Worker
+
+from actions import (
+    NO_INCIDENT,
+    Action,
+    ActionRefused,
+    ActiveIncident,
+    Dispatcher,
+    Registry,
+    Target,
+    config_actions,
+)
+from panels.modals import ChoiceScreen, ConfirmScreen
+from tui.config import ActionConfig
+from tui.keys import normalise
+from tui.untrusted import one_line
 
 if TYPE_CHECKING:
     from tui.app import WarroomApp
+    from tui.model import DeploymentInfo
 
-ACTION_BINDINGS: list[Binding] = []
+MENU = "menu"  # mitigate('menu'): the action menu, not an action
+CONFIG_PREFIX = "config."  # the registry's ids of `[[actions]]` (actions.config)
+BINDING_PREFIX = "actions."  # their binding ids, what `[keys]` remaps them by
+MENU_LABEL = 110  # characters of a menu line (the dialog is 84 wide: two lines at most)
+
+# The Kubernetes actions' bindings carry the actions' own ids (actions.kubernetes declares the
+# same default keys; a test holds the two together). Only `a` is in the footer: at 80 columns
+# the footer has room for a few keys, and the menu lists the rest with their keys.
+ACTION_BINDINGS: list[Binding] = [
+    Binding("a", f"mitigate('{MENU}')", "Actions", id="app.actions"),
+    Binding("r", "mitigate('k8s.rollout_restart')", "Rollout restart", show=False, id="k8s.rollout_restart"),
+    Binding("U", "mitigate('k8s.rollout_undo')", "Rollout undo", show=False, id="k8s.rollout_undo"),
+    Binding("s", "mitigate('k8s.scale')", "Scale", show=False, id="k8s.scale"),
+    Binding("x", "mitigate('k8s.delete_pod')", "Delete pod", show=False, id="k8s.delete_pod"),
+]
+_STATIC_IDS = frozenset(b.id for b in ACTION_BINDINGS)
+
+
+def binding_id(action_id: str) -> str:
+    """ "config.kill-idle-db-connections" -> "actions.kill-idle-db-connections"; the built-in
+    actions' bindings carry the action's id."""
+    if action_id.startswith(CONFIG_PREFIX):
+        return BINDING_PREFIX + action_id.removeprefix(CONFIG_PREFIX)
+    return action_id
+
+
+def registry_bindings(actions: Iterable[Action]) -> list[Binding]:
+    """A binding for each action with a key of its own that no built-in binding covers: the
+    team's `[[actions]]` (and any other action declared with a key)."""
+    return [
+        Binding(
+            normalise(action.key),
+            f"mitigate({action.id!r})",
+            action.title,
+            show=False,
+            id=binding_id(action.id),
+        )
+        for action in actions
+        if action.key and binding_id(action.id) not in _STATIC_IDS
+    ]
+
+
+def config_bindings(configs: Iterable[ActionConfig]) -> list[Binding]:
+    """The bindings the config's `[[actions]]` get, for the keymap check before the app starts."""
+    return registry_bindings(config_actions(configs))
+
+
+def config_keymap(configs: Iterable[ActionConfig]) -> dict[str, str]:
+    """binding id -> key of each `[[actions]]` with a key: keys the user chose, checked against
+    the built-in ones like a `[keys]` remap."""
+    return {b.id: b.key for b in config_bindings(configs) if b.id}
+
+
+class _TimelineIncidents:
+    """The dispatcher's `IncidentsProvider`: the newest open incident of the store the timeline
+    opened. Asked at each dispatch, because the store opens on the timeline's first cycle and
+    another process may declare or resolve an incident at any time."""
+
+    def __init__(self, app: WarroomApp) -> None:
+        self.app = app
+
+    async def active(self) -> ActiveIncident | None:
+        timeline = self.app.timeline
+        incidents = timeline.incidents if timeline is not None else None
+        if incidents is None:
+            raise RuntimeError("the incident record is not open yet (see the Timeline panel)")
+        incident_id = await incidents.store.active_incident()
+        return None if incident_id is None else ActiveIncident(incidents, incident_id)
 
 
 class ActionKeys:
     def __init__(self, app: WarroomApp) -> None:
         self.app = app
+        setup = app.setup
+        self.registry: Registry = setup.registry if setup.registry is not None else Registry()
+        self.provider = _TimelineIncidents(app)
+        self.dispatcher = Dispatcher(
+            self.registry,
+            self.provider,
+            read_only=setup.read_only,
+            clock=app.clock,
+            secret_files=setup.secret_files,
+        )
+        self.workers: list[Worker[None]] = []
+        self.started = 0  # actions handed to the dispatcher so far
+        # Textual's public `bind()` takes no binding id, and `[keys]` remaps by id: the team's
+        # actions go into the app's own binding map, exactly as its BINDINGS do.
+        for binding in registry_bindings(self.registry):
+            app._bindings.key_to_bindings.setdefault(binding.key, []).append(binding)
 
+    # ---- the key ---------------------------------------------------------------------------------
     async def run(self, name: str) -> None:
-        raise KeyError(name)
+        if self.dispatcher.read_only:  # the app refuses first; this is the second of three locks
+            self._say("read-only: this screen changes nothing", "warning")
+            return
+        target = self.target()
+        if name == MENU:
+            self.menu(target)
+            return
+        if name not in self.registry:
+            why = "no [cluster] in the config" if name.startswith("k8s.") else "not in the registry"
+            self._say(f"{name}: not available here ({why})", "warning")
+            return
+        await self.ask(self.registry.get(name), target)
+
+    async def ask(self, action: Action, target: Target) -> None:
+        """Refuse what can be refused now; otherwise confirm, then dispatch."""
+        reason = action.refusal(target)
+        if reason is not None:
+            if target.kind == "global":
+                reason += ": select a pod (2) or a service (1) first"
+            self._say(reason, "warning", action.title)
+            return
+        if self.dispatcher.is_running(action, target):
+            subject = action.subject(target)
+            named = action.title if subject == action.title else f"{action.title} on {subject}"
+            self._say(f"{named} is still running", "warning", action.title)
+            return
+        refusal = await self._incident_refusal(action)
+        if refusal is not None:
+            self._say(refusal, "warning", action.title)
+            return
+        if not action.dangerous and not action.fields(target):
+            # `dangerous = false` declares a diagnostic that changes nothing (the config's
+            # contract): it runs without a dialog, and is recorded like any other.
+            self.start(action, target, {})
+            return
+        try:
+            request = action.confirmation(target)
+        except ActionRefused as err:  # a preview that cannot be built names what is missing
+            self._say(str(err), "warning", action.title)
+            return
+        self.app.push_screen(ConfirmScreen(request), lambda inputs: self._confirmed(action, target, inputs))
+
+    def _confirmed(self, action: Action, target: Target, inputs: dict[str, Any] | None) -> None:
+        if inputs is None:
+            self._say(f"{action.title}: cancelled, nothing was run")
+            return
+        self.start(action, target, inputs)
+
+    async def _incident_refusal(self, action: Action) -> str | None:
+        """Why the dispatcher would refuse for want of an incident, asked before the dialog so
+        nobody confirms an action that cannot be recorded. The dispatcher asks again."""
+        try:
+            active = await self.provider.active()
+        except Exception as err:
+            return f"not run: {one_line(str(err))}"
+        return None if active is not None else f"{action.title} was not run: {NO_INCIDENT}"
+
+    # ---- the action menu -------------------------------------------------------------------------
+    def menu(self, target: Target) -> None:
+        actions = self.registry.for_target(target)
+        if not actions:
+            self._say("No action fits the selection: select a pod (2) or a service (1)", "warning")
+            return
+        keys = self._keys()
+        choices = [(a.id, self._menu_label(a, target, keys.get(a.id, ""))) for a in actions]
+        title = f"Actions · {self._selection_text(target)}"
+
+        async def chosen(action_id: str | None) -> None:
+            if action_id is not None and action_id in self.registry:
+                await self.ask(self.registry.get(action_id), target)
+
+        self.app.push_screen(ChoiceScreen(title, choices, "enter picks, then confirm · esc cancels"), chosen)
+
+    def _keys(self) -> dict[str, str]:
+        """action id -> the key that runs it now (after any `[keys]` remap)."""
+        keymap: Mapping[str, str] = self.app.setup.keymap
+        out: dict[str, str] = {}
+        for action in self.registry:
+            bid = binding_id(action.id)
+            if bid in keymap:
+                out[action.id] = keymap[bid].split(",")[0].strip()
+            elif action.key:
+                out[action.id] = action.key
+        return out
+
+    @staticmethod
+    def _menu_label(action: Action, target: Target, key: str) -> str:
+        subject = action.subject(target)
+        text = action.title if subject == action.title else f"{action.title} · {subject}"
+        text = f"{key:<2} {text}" + ("" if action.dangerous else " (changes nothing)")
+        return text if len(text) <= MENU_LABEL else text[: MENU_LABEL - 1] + "…"
+
+    @staticmethod
+    def _selection_text(target: Target) -> str:
+        if target.kind == "pod":
+            return f"pod/{target.pod}"
+        if target.kind == "service":
+            return f"service/{target.service}"
+        if target.kind == "log_line":
+            return f"a log line of {target.name or '?'}"
+        return "nothing selected"
+
+    # ---- the selection ---------------------------------------------------------------------------
+    def target(self) -> Target:
+        """What the focused panel has selected: a pod (with its deployment, when it has one), a
+        service (with the deployment its config links), the log line at the bottom of the tail,
+        or nothing."""
+        from panels.health import HealthPanel
+        from panels.logs import LogPanel
+        from panels.pods import PodsPanel
+
+        pods = self.app.panels["pods"]
+        assert isinstance(pods, PodsPanel)
+        context = pods.context or None
+        panel = self.app.panels[self.app._focused_panel_id()]
+        if isinstance(panel, PodsPanel):
+            pod = panel.selected()
+            if pod is not None:
+                dep = panel.selected_deployment()
+                found = Target.of_pod(
+                    context, pod.namespace, pod.name, deployment=dep.name if dep is not None else None
+                )
+                return _with_deployment(found, dep)
+        elif isinstance(panel, HealthPanel):
+            svc = panel.selected()
+            if svc is not None:
+                dep = pods.deployments.get(f"{svc.namespace}/{svc.deployment}") if svc.deployment else None
+                found = Target.of_service(
+                    svc.name, context=context, namespace=svc.namespace, deployment=svc.deployment
+                )
+                return _with_deployment(found, dep)
+        elif isinstance(panel, LogPanel):
+            view = panel.view
+            bottom = min(len(view.shown), view.scroll_offset.y + view.size.height) - 1
+            if bottom >= 0:
+                line = view.shown[bottom].line
+                return Target.of_log_line(line.text, context=context, origin=line.origin)
+        return Target.none(context)
+
+    # ---- the run ---------------------------------------------------------------------------------
+    def start(self, action: Action, target: Target, inputs: Mapping[str, Any]) -> Worker[None]:
+        """Dispatch in a worker: the screen keeps moving while a cluster or a command answers.
+        Not `exclusive`: cancelling a running action would only stop warroom waiting for it."""
+        self.workers = [w for w in self.workers if not w.is_finished]
+        worker = self.app.run_worker(
+            self._dispatch(action, target, dict(inputs)),
+            name=f"action {action.id}",
+            group="actions",
+            exit_on_error=False,
+        )
+        self.workers.append(worker)
+        self.started += 1
+        return worker
+
+    async def settled(self) -> None:
+        """Wait for every action started so far to finish (tests, and a quit that waits)."""
+        for worker in list(self.workers):
+            if not worker.is_finished:
+                await worker.wait()
+
+    async def _dispatch(self, action: Action, target: Target, inputs: dict[str, Any]) -> None:
+        try:
+            outcome = await self.dispatcher.dispatch(action, target, inputs)
+        except ActionRefused as err:
+            self._say(str(err), "warning", action.title)
+            return
+        except Exception as err:  # a bug must not take the war room down, nor pass in silence
+            self._say(f"{type(err).__name__}: {err}", "error", action.title)
+            return
+        finally:
+            self._refresh()
+        text = outcome.text + (f" · {outcome.record_error}" if outcome.record_error else "")
+        if outcome.ok:
+            self._say(text, "information", "Done")
+        else:
+            self._say(text, "error", "Failed")
+
+    def _refresh(self) -> None:
+        # The record and the panels the action touched, now rather than at their next cycle.
+        for pid in ("timeline", "pods", "health"):
+            loop = self.app.loops.get(pid)
+            if loop is not None:
+                loop.poll_now()
+
+    def _say(self, message: str, severity: str = "information", title: str = "") -> None:
+        # Names and outputs come from outside: never markup.
+        self.app.notify(
+            one_line(message, 300),
+            title=one_line(title, 60),
+            severity=severity,  # type: ignore[arg-type]
+            markup=False,
+        )
+
+
+def _with_deployment(target: Target, dep: DeploymentInfo | None) -> Target:
+    """The deployment's replicas and revision, for the confirmation (scale shows "now 4")."""
+    if dep is None:
+        return target
+    extra = {"replicas": dep.replicas}
+    if dep.revision is not None:
+        extra["revision"] = dep.revision
+    return replace(target, extra=extra)
+
+
+__all__ = [
+    "ACTION_BINDINGS",
+    "MENU",
+    "ActionKeys",
+    "binding_id",
+    "config_bindings",
+    "config_keymap",
+    "registry_bindings",
+]

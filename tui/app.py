@@ -301,6 +301,11 @@ class WarroomApp(App[int]):
         self._step_panel(-1)
 
     def _step_panel(self, step: int) -> None:
+        if len(self.screen_stack) > 1:
+            # A dialog is open: tab is its own (field -> Cancel -> confirm), as its hint says; the
+            # panels underneath must not move.
+            (self.screen.focus_next if step > 0 else self.screen.focus_previous)()
+            return
         if isinstance(self.focused, Input):
             return
         index = PANEL_ORDER.index(self._focused_panel_id())

@@ -910,12 +910,12 @@ def config_warnings(config: Config) -> list[str]:
 
 
 def _check_keys(config: Config) -> None:
-    """The `[keys]` ids exist and clash with nothing: what the app checks as it starts, so that
-    check-config passing means the start will too."""
-    if config.keys:
+    """The `[keys]` ids exist and clash with nothing, nor do the `[[actions]]` keys: what the app
+    checks as it starts, so that check-config passing means the start will too."""
+    if config.keys or any(action.key for action in config.actions):
         from tui.app import check_app_keymap
 
-        check_app_keymap(config.keys, str(config.source))
+        check_app_keymap(config.keys, str(config.source), config.actions)
 
 
 def check_config_main(path: str | None) -> int:

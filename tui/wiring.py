@@ -9,6 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from actions import Registry, config_actions, kubernetes_actions
 from tui.app import AppSetup, WarroomApp, check_app_keymap
 from tui.clock import Clock, SystemClock
 from tui.config import Config, LogConfig
@@ -71,6 +72,34 @@ def sources_for_config(config: Config, clock: Clock) -> dict[str, PollSource[Any
     return sources
 
 
+def secret_files(config: Config) -> tuple[str, ...]:
+    """The token and password files of the sources: what an action prints or answers must never
+    carry their contents into the record (the actions' own token files the registry knows)."""
+    found: list[str | None] = []
+    if config.prometheus is not None:
+        found += [config.prometheus.bearer_token_file, config.prometheus.password_file]
+    if config.loki is not None:
+        found.append(config.loki.bearer_token_file)
+    found += [s.bearer_token_file for s in config.services]
+    return tuple(dict.fromkeys(str(Path(p).expanduser()) for p in found if p))
+
+
+def registry_for_config(config: Config, clock: Clock) -> tuple[Registry, str | None]:
+    """The Kubernetes actions when `[cluster]` is set, then the team's `[[actions]]`; and the
+    context the cluster actions act on ("" when the kubeconfig cannot be read yet; None without
+    a cluster)."""
+    registry = Registry()
+    context: str | None = None
+    if config.cluster is not None:
+        from tui.sources.kubernetes import KubernetesControl
+
+        control = KubernetesControl(config.cluster, clock)
+        context = control.context
+        registry.extend(kubernetes_actions(control))
+    registry.extend(config_actions(config.actions))
+    return registry, context
+
+
 def _read_only(args: argparse.Namespace, config: Config | None) -> bool:
     return bool(getattr(args, "read_only", False) or (config is not None and config.read_only))
 
@@ -78,15 +107,15 @@ def _read_only(args: argparse.Namespace, config: Config | None) -> bool:
 def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
     clock = clock or SystemClock()
     where = str(config.source) if config.source else "config"
-    check_app_keymap(dict(config.keys), where)
+    check_app_keymap(dict(config.keys), where, config.actions)
     read_only = _read_only(args, config)
     sources = sources_for_config(config, clock)
     sources["timeline"] = TimelineSource(
         db_path(args.db, config), read_only=read_only, clock=clock, severities=config.severities
     )
-    context = "no cluster"
-    if config.cluster is not None:
-        context = config.cluster.context or "current context"
+    # Built read-only too: the dispatcher refuses every action of an observer, whatever the keys.
+    registry, cluster_context = registry_for_config(config, clock)
+    context = "no cluster" if cluster_context is None else cluster_context or "current context"
     return AppSetup(
         context=context,
         sources=sources,
@@ -94,11 +123,14 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
         read_only=read_only,
         theme=args.theme or config.theme,
         keymap=dict(config.keys),
+        registry=registry,
+        secret_files=secret_files(config),
     )
 
 
 def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
-    from tui.demo.platform import DemoPlatform, demo_sources
+    from actions.demo import demo_actions
+    from tui.demo.platform import DemoControl, DemoPlatform, demo_sources
     from tui.demo.scenarios import DEFAULT_SCENARIO
 
     clock = clock or SystemClock()
@@ -113,7 +145,18 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
         # An observer follows the commander's drill; only the commander's screen declares it.
         drill=None if read_only else DrillDeclaration(f"Drill: {scenario}"),
     )
-    return AppSetup(context="demo", sources=sources, clock=clock, read_only=read_only, theme=args.theme)
+    # The same Kubernetes actions as against a real cluster, over the simulation, and the
+    # runbooks' own mitigations the demo knows (in the action menu, `a`).
+    control = DemoControl(platform)
+    registry = Registry([*kubernetes_actions(control), *demo_actions(control)])
+    return AppSetup(
+        context="demo",
+        sources=sources,
+        clock=clock,
+        read_only=read_only,
+        theme=args.theme,
+        registry=registry,
+    )
 
 
 def run_app(setup: AppSetup) -> int:
@@ -134,4 +177,12 @@ def _builtin_themes() -> set[str]:
     return set(BUILTIN_THEMES)
 
 
-__all__ = ["db_path", "run_app", "setup_for_config", "setup_for_demo", "sources_for_config"]
+__all__ = [
+    "db_path",
+    "registry_for_config",
+    "run_app",
+    "secret_files",
+    "setup_for_config",
+    "setup_for_demo",
+    "sources_for_config",
+]

@@ -262,7 +262,7 @@ async def test_api_errors_are_one_line(cluster: Cluster) -> None:
 async def test_rollout_restart_patches_the_template_annotation(cluster: Cluster) -> None:
     seed(cluster.kmock, deployment("web"))
     ctl = KubernetesControl(cluster.config(), FrozenClock(T0))
-    assert ctl.context == ""  # the current context, named once the kubeconfig is read
+    assert ctl.context == "kmock"  # the current context, named from the kubeconfig at build time
     assert await ctl.rollout_restart("shop", "web") == "deployment.apps/web restarted"
     assert ctl.context == "kmock"
     dep = stored(cluster.kmock, "Deployment", "shop", "web")

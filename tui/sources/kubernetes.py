@@ -18,7 +18,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,26 @@ def connect(cfg: ClusterConfig) -> Connection:
         raise SourceError(f"{where}: {one_line(str(err), 160)}") from err
     except Exception as err:  # broken YAML, unreadable file, failing exec plugin …
         raise SourceError(f"kubeconfig: {type(err).__name__}: {one_line(str(err), 160)}") from err
+
+
+def resolve_context(cfg: ClusterConfig) -> str:
+    """The context a connection for `cfg` will use, read from the kubeconfig without connecting:
+    the configured one, else the kubeconfig's current-context ("in-cluster" in a pod). "" when the
+    kubeconfig cannot be read now; the first call then says why, as every other call does."""
+    if cfg.kubeconfig == IN_CLUSTER:
+        return IN_CLUSTER
+    if cfg.context:
+        return cfg.context
+    try:
+        paths = kubeconfig_paths(cfg)
+        if not any(Path(p).is_file() for p in paths.split(os.pathsep)):
+            return ""
+        merged = KubeConfigMerger(paths).config
+        doc = merged.value if merged is not None else None
+        current = doc.get("current-context") if isinstance(doc, dict) else None
+    except Exception:  # broken YAML, unreadable file: the first call reports it in one line
+        return ""
+    return str(current) if isinstance(current, str) and current else ""
 
 
 def _hostport(url: str | None) -> str:
@@ -458,8 +478,12 @@ class KubernetesControl:
     def __init__(self, cfg: ClusterConfig, clock: Clock | None = None) -> None:
         self.cfg = cfg
         self.clock = clock or SystemClock()
-        self._cluster = _Cluster(cfg)
-        self.context = cfg.context or ""
+        # Named at build time, so the first confirmation already says which cluster it acts on,
+        # and pinned: a `kubectl config use-context` in another terminal afterwards must not move
+        # the calls to a cluster other than the one the confirmation named.
+        self.context = resolve_context(cfg)
+        pinned = cfg.kubeconfig != IN_CLUSTER and not cfg.context and self.context
+        self._cluster = _Cluster(replace(cfg, context=self.context) if pinned else cfg)
 
     async def _run(self, fn: Callable[[Connection], str]) -> str:
         def call(conn: Connection) -> str:
