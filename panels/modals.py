@@ -153,9 +153,11 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.title_text, style="bold"), classes="title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Static(Text(self.hint or "enter saves · esc cancels"), classes="hint")
+            yield Static(Text(clean(self.title_text, max_len=200), style="bold"), classes="title")
+            # A prefilled value can be recorded text (a correction starts from it): cleaned, so
+            # no control sequence reaches the terminal through the input.
+            yield Input(value=clean(self.value), placeholder=self.placeholder, id="prompt-input")
+            yield Static(Text(clean(self.hint or "enter saves · esc cancels", max_len=300)), classes="hint")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -177,20 +179,27 @@ class ChoiceScreen(ModalScreen[str | None]):
         MODAL_CSS.format(name="ChoiceScreen") + "ChoiceScreen OptionList { height: auto; max-height: 16; }"
     )
 
-    def __init__(self, title: str, choices: Sequence[tuple[str, str]], hint: str = "") -> None:
+    def __init__(
+        self, title: str, choices: Sequence[tuple[str, str]], hint: str = "", selected: str | None = None
+    ) -> None:
         super().__init__()
         self.title_text, self.choices, self.hint = title, list(choices), hint
+        self.selected = selected  # the value highlighted first (default: the first one)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.title_text, style="bold"), classes="title")
+            yield Static(Text(clean(self.title_text, max_len=200), style="bold"), classes="title")
             yield OptionList(
                 *[Option(Text(clean(label, max_len=120)), id=value) for value, label in self.choices]
             )
-            yield Static(Text(self.hint or "enter picks · esc cancels"), classes="hint")
+            yield Static(Text(clean(self.hint or "enter picks · esc cancels", max_len=300)), classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        options = self.query_one(OptionList)
+        values = [value for value, _ in self.choices]
+        if self.selected in values:
+            options.highlighted = values.index(self.selected)
+        options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -209,23 +218,36 @@ class ComposerScreen(ModalScreen[str | None]):
     ]
     DEFAULT_CSS = MODAL_CSS.format(name="ComposerScreen") + "ComposerScreen TextArea { height: 16; }"
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(
+        self,
+        title: str,
+        text: str,
+        hint: str = "ctrl+s saves to the timeline and copies it (OSC 52) · esc cancels",
+        cursor: tuple[int, int] | None = None,
+    ) -> None:
         super().__init__()
-        self.title_text, self.text = title, text
+        self.title_text, self.text, self.hint = title, text, hint
+        self.cursor = cursor  # (row, column) to start typing at: where the template wants words
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.title_text, style="bold"), classes="title")
-            yield TextArea(self.text, id="composer-text", soft_wrap=True, show_line_numbers=False)
-            yield Static(
-                Text("ctrl+s saves to the timeline and copies it (OSC 52) · esc cancels"), classes="hint"
+            yield Static(Text(clean(self.title_text, max_len=200), style="bold"), classes="title")
+            yield TextArea(
+                clean(self.text, max_len=20000, keep_newlines=True),
+                id="composer-text",
+                soft_wrap=True,
+                show_line_numbers=False,
             )
+            yield Static(Text(clean(self.hint, max_len=300)), classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save & copy", id="save", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        area = self.query_one(TextArea)
+        if self.cursor is not None:
+            area.cursor_location = self.cursor
+        area.focus()
 
     def action_save(self) -> None:
         text = self.query_one(TextArea).text.strip()

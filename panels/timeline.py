@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets.data_table import ColumnKey
 
 from panels.base import Panel, fields_text
@@ -55,21 +57,68 @@ def short_actor(actor: str) -> str:
     return actor.split(" ", 1)[0].split("@", 1)[0]
 
 
-def event_cells(event: Event, *, starred: bool, corrected_by: int | None, local: bool) -> tuple[Cell, ...]:
+def local_zone_label() -> str:
+    """The time column's title in local time: the zone's abbreviation when it fits, so a reader
+    knows which clock the times are on."""
+    name = datetime.now().astimezone().tzname() or ""
+    return name if 0 < len(name) <= 8 else "Local"
+
+
+def event_cells(
+    event: Event,
+    *,
+    starred: bool,
+    corrected_by: int | None,
+    local: bool,
+    others: dict[int, Event] | None = None,
+) -> tuple[Cell, ...]:
+    """One timeline row. `others`: the shown events by id, to name what a correction or a star
+    refers to by its time (ids are not shown)."""
+    others = others or {}
     mark, style = KIND_MARK.get(event.kind, ("·", ""))
     at = event.occurred_at.astimezone() if local else event.occurred_at
-    text = Text(one_line(event.text, 400), style="dim strike" if corrected_by else "")
+
+    def when(event_id: int | None) -> str:
+        other = others.get(event_id) if event_id is not None else None
+        if other is None:
+            return f"#{event_id}"
+        other_at = other.occurred_at.astimezone() if local else other.occurred_at
+        return other_at.strftime("%H:%M:%S")
+
+    ref = event.data.get("event") if event.kind == "starred" else None
+    target = others.get(ref) if isinstance(ref, int) else None
+    if target is not None:
+        # "starred #12" says little on a screen without ids: name the starred row instead.
+        verb = "starred" if event.data.get("starred", True) else "unstarred"
+        text = Text(f"{verb} {when(target.id)}: {one_line(target.text, 200)}")
+    else:
+        text = Text(one_line(event.text, 400), style="dim strike" if corrected_by else "")
     if corrected_by:
-        text.append(f"  (corrected by #{corrected_by})", style="dim")
+        text.append(f"  (corrected {when(corrected_by)})", style="dim")
+    elif event.kind == "corrected" and event.supersedes is not None:
+        text.append(f"  (corrects {when(event.supersedes)})", style="dim")
     kind = Text(("★" if starred else " ") + mark + " ", style=style)
     kind.append(KIND_LABEL.get(event.kind, event.kind.replace("_", " ")), style=style)
     return (at.strftime("%H:%M:%S"), kind, text, one_line(short_actor(event.actor), 30))
 
 
 class TimelinePanel(Panel):
+    """The followed incident's events. View settings (local time, a kind, starred only) change
+    what is shown, never the record; the keys that set them are routed to `tui.incident_keys`."""
+
     PANEL_ID = "timeline"
     TITLE = "Timeline"
     NUMBER = 5
+
+    # Active while the timeline has the focus: they act on its selected event or its view.
+    # `app.incident(...)`: the app's one read-only check sees them (star and correct write).
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("asterisk", "app.incident('star')", "Star", id="incident.star"),
+        Binding("c", "app.incident('correct')", "Correct", id="incident.correct"),
+        Binding("t", "app.incident('local_time')", "UTC/local time", show=False, id="timeline.local_time"),
+        Binding("k", "app.incident('kind')", "Show one kind", show=False, id="timeline.kind"),
+        Binding("F", "app.incident('starred_only')", "Starred only", show=False, id="timeline.starred_only"),
+    ]
 
     def body(self) -> DiffTable:
         self.table = DiffTable(
@@ -83,30 +132,66 @@ class TimelinePanel(Panel):
         )
         self.events: dict[int, Event] = {}
         self.local = False
+        self.kind_filter: str | None = None
+        self.starred_only = False
+        self.past = False  # a past incident opened from the history, shown read-only
         self.follow = True
         return self.table
+
+    # ---- view settings -------------------------------------------------------------------
+    def set_local(self, local: bool) -> None:
+        self.local = local
+        self._again()
+
+    def set_kind(self, kind: str | None) -> None:
+        self.kind_filter = kind
+        self._again()
+
+    def set_starred_only(self, starred_only: bool) -> None:
+        self.starred_only = starred_only
+        self._again()
+
+    def set_past(self, past: bool) -> None:
+        self.past = past
+        self._again()
+
+    def _again(self) -> None:
+        if self.last is not None and self.is_mounted:
+            self.show(self.last, self.app.clock.now())  # type: ignore[arg-type, attr-defined]
 
     def show(self, snap: TimelineSnapshot, now: datetime) -> None:  # type: ignore[override]
         self.last = snap
         state = snap.state
-        visible = {
-            e.id
-            for e in snap.events
-            if self.matches(e.text, e.kind.replace("_", " "), e.actor)
-        } if self.filter_text else None
+        starred = state.starred if state else frozenset()
+        visible = None
+        if self.filter_text or self.kind_filter or self.starred_only:
+            visible = {
+                e.id
+                for e in snap.events
+                if self.matches(e.text, e.kind.replace("_", " "), e.actor)
+                and (self.kind_filter is None or e.kind == self.kind_filter)
+                and (not self.starred_only or e.id in starred)
+            }
         self.show_events(
             snap.events,
             now,
-            starred=state.starred if state else frozenset(),
+            starred=starred,
             corrected=dict(state.corrected) if state else None,
             visible=visible,
         )
+        view = ""
+        if self.kind_filter:
+            view += f" · only {KIND_LABEL.get(self.kind_filter, self.kind_filter.replace('_', ' '))}"
+        if self.starred_only:
+            view += " · ★ only"
         if state is None:
             held = f", {snap.pending} detection(s) held" if snap.pending else ""
-            self.set_level("idle", f"no incident{held}")
+            self.set_level("idle", f"no incident{held}{view}")
         else:
             drill = "DRILL " if state.drill else ""
-            self.set_level("ok", f"{drill}#{state.id} · {len(snap.events)} events")
+            past = f" · past, {state.status}, read-only" if self.past else ""
+            count = f"{len(snap.events)} event{'' if len(snap.events) == 1 else 's'}"
+            self.set_level("ok", f"{drill}#{state.id}{past} · {count}{view}")
 
     def show_events(
         self,
@@ -123,7 +208,11 @@ class TimelinePanel(Panel):
         self.events = {e.id: e for e in events}
         rows = {
             str(e.id): event_cells(
-                e, starred=e.id in starred, corrected_by=corrected.get(e.id), local=self.local
+                e,
+                starred=e.id in starred,
+                corrected_by=corrected.get(e.id),
+                local=self.local,
+                others=self.events,
             )
             for e in events
             if visible is None or e.id in visible
@@ -131,7 +220,11 @@ class TimelinePanel(Panel):
         self.table.set_rows(rows)
         if self.follow and at_end and self.table.row_count:
             self.table.move_cursor(row=self.table.row_count - 1, animate=False)
-        self.table.columns[ColumnKey("time")].label = Text("Local" if self.local else "UTC")
+        label = local_zone_label() if self.local else "UTC"
+        column = self.table.columns.get(ColumnKey("time"))
+        if column is not None and column.label.plain != label:
+            column.label = Text(label)
+            self.table.refresh()
 
     def selected(self) -> Event | None:
         key = self.table.selected_key()
@@ -141,15 +234,21 @@ class TimelinePanel(Panel):
         event = self.events.get(int(key))
         if event is None:
             return None
+        state = self.last.state if isinstance(self.last, TimelineSnapshot) else None
+        starred = event.id in state.starred if state is not None else event.starred
+        corrected_by = state.corrected.get(event.id) if state is not None else None
         rows: list[tuple[str, object]] = [
             ("kind", event.kind),
             ("occurred", utc_iso(event.occurred_at)),
             ("recorded", utc_iso(event.recorded_at)),
             ("actor", f"{event.actor} ({event.actor_kind}, {event.source})"),
-            ("starred", "yes" if event.starred else None),
+            ("starred", "yes" if starred else None),
             ("supersedes", f"#{event.supersedes}" if event.supersedes else None),
+            ("corrected by", f"#{corrected_by}" if corrected_by else None),
             ("text", event.text),
         ]
+        if self.local:
+            rows.insert(2, ("local", event.occurred_at.astimezone().isoformat(timespec="seconds")))
         body = fields_text(rows)
         if event.data:
             body += "\n\n" + json.dumps(event.data, indent=2, ensure_ascii=False, sort_keys=True)

@@ -82,6 +82,7 @@ def all_bindings(actions: Iterable[ActionConfig] = ()) -> list[BindingInfo]:
 
     app_bindings = [*WarroomApp.BINDINGS, *config_bindings(actions)]
     infos = binding_infos("app", app_bindings) + binding_infos("LogView", LogView.BINDINGS)
+    infos += binding_infos("TimelinePanel", TimelinePanel.BINDINGS)
     for screen in (
         HelpScreen,
         modals.ConfirmScreen,
@@ -391,6 +392,8 @@ class WarroomApp(App[int]):
                 f"Show and focus panel {panel.NUMBER} ({panel.TITLE})",
                 lambda pid=pid: self.show_panel(pid),
             )
+        # The incident history: "Open incident #N <title>", and the way back to the active one.
+        yield from self.incident_keys.system_commands()
 
     async def on_unmount(self) -> None:
         for loop in self.loops.values():

@@ -1,23 +1,662 @@
 """The incident keys (D, S, M, A, n, u, *, E, timeline view toggles): what each asks, and the
 record operation it runs. The app routes `incident('<name>')` actions here; `WRITES` names the
-ones that write, which the app's one read-only check hides and refuses."""
+ones that write, which the app's one read-only check hides and refuses.
+
+Each key runs as one worker that asks its questions in dialogs (`push_screen_wait`) and then
+writes through `Incidents`, whose lifecycle rules have the last word: a refusal
+(`LifecycleError`) is shown as a notice with its reason, never raised. The timeline is polled
+at once after a write, so the row and the header change as soon as the dialog closes.
+
+Past incidents are opened from the command palette ("Open incident #N ..."); a resolved or
+closed one is shown read-only until "Follow the active incident" goes back.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
+from textual.screen import ModalScreen
+
+from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
+from panels.timeline import KIND_LABEL, TimelinePanel, short_actor
+from tui.clock import utc_iso
+from tui.config import SeverityConfig
+from tui.incident.events import ROLES, STATUSES, Event
+from tui.incident.lifecycle import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    STATUS_RANK,
+    IncidentState,
+    LifecycleError,
+    plan_severity,
+    require_accepts,
+    severity_named,
+)
+from tui.incident.store import IncidentSummary, StoreError
+from tui.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
+from tui.status_update import can_template
+from tui.untrusted import clean, one_line
 
 if TYPE_CHECKING:
     from tui.app import WarroomApp
+    from tui.incident.feed import TimelineSource
+    from tui.incident.service import Incidents
 
-INCIDENT_BINDINGS: list[Binding] = []
-WRITES: frozenset[str] = frozenset()
+INCIDENT_BINDINGS: list[Binding] = [
+    Binding("D", "incident('declare')", "Declare", id="incident.declare"),
+    Binding("S", "incident('severity')", "Set severity", show=False, id="incident.severity"),
+    Binding("M", "incident('status')", "Move the status on", show=False, id="incident.status"),
+    Binding("A", "incident('role')", "Assign a role", show=False, id="incident.role"),
+    Binding("n", "incident('note')", "Note", id="incident.note"),
+    Binding("u", "incident('update')", "Update", id="incident.update"),
+    Binding("E", "incident('export')", "Export postmortem", show=False, id="incident.export"),
+]
+# The timeline's own keys (`*` star, `c` correct, `t`, `k`, `F`) are declared on TimelinePanel:
+# they act on its selected row, so they are active only while it has the focus.
+
+WRITES: frozenset[str] = frozenset(
+    {"declare", "severity", "status", "role", "note", "update", "star", "correct"}
+)
+
+NO_INCIDENT = "declare an incident first (D)"
+STATUS_HELP = {
+    "investigating": "investigating: looking for the cause",
+    "identified": "identified: the cause is known",
+    "mitigating": "mitigating: a fix is under way",
+    "resolved": "resolved: the impact is over",
+    "closed": "closed: follow-ups filed, nothing more to do",
+}
+ROLE_HELP = {
+    "commander": "runs the response, decides",
+    "comms": "writes the status updates",
+    "ops": "hands on the systems",
+    "scribe": "keeps the timeline",
+}
+ALL_KINDS = "*"  # the kind filter's "every kind" choice
+
+
+def severity_label(severity: SeverityConfig) -> str:
+    every = severity.update_every_min
+    cadence = f"status update every {every:g} min" if every else "no status-update cadence"
+    return f"{severity.name} · {cadence}"
+
+
+def export_paths(raw: str, incident_id: int, cwd: Path) -> tuple[Path, Path]:
+    """The postmortem's path from what was typed (a directory gets the default name) and the
+    audit log's beside it."""
+    default = f"warroom-incident-{incident_id}.md"
+    path = Path(raw.strip() or default).expanduser()
+    if not path.is_absolute():
+        path = cwd / path
+    if path.is_dir():
+        path = path / default
+    audit = path.with_suffix(".jsonl") if path.suffix == ".md" else path.with_name(path.name + ".jsonl")
+    return path, audit
+
+
+def write_files(files: dict[Path, str]) -> None:
+    """Each file written whole then renamed into place: a reader never sees half a postmortem."""
+    for path, text in files.items():
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(temporary, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
 
 
 class IncidentKeys:
     def __init__(self, app: WarroomApp) -> None:
         self.app = app
+        self.busy = False  # one key's dialogs at a time
+        self.past: int | None = None  # a resolved/closed incident opened from the history
+        self.history: list[IncidentSummary] = []  # for the command palette, refreshed in the background
+        self._refreshing = False
+        self.flows: dict[str, Callable[[], Awaitable[None]]] = {
+            "declare": self.declare,
+            "severity": self.severity,
+            "status": self.status,
+            "role": self.role,
+            "note": self.note,
+            "update": self.update,
+            "star": self.star,
+            "correct": self.correct,
+            "export": self.export,
+            "local_time": self.local_time,
+            "kind": self.kind,
+            "starred_only": self.starred_only,
+            "history": self.pick_history,
+            "follow_active": self.follow_active,
+        }
 
+    # ---- running a key ---------------------------------------------------------------------
     async def run(self, name: str) -> None:
-        raise KeyError(name)
+        flow = self.flows[name]  # KeyError: a binding names no flow (a bug, found by the tests)
+        if self.busy:
+            return  # another key's dialog is on its way: this press was meant for it
+        self.busy = True
+        self.app.run_worker(self._guarded(name, flow), group="incident-keys", exit_on_error=False)
+
+    async def _guarded(self, name: str, flow: Callable[[], Awaitable[None]]) -> None:
+        try:
+            if name in WRITES and not self._may_write(name):
+                return
+            await flow()
+        except LifecycleError as err:
+            self.say(str(err), "warning")
+        except StoreError as err:
+            self.say(f"not recorded: {err}", "error")
+        except Exception as err:  # a bug in one key must not take the war room down mid-incident
+            self.app.log.error(f"incident key {name!r} failed", err)
+            self.say(f"{name} failed: {type(err).__name__}: {err}", "error")
+        finally:
+            self.busy = False
+
+    def say(self, message: str, severity: str = "information", timeout: float | None = None) -> None:
+        """A notice; any outside text in it stays literal (no markup, no control codes)."""
+        self.app.notify(
+            one_line(message, 400),
+            severity=severity,  # type: ignore[arg-type]
+            markup=False,
+            timeout=timeout,
+        )
+
+    async def ask(self, screen: ModalScreen[Any]) -> Any:
+        return await self.app.push_screen_wait(screen)
+
+    # ---- what the keys need ----------------------------------------------------------------
+    @property
+    def panel(self) -> TimelinePanel:
+        panel = self.app.panels["timeline"]
+        assert isinstance(panel, TimelinePanel)
+        return panel
+
+    def _may_write(self, name: str) -> bool:
+        if self.app.setup.read_only:
+            self.say("read-only: this screen changes nothing", "warning")
+            return False
+        feed = self.app.timeline
+        if name != "declare" and self.past is not None and feed is not None and feed.incident_id == self.past:
+            self.say(
+                f"incident #{self.past} is a past incident, shown read-only; "
+                "ctrl+p, Follow the active incident, to go back",
+                "warning",
+            )
+            return False
+        return True
+
+    def _record(self) -> tuple[TimelineSource, Incidents] | None:
+        """The open record, or None after saying why there is none."""
+        feed = self.app.timeline
+        if feed is None:
+            self.say("this screen has no incident record", "warning")
+            return None
+        if feed.incidents is None:
+            status = self.panel.source_status
+            why = f": {status.error}" if status is not None and status.error else ""
+            self.say(f"the incident record is not open yet{why}", "warning")
+            return None
+        return feed, feed.incidents
+
+    async def _incident(self) -> tuple[TimelineSource, Incidents, IncidentState] | None:
+        """The followed incident's record and state, or None after saying why there is none."""
+        found = self._record()
+        if found is None:
+            return None
+        feed, incidents = found
+        if feed.incident_id is None:
+            self.say(NO_INCIDENT if not self.app.setup.read_only else "no incident declared yet", "warning")
+            return None
+        return feed, incidents, await incidents.state(feed.incident_id)
+
+    def _written(self) -> None:
+        """After a write: show it now, and keep the palette's history current."""
+        loop = self.app.loops.get("timeline")
+        if loop is not None:
+            loop.poll_now()
+        self.refresh_history()
+
+    def _selected(self) -> Event | None:
+        event = self.panel.selected()
+        if event is None:
+            self.say("select an event on the timeline first (5, then the arrows)", "warning")
+        return event
+
+    # ---- the keys that write ---------------------------------------------------------------
+    async def declare(self) -> None:
+        found = self._record()
+        if found is None:
+            return
+        feed, incidents = found
+        title = await self.ask(
+            PromptScreen(
+                "Declare an incident",
+                placeholder="what users see, e.g. Checkout fails with 502s",
+                hint="a short title · enter goes on to the severity · esc cancels",
+            )
+        )
+        if title is None:
+            return
+        severities = sorted(incidents.severities, key=lambda s: s.rank)
+        default = "SEV2" if any(s.name == "SEV2" for s in severities) else severities[0].name
+        severity = await self.ask(
+            ChoiceScreen(
+                f"Severity of: {one_line(title, 100)}",
+                [(s.name, severity_label(s)) for s in severities],
+                selected=default,
+            )
+        )
+        if severity is None:
+            return
+        declared = await incidents.declare(title, severity)
+        feed.follow(declared.incident_id)
+        self.past = None
+        self.panel.set_past(False)
+        self._written()
+        self.say(
+            f"declared #{declared.incident_id} {declared.data.get('severity', severity)}: "
+            f"{declared.data.get('title', title)}; A assigns the commander"
+        )
+
+    async def severity(self) -> None:
+        found = await self._incident()
+        if found is None:
+            return
+        _, incidents, state = found
+        severities = sorted(incidents.severities, key=lambda s: s.rank)
+        others = [s for s in severities if s.name != state.severity]
+        if not others:
+            raise LifecycleError("only one severity is configured")
+        plan_severity(state, others[0].name, severities)  # a resolved incident: refused now, not after
+        choice = await self.ask(
+            ChoiceScreen(
+                f"Severity of #{state.id} (now {state.severity})",
+                [(s.name, severity_label(s)) for s in others],
+            )
+        )
+        if choice is None:
+            return
+        event = await incidents.set_severity(state.id, choice)
+        self._written()
+        self.say(f"#{state.id} severity {event.text}{self._due_text(severity_named(choice, severities))}")
+
+    async def status(self) -> None:
+        found = await self._incident()
+        if found is None:
+            return
+        _, incidents, state = found
+        choices: list[tuple[str, str]] = []
+        if state.is_open:
+            rank = STATUS_RANK[state.status]
+            choices = [(s, STATUS_HELP[s]) for s in STATUSES if STATUS_RANK[s] > rank]
+        else:
+            if state.status == "resolved":
+                choices.append(("closed", STATUS_HELP["closed"]))
+            choices += [(f"reopen:{s}", f"reopen it as {s}") for s in OPEN_STATUSES]
+        choice = await self.ask(ChoiceScreen(f"#{state.id} is {state.status}: move it on to", choices))
+        if choice is None:
+            return
+        if choice.startswith("reopen:"):
+            event = await incidents.reopen(state.id, status=choice.removeprefix("reopen:"))
+        else:
+            event = await incidents.move_status(state.id, choice)
+        self._written()
+        self.say(f"#{state.id} {event.text}")
+
+    async def role(self) -> None:
+        found = await self._incident()
+        if found is None:
+            return
+        _, incidents, state = found
+        require_accepts(state, "role_assigned")
+        choices = []
+        for role in ROLES:
+            holder = state.roles.get(role)
+            who = f"held by {one_line(holder, 60)}" if holder else "nobody yet"
+            choices.append((role, f"{role} ({ROLE_HELP[role]}): {who}"))
+        role = await self.ask(ChoiceScreen(f"Assign a role on #{state.id}", choices))
+        if role is None:
+            return
+        me = short_actor_host(incidents.who.actor)
+        holder = state.roles.get(role)
+        assignee = await self.ask(
+            PromptScreen(
+                f"Who is {role} of #{state.id}?",
+                value=me,
+                hint=(f"now {one_line(holder, 60)}: a new name is a handover · " if holder else "")
+                + "enter assigns · esc cancels",
+            )
+        )
+        if assignee is None:
+            return
+        event = await incidents.assign_role(state.id, role, assignee)
+        self._written()
+        prefix = "handover: " if event.data.get("handover") else ""
+        self.say(f"{prefix}{event.text}")
+
+    async def note(self) -> None:
+        found = await self._incident()
+        if found is None:
+            return
+        _, incidents, state = found
+        require_accepts(state, "note")
+        text = await self.ask(
+            PromptScreen(f"Note on #{state.id}", placeholder="what you saw, did or decided")
+        )
+        if text is None:
+            return
+        await incidents.note(state.id, text)
+        self._written()
+
+    async def update(self) -> None:
+        found = await self._incident()
+        if found is None:
+            return
+        _, incidents, state = found
+        require_accepts(state, "status_update")
+        severity = severity_named(state.severity, incidents.severities)
+        panels = self.app.panels
+        template = can_template(
+            title=state.title,
+            severity=state.severity,
+            status=state.status,
+            now=self.app.clock.now(),
+            health=_of(panels["health"].last, HealthSnapshot),
+            cluster=_of(panels["pods"].last, ClusterSnapshot),
+            slos=_of(panels["slos"].last, SloSnapshot),
+            events=list(self.panel.events.values()),
+            last_update_at=state.last_status_update_at,
+            next_update_min=severity.update_every_min if severity else None,
+        )
+        lines = template.split("\n")
+        needs = lines.index("Needs:") + 1 if "Needs:" in lines[:-1] else len(lines) - 1
+        text = await self.ask(
+            ComposerScreen(
+                f"Status update for #{state.id}: conditions, actions, needs",
+                template,
+                cursor=(needs, len(lines[needs])),  # what the team needs is for a person to say
+            )
+        )
+        if text is None:
+            return
+        await incidents.status_update(state.id, text)
+        # OSC 52: the terminal itself takes the text, so it works over SSH on a bastion.
+        self.app.copy_to_clipboard(text)
+        self._written()
+        self.say(
+            "status update recorded and copied to the clipboard (OSC 52, works over SSH; "
+            f"tmux needs set-clipboard on): paste it into the channel{self._due_text(severity)}",
+            timeout=10,
+        )
+
+    async def star(self) -> None:
+        found = await self._incident()
+        if found is None:
+            return
+        _, incidents, state = found
+        event = self._selected()
+        if event is None:
+            return
+        starred = event.id not in state.starred
+        await incidents.star(state.id, event.id, starred)
+        self._written()
+        self.say(f"{'starred' if starred else 'unstarred'}: {event.text}")
+
+    async def correct(self) -> None:
+        found = await self._incident()
+        if found is None:
+            return
+        feed, incidents, state = found
+        event = self._selected()
+        if event is None:
+            return
+        if event.kind == "starred":
+            raise LifecycleError("a star is undone by unstarring it (*), not corrected")
+        # A corrected row is corrected again through its newest correction, which it names.
+        while event.id in state.corrected and feed.store is not None:
+            newer = await feed.store.event(state.corrected[event.id])
+            if newer is None:
+                break
+            event = newer
+        title = f"Correct this {KIND_LABEL.get(event.kind, event.kind.replace('_', ' '))} of #{state.id}"
+        screen: ModalScreen[str | None]
+        if "\n" in event.text:
+            screen = ComposerScreen(title, event.text, hint="ctrl+s saves the correction · esc cancels")
+        else:
+            screen = PromptScreen(
+                title, value=event.text, hint="the old text stays in the record, shown as corrected"
+            )
+        text = await self.ask(screen)
+        if text is None:
+            return
+        await incidents.correct(state.id, event.id, text)
+        self._written()
+        self.say(f"corrected: {text}")
+
+    def _due_text(self, severity: SeverityConfig | None) -> str:
+        if severity is None or not severity.update_every_min:
+            return ""
+        return f"; next update due in {severity.update_every_min:g} min"
+
+    # ---- export: allowed read-only, it writes no record ----------------------------------------
+    async def export(self) -> None:
+        from tui.incident.export import audit_jsonl, postmortem_markdown
+        from tui.incident.lifecycle import fold
+
+        found = await self._incident()
+        if found is None:
+            return
+        feed, _, state = found
+        cwd = Path.cwd()
+        default, _ = export_paths("", state.id, cwd)
+        raw = await self.ask(
+            PromptScreen(
+                f"Export the postmortem of #{state.id} to",
+                value=str(default),
+                hint="Markdown here, the JSONL audit log beside it · enter writes · esc cancels",
+            )
+        )
+        if raw is None:
+            return
+        path, audit = export_paths(raw, state.id, cwd)
+        existing = [p for p in (path, audit) if p.exists()]
+        if existing:
+            names = " and ".join(str(p) for p in existing)
+            choice = await self.ask(
+                ChoiceScreen(
+                    f"{names} already exist{'s' if len(existing) == 1 else ''}",
+                    [("keep", "keep it: export nothing"), ("overwrite", "overwrite")],
+                    selected="keep",
+                )
+            )
+            if choice != "overwrite":
+                self.say("export cancelled: nothing written")
+                return
+        assert feed.store is not None
+        events = await feed.store.events(state.id)  # all of them, not the screen's newest
+        folded = fold(events, feed.severities)
+        markdown = postmortem_markdown(
+            folded, events, severities=feed.severities, generated_at=self.app.clock.now()
+        )
+        log = "".join(f"{line}\n" for line in audit_jsonl(events))
+        try:
+            await asyncio.to_thread(write_files, {path: markdown, audit: log})
+        except OSError as err:
+            self.say(f"{path}: cannot write: {err.strerror or err}", "error", timeout=15)
+            return
+        self.say(f"postmortem of #{state.id} written to {path} (audit log {audit.name})", timeout=15)
+
+    # ---- timeline view: no record touched ------------------------------------------------------
+    async def local_time(self) -> None:
+        local = not self.panel.local
+        self.panel.set_local(local)
+        if local:
+            here = datetime.now().astimezone()
+            self.say(f"timeline in local time ({here.tzname()}, UTC{here.strftime('%z')}); t for UTC")
+        else:
+            self.say("timeline in UTC; t for local time")
+
+    async def kind(self) -> None:
+        counts: dict[str, int] = {}
+        for event in self.panel.events.values():
+            counts[event.kind] = counts.get(event.kind, 0) + 1
+        labels = {kind: KIND_LABEL.get(kind, kind.replace("_", " ")) for kind in counts}
+        choices = [(ALL_KINDS, "every kind")] + [
+            (kind, f"{labels[kind]} ({counts[kind]})") for kind in sorted(counts, key=labels.__getitem__)
+        ]
+        choice = await self.ask(
+            ChoiceScreen("Show one kind of event", choices, selected=self.panel.kind_filter or ALL_KINDS)
+        )
+        if choice is not None:
+            self.panel.set_kind(None if choice == ALL_KINDS else choice)
+
+    async def starred_only(self) -> None:
+        on = not self.panel.starred_only
+        self.panel.set_starred_only(on)
+        last = self.panel.last
+        state = getattr(last, "state", None)
+        if on and (state is None or not state.starred):
+            self.say("no starred event yet: * stars the selected one")
+
+    # ---- history: the command palette ----------------------------------------------------------
+    def refresh_history(self) -> None:
+        """Read the incident list in the background for the next palette search."""
+        feed = self.app.timeline
+        if self._refreshing or feed is None or feed.store is None:
+            return
+        self._refreshing = True
+        self.app.run_worker(self._refresh_history(feed), group="incident-history", exit_on_error=False)
+
+    async def _refresh_history(self, feed: TimelineSource) -> None:
+        try:
+            if feed.store is not None:
+                self.history = await feed.store.incidents()
+        except StoreError:
+            pass  # the palette keeps the last list; the timeline's status line says what is wrong
+        finally:
+            self._refreshing = False
+
+    def system_commands(self) -> Iterator[SystemCommand]:
+        """Palette entries: the incident history, and the way back from it."""
+        feed = self.app.timeline
+        if feed is None:
+            return
+        self.refresh_history()  # the palette searches again as one types: it sees the fresh list
+        if feed.pinned or self.past is not None:
+            yield SystemCommand(
+                "Follow the active incident",
+                "Back from the history to the incident being worked on now",
+                partial(self._start, "follow_active"),
+            )
+        yield SystemCommand(
+            "Incident history",
+            "Pick a past incident to read (shown read-only)",
+            partial(self._start, "history"),
+        )
+        for summary in reversed(self.history):
+            if summary.id == feed.incident_id:
+                continue
+            # The palette reads titles as markup: escaped, so a title stays text.
+            yield SystemCommand(
+                f"Open incident #{summary.id} {escape(one_line(summary.title, 80))}",
+                escape(describe(summary)),
+                partial(self.open_incident, summary.id),
+            )
+
+    def _start(self, name: str) -> None:
+        self.app.call_later(self.run, name)
+
+    def open_incident(self, incident_id: int) -> None:
+        """Follow a past incident (a palette entry); resolved or closed, it is read-only."""
+        if self.busy:
+            return
+        self.busy = True
+        flow = partial(self._open, incident_id)
+        self.app.run_worker(self._guarded("open", flow), group="incident-keys", exit_on_error=False)
+
+    async def _open(self, incident_id: int) -> None:
+        found = self._record()
+        if found is None:
+            return
+        feed, _ = found
+        assert feed.store is not None
+        summary = await feed.store.incident(incident_id)
+        if summary is None:
+            raise LifecycleError(f"no incident #{incident_id}")
+        feed.follow(incident_id, pinned=True)
+        closed = summary.status in CLOSED_STATUSES
+        self.past = incident_id if closed else None
+        self.panel.set_past(closed)
+        self._written()
+        self.say(
+            f"showing #{incident_id} {summary.title} ({summary.status})"
+            + (", read-only" if closed else "")
+            + "; ctrl+p, Follow the active incident, to go back"
+        )
+
+    async def pick_history(self) -> None:
+        found = self._record()
+        if found is None:
+            return
+        feed, _ = found
+        assert feed.store is not None
+        self.history = await feed.store.incidents()
+        if not self.history:
+            self.say("no incident recorded yet")
+            return
+        choice = await self.ask(
+            ChoiceScreen(
+                "Incident history (newest first)",
+                [(str(s.id), f"#{s.id} {s.title} · {describe(s)}") for s in reversed(self.history)],
+                selected=str(feed.incident_id) if feed.incident_id is not None else None,
+            )
+        )
+        if choice is not None:
+            await self._open(int(choice))
+
+    async def follow_active(self) -> None:
+        found = self._record()
+        if found is None:
+            return
+        feed, _ = found
+        assert feed.store is not None
+        active = await feed.store.active_incident() or await feed.store.latest_incident()
+        self.past = None
+        self.panel.set_past(False)
+        if active is None:
+            feed.pinned = False
+            self.say("no incident declared yet")
+            return
+        feed.follow(active)
+        self._written()
+        summary = await feed.store.incident(active)
+        self.say(f"following #{active} {summary.title if summary else ''}")
+
+
+def describe(summary: IncidentSummary) -> str:
+    drill = "DRILL · " if summary.drill else ""
+    return (
+        f"{drill}{summary.severity} {summary.status} · declared {utc_iso(summary.declared_at)} "
+        f"by {short_actor(summary.declared_by)}"
+    )
+
+
+def short_actor_host(actor: str) -> str:
+    """"alice@bastion-1 (ssh 10.0.0.5)" -> "alice@bastion-1": a person's name for a role."""
+    return clean(actor.split(" (", 1)[0], max_len=100)
+
+
+def _of(value: object, kind: type[Any]) -> Any:
+    return value if isinstance(value, kind) else None

@@ -1,0 +1,617 @@
+"""The incident keys on the war-room screen, driven by key presses against a real SQLite record
+(TimelineSource over a file in tmp_path); the other panels are fed by in-memory sources.
+
+Assertions are on what a person sees (dialogs, rows, header, notices, footer, help) and on the
+record itself, read through a second, read-only connection as another terminal would."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual import events
+from textual.command import CommandInput, CommandList, CommandPalette
+from textual.widgets import Input, OptionList, TextArea
+from textual.widgets._footer import FooterKey
+
+from panels.help import HelpScreen
+from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
+from panels.timeline import TimelinePanel
+from tests.ui.fakes import T0, standard_sources
+from tui.app import AppSetup, WarroomApp
+from tui.clock import FrozenClock
+from tui.incident.events import Event
+from tui.incident.feed import TimelineSource
+from tui.incident.service import Incidents, Who
+from tui.incident.store import IncidentStore
+from tui.incident_keys import INCIDENT_BINDINGS, WRITES
+
+ME = "oncall@bastion-1"
+SIZE = (160, 50)
+
+
+@pytest.fixture(autouse=True)
+def fixed_actor(monkeypatch):
+    # Actors name the user and host; the assertions must not depend on the machine.
+    monkeypatch.setattr("tui.incident.actor._user", lambda: "oncall")
+    monkeypatch.setattr("tui.incident.actor._host", lambda: "bastion-1")
+    monkeypatch.delenv("SSH_CONNECTION", raising=False)
+    monkeypatch.delenv("SUDO_USER", raising=False)
+
+
+class Notices:
+    """Every notice the app shows, as (message, severity), and still shown."""
+
+    def __init__(self, app: WarroomApp) -> None:
+        self.seen: list[tuple[str, str]] = []
+        shown = app.notify
+
+        def notify(message: str, **kwargs: Any) -> None:
+            self.seen.append((message, kwargs.get("severity", "information")))
+            shown(message, **kwargs)
+
+        app.notify = notify  # type: ignore[method-assign]
+
+    def last(self) -> str:
+        return self.seen[-1][0] if self.seen else ""
+
+    def errors(self) -> list[str]:
+        return [message for message, severity in self.seen if severity == "error"]
+
+
+def make_app(db: Path, clock: FrozenClock, *, read_only: bool = False) -> tuple[WarroomApp, Notices]:
+    sources: dict[str, Any] = standard_sources()
+    for source in sources.values():
+        source.interval_s = 1.0  # their data is fixed; a busy screen only slows the key presses
+    sources["timeline"] = TimelineSource(db, read_only=read_only, clock=clock, interval_s=0.05)
+    app = WarroomApp(AppSetup(context="test", sources=sources, clock=clock, read_only=read_only, tick_s=0))
+    return app, Notices(app)
+
+
+async def until(pilot: Any, check: Callable[[], object], what: str, tries: int = 300) -> None:
+    for _ in range(tries):
+        if check():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def dialog(pilot: Any, kind: type[Any]) -> Any:
+    await until(pilot, lambda: isinstance(pilot.app.screen, kind), f"a {kind.__name__} is shown")
+    return pilot.app.screen
+
+
+async def choose(pilot: Any, value: str) -> None:
+    """Pick `value` in the open ChoiceScreen with the arrow keys and enter."""
+    screen = await dialog(pilot, ChoiceScreen)
+    values = [v for v, _ in screen.choices]
+    assert value in values, f"{value!r} not offered: {values}"
+    options = screen.query_one(OptionList)
+    while options.highlighted != values.index(value):
+        await pilot.press("down")
+    await pilot.press("enter")
+
+
+async def answer(pilot: Any, text: str, *, typed: bool = False) -> None:
+    """Put `text` into the open PromptScreen, replacing what is there, and press enter. Pasted
+    (as a terminal pastes) unless `typed`: a key press costs ~0.1 s in a Pilot test."""
+    screen = await dialog(pilot, PromptScreen)
+    field = screen.query_one(Input)
+    if field.value:
+        await pilot.press("home", "ctrl+k")  # start of the line, delete to its end
+    await paste(pilot, field, text, typed=typed)
+    await pilot.press("enter")
+
+
+async def paste(pilot: Any, widget: Any, text: str, *, typed: bool = False) -> None:
+    if typed:
+        await pilot.press(*text)
+        return
+    widget.post_message(events.Paste(text))
+    await until(pilot, lambda: text in getattr(widget, "value", getattr(widget, "text", "")), "pasted")
+
+
+async def record(db: Path) -> list[Event]:
+    """The newest incident's events, read as another terminal would (read-only)."""
+    async with await IncidentStore.open(db, read_only=True) as store:
+        incident = await store.latest_incident()
+        return [] if incident is None else await store.events(incident)
+
+
+async def count(db: Path) -> int:
+    async with await IncidentStore.open(db, read_only=True) as store:
+        return sum([await store.count(s.id) for s in await store.incidents()])
+
+
+def shown(app: WarroomApp) -> list[Event]:
+    panel = app.panels["timeline"]
+    assert isinstance(panel, TimelinePanel)
+    return [panel.events[int(key)] for key in panel.table.row_keys]
+
+
+def row_text(app: WarroomApp, event_id: int) -> tuple[str, ...]:
+    panel = app.panels["timeline"]
+    assert isinstance(panel, TimelinePanel)
+    cells = panel.table.get_row(str(event_id))
+    return tuple(getattr(cell, "plain", cell) for cell in cells)
+
+
+async def ready(pilot: Any) -> WarroomApp:
+    app: WarroomApp = pilot.app
+    await until(pilot, lambda: app.timeline is not None and app.timeline.incidents is not None, "record open")
+    await until(pilot, lambda: app.panels["timeline"].last is not None, "timeline shown")
+    return app
+
+
+async def wrote(pilot: Any, db: Path, kind: str, before: int) -> Event:
+    """Wait until the record has a new `kind` event after `before` events, and the timeline shows it."""
+    app = pilot.app
+    found: list[Event] = []
+
+    async def check() -> bool:
+        events = await record(db)
+        found[:] = [e for e in events[before:] if e.kind == kind]
+        return bool(found)
+
+    for _ in range(300):
+        if await check() and any(e.id == found[-1].id for e in shown(app)):
+            return found[-1]
+        await pilot.pause(0.02)
+    raise AssertionError(f"no {kind} event written")
+
+
+def footer_actions(app: WarroomApp) -> set[str]:
+    return {key.action for key in app.screen.query(FooterKey)}
+
+
+# ---- the incident, from declaration to export ------------------------------------------------
+
+
+async def test_declare_to_export_by_keys(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    app, notices = make_app(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        # With no incident, the keys that need one say how to get one, and write nothing.
+        for key in ("n", "u", "S", "M", "A", "E"):
+            await pilot.press(key)
+            await until(pilot, lambda: notices.last() == "declare an incident first (D)", f"{key} refused")
+            notices.seen.clear()
+        assert await record(db) == []
+        assert {"incident('declare')", "incident('note')", "incident('update')"} <= footer_actions(app)
+
+        # D: a title (outside text: markup stays literal) and a severity.
+        await pilot.press("D")
+        await answer(pilot, "Checkout 502s [b]now[/b]")
+        await choose(pilot, "SEV1")
+        declared = await wrote(pilot, db, "declared", 0)
+        assert declared.text == "Checkout 502s [b]now[/b]" and declared.data["severity"] == "SEV1"
+        assert "Checkout 502s [b]now[/b]" in app.header.incident.plain
+        assert "update in 15:00" in app.header.countdown.plain
+        n = len(await record(db))
+
+        # S: the severity, with the cadence it sets.
+        await pilot.press("S")
+        await choose(pilot, "SEV2")
+        changed = await wrote(pilot, db, "severity_changed", n)
+        assert changed.data == {"from": "SEV1", "to": "SEV2"}
+        await until(pilot, lambda: "update in 30:00" in app.header.countdown.plain, "SEV2 cadence")
+
+        # A: commander, by default whoever presses the key; then a handover to someone else.
+        n = len(await record(db))
+        await pilot.press("A")
+        await choose(pilot, "commander")
+        prompt = await dialog(pilot, PromptScreen)
+        assert prompt.query_one(Input).value == ME
+        await pilot.press("enter")
+        first = await wrote(pilot, db, "role_assigned", n)
+        assert first.data == {"role": "commander", "assignee": ME, "previous": None, "handover": False}
+        n = len(await record(db))
+        await pilot.press("A")
+        await choose(pilot, "commander")
+        await answer(pilot, "bob@bastion-2")
+        handover = await wrote(pilot, db, "role_assigned", n)
+        assert handover.data["handover"] is True and handover.data["previous"] == ME
+        assert handover.text == f"bob@bastion-2 takes over as commander from {ME}"
+        await until(pilot, lambda: "IC bob@bastion-2" in app.header.incident.plain, "new IC in the header")
+        assert notices.last().startswith("handover: bob@bastion-2 takes over")
+
+        # n: a note.
+        n = len(await record(db))
+        await pilot.press("n")
+        await answer(pilot, "pgbouncer pool exhausted", typed=True)
+        note = await wrote(pilot, db, "note", n)
+        assert note.text == "pgbouncer pool exhausted"
+
+        # u: ten minutes on, the CAN template from the panels; saving resets the countdown and
+        # puts the text on the clipboard.
+        clock.advance(600)
+        app.tick()  # the app's one-second ticker (off in tests) moves the countdown
+        assert "update in 20:00" in app.header.countdown.plain
+        n = len(await record(db))
+        await pilot.press("u")
+        composer = await dialog(pilot, ComposerScreen)
+        template = composer.query_one(TextArea).text
+        assert template.startswith("[SEV2] Checkout 502s [b]now[/b] — investigating — 2026-11-23T03:10:00Z")
+        assert "- api-gateway DOWN (connection refused)" in template
+        assert "1 of 2 pods not ready: 1 CrashLoopBackOff" in template
+        # pasted where the template asks for words: after "Needs: - "
+        await paste(pilot, composer.query_one(TextArea), "a bigger pool")
+        await pilot.press("ctrl+s")
+        update = await wrote(pilot, db, "status_update", n)
+        assert "Needs:\n- a bigger pool" in update.text
+        assert app.clipboard == update.text
+        assert "copied to the clipboard (OSC 52" in notices.last()
+        await until(pilot, lambda: "update in 30:00" in app.header.countdown.plain, "countdown reset")
+
+        # M: mitigating, then resolved; the countdown stops.
+        for status in ("mitigating", "resolved"):
+            n = len(await record(db))
+            await pilot.press("M")
+            await choose(pilot, status)
+            moved = await wrote(pilot, db, "status_changed", n)
+            assert moved.data["to"] == status
+        await until(pilot, lambda: app.header.countdown.plain == "", "no update due once resolved")
+
+        # E: the postmortem (and the audit log) to the working directory, path in a notice.
+        await pilot.press("E")
+        prompt = await dialog(pilot, PromptScreen)
+        target = tmp_path / f"warroom-incident-{declared.incident_id}.md"
+        assert prompt.query_one(Input).value == str(target)
+        await pilot.press("enter")
+        await until(pilot, target.exists, "postmortem written")
+        await until(pilot, lambda: str(target) in notices.last(), "path in a notice")
+        text = target.read_text()
+        assert "Checkout 502s" in text and "| Time (UTC) | Event | Actor |" in text
+        assert "pgbouncer pool exhausted" in text and "bob@bastion-2" in text
+        audit = target.with_suffix(".jsonl").read_text().splitlines()
+        assert len(audit) == len(await record(db))
+
+        # E again: the file exists; keeping it is the default, and nothing is overwritten.
+        target.write_text("edited by hand")
+        await pilot.press("E")
+        await dialog(pilot, PromptScreen)
+        await pilot.press("enter")
+        question = await dialog(pilot, ChoiceScreen)
+        assert "already exist" in question.title_text
+        await pilot.press("enter")
+        await until(pilot, lambda: notices.last() == "export cancelled: nothing written", "kept")
+        assert target.read_text() == "edited by hand"
+
+    events = await record(db)
+    by_person = [e for e in events if e.kind != "detected"]
+    assert [e.kind for e in by_person] == [
+        "declared",
+        "severity_changed",
+        "role_assigned",
+        "role_assigned",
+        "note",
+        "status_update",
+        "status_changed",
+        "status_changed",
+    ]
+    assert {(e.actor, e.actor_kind, e.source) for e in by_person} == {(ME, "human", "key")}
+    # The detections held before the declaration were written to it, by the system.
+    assert {e.actor_kind for e in events if e.kind == "detected"} == {"system"}
+    assert notices.errors() == []
+
+
+# ---- refusals ----------------------------------------------------------------------------
+
+
+async def test_a_move_that_became_invalid_is_refused_with_the_reason(tmp_path):
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    app, notices = make_app(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert app.timeline is not None and app.timeline.incidents is not None
+        incident = (await app.timeline.incidents.declare("DB failover", "SEV2")).incident_id
+        app.timeline.follow(incident)
+        await until(pilot, lambda: any(e.kind == "declared" for e in shown(app)), "declared shown")
+
+        await pilot.press("M")
+        await dialog(pilot, ChoiceScreen)
+        # Meanwhile, another terminal on the same record moves the incident on.
+        async with await IncidentStore.open(db, clock=clock) as other_store:
+            other = Incidents(other_store, clock=clock, who=Who("alice@bastion-2"))
+            await other.move_status(incident, "mitigating")
+        before = await count(db)
+        await choose(pilot, "identified")
+        await until(pilot, lambda: "moves forward only" in notices.last(), "refused")
+        assert notices.last() == (
+            f"status moves forward only: incident #{incident} is mitigating, not back to identified"
+        )
+        assert await count(db) == before
+
+        # Resolved: the severity is refused before any dialog; M offers closing or reopening.
+        async with await IncidentStore.open(db, clock=clock) as other_store:
+            await Incidents(other_store, clock=clock, who=Who("alice@bastion-2")).resolve(incident)
+        await until(pilot, lambda: "resolved" in app.header.incident.plain, "resolved shown")
+        await pilot.press("S")
+        await until(pilot, lambda: "reopen it" in notices.last(), "severity refused")
+        assert app.screen is app.screen_stack[0]
+        await pilot.press("M")
+        screen = await dialog(pilot, ChoiceScreen)
+        assert [v for v, _ in screen.choices] == [
+            "closed",
+            "reopen:investigating",
+            "reopen:identified",
+            "reopen:mitigating",
+        ]
+        n = await count(db)
+        await choose(pilot, "reopen:identified")
+        reopened = await wrote(pilot, db, "reopened", n - 0)
+        assert reopened.data["to"] == "identified" and reopened.actor == ME
+    assert notices.errors() == []
+
+
+# ---- star and correct --------------------------------------------------------------------
+
+
+async def test_star_and_correct_the_selected_event(tmp_path):
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    app, notices = make_app(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert app.timeline is not None and app.timeline.incidents is not None
+        incidents = app.timeline.incidents
+        incident = (await incidents.declare("Gateway down", "SEV2")).incident_id
+        app.timeline.follow(incident)
+        raw = "restarted gw \x1b]0;pwned\x07[link=https://x]click[/link]"
+        note = await incidents.note(incident, raw, who=Who("cli@deploy", "automation", "cli"))
+        clock.advance(60)
+        await until(pilot, lambda: any(e.id == note.id for e in shown(app)), "note shown")
+        # Outside text is shown literally: no markup applied, no escape sequence kept.
+        cells = row_text(app, note.id)
+        assert "[link=https://x]click[/link]" in cells[2] and "\x1b" not in cells[2]
+
+        await pilot.press("5")
+        panel = app.panels["timeline"]
+        assert isinstance(panel, TimelinePanel)
+        await until(pilot, lambda: panel.table.has_focus, "timeline focused")
+        assert "incident('star')" in str(footer_actions(app))
+        for _ in range(20):
+            if (selected := panel.selected()) is not None and selected.id == note.id:
+                break
+            await pilot.press("up")
+
+        n = await count(db)
+        await pilot.press("asterisk")
+        star = await wrote(pilot, db, "starred", n)
+        assert star.data == {"event": note.id, "starred": True}
+        await until(pilot, lambda: row_text(app, note.id)[1].startswith("★"), "star shown")
+        assert row_text(app, star.id)[2] == f"starred 03:00:00: {row_text(app, note.id)[2]}"
+
+        # c: the prompt starts from the text (cleaned); the old row stays, shown as corrected.
+        await pilot.press("c")
+        prompt = await dialog(pilot, PromptScreen)
+        assert prompt.query_one(Input).value == "restarted gw [link=https://x]click[/link]"
+        await answer(pilot, "restarted api-gateway")
+        fix = await wrote(pilot, db, "corrected", n)
+        assert fix.supersedes == note.id and fix.text == "restarted api-gateway"
+        await until(pilot, lambda: "(corrected 03:01:00)" in row_text(app, note.id)[2], "old row marked")
+        assert row_text(app, fix.id)[2] == "restarted api-gateway  (corrects 03:00:00)"
+
+        # c on the corrected row corrects its newest version.
+        await pilot.press("c")
+        prompt = await dialog(pilot, PromptScreen)
+        assert prompt.query_one(Input).value == "restarted api-gateway"
+        await answer(pilot, "restarted api-gateway (3 pods)")
+        again = await wrote(pilot, db, "corrected", n + 2)
+        assert again.supersedes == fix.id
+
+        # * again: unstarred. A star itself is neither starred nor corrected.
+        n = await count(db)
+        await pilot.press("asterisk")
+        unstar = await wrote(pilot, db, "starred", n)
+        assert unstar.data == {"event": note.id, "starred": False}
+        await until(pilot, lambda: not row_text(app, note.id)[1].startswith("★"), "star gone")
+        panel.table.move_cursor(row=panel.table.row_keys.index(str(star.id)))
+        await pilot.press("asterisk")
+        await until(pilot, lambda: notices.last() == "a star cannot be starred", "star of a star refused")
+        await pilot.press("c")
+        await until(pilot, lambda: "unstarring" in notices.last(), "correction of a star refused")
+        assert app.screen is app.screen_stack[0]
+    events = await record(db)
+    assert [e.kind for e in events if e.kind in ("starred", "corrected")] == [
+        "starred",
+        "corrected",
+        "corrected",
+        "starred",
+    ]
+    marks = [e for e in events if e.kind in ("starred", "corrected")]
+    assert {(e.actor_kind, e.source) for e in marks} == {("human", "key")}
+    assert notices.errors() == []
+
+
+# ---- the timeline's view -------------------------------------------------------------------
+
+
+@pytest.fixture
+def india(monkeypatch):
+    """Local time five and a half hours ahead of UTC."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def test_local_time_kind_filter_and_starred_only(tmp_path, india):
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    app, notices = make_app(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert app.timeline is not None and app.timeline.incidents is not None
+        incidents = app.timeline.incidents
+        incident = (await incidents.declare("Orders slow", "SEV3")).incident_id
+        app.timeline.follow(incident)
+        first = await incidents.note(incident, "p95 at 3 s")
+        second = await incidents.note(incident, "scaled celery to 6", starred=True)
+        await until(pilot, lambda: any(e.id == second.id for e in shown(app)), "notes shown")
+        panel = app.panels["timeline"]
+        assert isinstance(panel, TimelinePanel)
+        await pilot.press("5")
+
+        assert row_text(app, first.id)[0] == "03:00:00"
+        await pilot.press("t")
+        await until(pilot, lambda: row_text(app, first.id)[0] == "08:30:00", "local time")
+        assert panel.table.columns[next(iter(panel.table.columns))].label.plain == "IST"
+        assert "UTC+0530" in notices.last()
+        await pilot.press("t")
+        await until(pilot, lambda: row_text(app, first.id)[0] == "03:00:00", "UTC again")
+
+        await pilot.press("k")
+        await choose(pilot, "note")
+        await until(pilot, lambda: {e.kind for e in shown(app)} == {"note"}, "notes only")
+        assert [e.id for e in shown(app)] == [first.id, second.id]
+        assert "only note" in panel.border_title
+
+        await pilot.press("F")
+        await until(pilot, lambda: [e.id for e in shown(app)] == [second.id], "starred only")
+        assert "★ only" in panel.border_title
+        await pilot.press("F")
+        await pilot.press("k")
+        await choose(pilot, "*")
+        await until(pilot, lambda: len(shown(app)) == len(panel.events), "everything again")
+        assert "only" not in panel.border_title
+    assert notices.errors() == []
+
+
+# ---- observers -----------------------------------------------------------------------------
+
+
+TIMELINE_KEYS = {"incident.star": "asterisk", "incident.correct": "c"}
+
+
+async def test_read_only_offers_no_key_that_writes_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    async with await IncidentStore.open(db, clock=clock) as store:
+        incidents = Incidents(store, clock=clock)
+        incident = (await incidents.declare("Queue backlog", "SEV2")).incident_id
+        await incidents.note(incident, "celery at 500 tasks")
+    writes = [b for b in INCIDENT_BINDINGS + TimelinePanel.BINDINGS if b.action.split("'")[1] in WRITES]
+    assert {b.id for b in writes} >= {"incident.declare", "incident.note", "incident.star"}
+    app, notices = make_app(db, clock, read_only=True)
+    before = await count(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert app.timeline is not None and app.timeline.store is not None
+        assert app.timeline.store.read_only
+        await until(pilot, lambda: len(shown(app)) == 2, "the commander's timeline")
+        for focus in ("1", "5"):  # app-wide keys, then the timeline's own
+            await pilot.press(focus)
+            offered = {action.removeprefix("app.") for action in footer_actions(app)}
+            assert offered and not offered & {b.action.removeprefix("app.") for b in writes}
+            await pilot.press("question_mark")
+            help_screen = await dialog(pilot, HelpScreen)
+            ids = {binding_id for _, _, binding_id in help_screen.rows}
+            assert "incident.export" in ids and not ids & {b.id for b in writes}
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is app.screen_stack[0], "help closed")
+            for binding in writes:
+                await pilot.press(TIMELINE_KEYS.get(binding.id, binding.key))
+                await pilot.pause(0.05)
+                assert app.screen is app.screen_stack[0], f"{binding.id} opened a dialog"
+        # E is offered: exporting writes a file, not the record.
+        await pilot.press("E")
+        await dialog(pilot, PromptScreen)
+        await pilot.press("enter")
+        await until(pilot, (tmp_path / f"warroom-incident-{incident}.md").exists, "observer's export")
+    assert await count(db) == before
+    assert notices.errors() == []
+
+
+# ---- history ------------------------------------------------------------------------------
+
+
+async def palette(pilot: Any, query: str) -> str:
+    """Open the command palette, type `query`, wait for it to be the top hit, run it; returns
+    the hit as shown."""
+    await pilot.press("ctrl+p")
+    screen = await dialog(pilot, CommandPalette)
+    await paste(pilot, screen.query_one(CommandInput), query)
+
+    def top() -> str:
+        commands = screen.query_one(CommandList)
+        if not commands.option_count:
+            return ""
+        hit = commands.get_option_at_index(0).hit
+        return getattr(hit.match_display, "plain", str(hit.match_display))
+
+    await until(pilot, lambda: top().lower().startswith(query.lower()), f"palette offers {query!r}")
+    hit = top()
+    await pilot.press("enter")
+    await until(pilot, lambda: pilot.app.screen is pilot.app.screen_stack[0], "palette closed")
+    return hit
+
+
+async def test_history_opens_a_past_incident_read_only(tmp_path):
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    async with await IncidentStore.open(db, clock=clock) as store:
+        incidents = Incidents(store, clock=clock)
+        past = (await incidents.declare("Redis [red]evictions[/red]", "SEV3")).incident_id
+        await incidents.note(past, "maxmemory raised")
+        await incidents.close_incident(past)
+        active = (await incidents.declare("Checkout errors", "SEV1")).incident_id
+    app, notices = make_app(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert app.timeline is not None
+        await until(pilot, lambda: app.timeline.incident_id == active, "the active incident followed")
+        hit = await palette(pilot, f"Open incident #{past}")
+        assert hit == f"Open incident #{past} Redis [red]evictions[/red]"  # a title is text, not markup
+        await until(pilot, lambda: any(e.text == "maxmemory raised" for e in shown(app)), "past shown")
+        assert "Redis [red]evictions[/red]" in app.header.incident.plain
+        panel = app.panels["timeline"]
+        assert "past, closed, read-only" in panel.border_title
+
+        # Writes are refused while reading it; nothing is written.
+        before = await count(db)
+        await pilot.press("n")
+        await until(pilot, lambda: "past incident, shown read-only" in notices.last(), "note refused")
+        assert app.screen is app.screen_stack[0]
+        # Another terminal writes to the active incident: the view stays where it was opened.
+        async with await IncidentStore.open(db, clock=clock) as store:
+            await Incidents(store, clock=clock).note(active, "from the pipeline")
+        await pilot.pause(0.3)
+        assert app.timeline.incident_id == past
+        assert await count(db) == before + 1
+
+        await palette(pilot, "Follow the active incident")
+        await until(pilot, lambda: any(e.text == "from the pipeline" for e in shown(app)), "back")
+        assert "Checkout errors" in app.header.incident.plain
+        assert "past" not in panel.border_title
+        n = await count(db)
+        await pilot.press("n")
+        await answer(pilot, "writable again")
+        note = await wrote(pilot, db, "note", 0)
+        assert note.incident_id == active and await count(db) == n + 1
+    assert notices.errors() == []
+
+
+def test_the_timeline_keys_are_remappable_and_clash_with_nothing():
+    from tui.app import all_bindings, check_app_keymap
+    from tui.errors import UserError
+    from tui.keys import check_keymap
+
+    infos = {info.id: info for info in all_bindings()}
+    for binding in INCIDENT_BINDINGS:
+        assert infos[binding.id].scope == "app"
+    for binding in TimelinePanel.BINDINGS:
+        assert infos[binding.id].scope == "TimelinePanel"
+    check_keymap({}, list(infos.values()), "built-in", strict=True)
+    check_app_keymap({"incident.correct": "C", "timeline.kind": "K"}, "warroom.toml")
+    with pytest.raises(UserError, match="'q' is bound to both"):
+        check_app_keymap({"incident.correct": "q"}, "warroom.toml")
