@@ -615,3 +615,23 @@ def test_the_timeline_keys_are_remappable_and_clash_with_nothing():
     check_app_keymap({"incident.correct": "C", "timeline.kind": "K"}, "warroom.toml")
     with pytest.raises(UserError, match="'q' is bound to both"):
         check_app_keymap({"incident.correct": "q"}, "warroom.toml")
+
+
+async def test_an_observer_stays_on_the_resolved_incident_and_follows_only_newer_ones(tmp_path):
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    async with await IncidentStore.open(db, clock=clock) as store:
+        incidents = Incidents(store, clock=clock)
+        drill = (await incidents.declare("Drill: crash loop", "SEV3", drill=True)).incident_id
+        real = (await incidents.declare("Orders API 502s", "SEV1")).incident_id
+        observer = TimelineSource(db, read_only=True, clock=clock)
+        try:
+            assert (await observer.poll()).state.id == real  # type: ignore[union-attr]
+            await incidents.resolve(real)  # the drill is still open, and older
+            snap = await observer.poll()
+            assert snap.state is not None and snap.state.id == real and snap.state.status == "resolved"
+            newer = (await incidents.declare("Checkout down", "SEV2")).incident_id
+            assert (await observer.poll()).state.id == newer  # type: ignore[union-attr]
+            assert drill < real < newer
+        finally:
+            await observer.close()

@@ -99,8 +99,10 @@ class TimelineSource:
                 active = await self.store.active_incident()
                 if active is not None and self.incident_id is None:
                     self.follow(active)
-                elif active is not None and active != self.incident_id and not self.pinned:
-                    # another process declared a newer incident: follow it, as everyone does
+                elif active is not None and active > self.incident_id and not self.pinned:
+                    # another process declared a newer incident: follow it, as everyone does.
+                    # Only newer: when the followed one is resolved, an older open incident (a
+                    # drill) must not take the screen away from the resolution everyone watches.
                     self.follow(active)
             await self._write_detections()
             if self.incident_id is None:
