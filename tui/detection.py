@@ -32,11 +32,26 @@ class Detector:
 
     def __init__(self) -> None:
         self._bad: dict[str, bool] = {}
+        self._open: dict[str, Detection] = {}  # key -> the detection of a problem still present
 
     def _transition(self, key: str, bad: bool) -> bool:
         before = self._bad.get(key)
         self._bad[key] = bad
         return (before is None and bad) or (before is not None and before != bad)
+
+    def _note(self, found: list[Detection]) -> list[Detection]:
+        for detection in found:
+            if detection.problem:
+                self._open[detection.key] = detection
+            else:
+                self._open.pop(detection.key, None)
+        return found
+
+    def active(self) -> list[Detection]:
+        """The problems present now, each as first detected (its time is when it started): an
+        incident declared in the middle of an outage gets them, so time to detect counts from
+        the first signal, not from the declaration."""
+        return sorted(self._open.values(), key=lambda d: d.at)
 
     def health(self, snap: HealthSnapshot, now: datetime) -> list[Detection]:
         out = []
@@ -57,7 +72,7 @@ class Detector:
                         key, bad, text, now, {"service": svc.name, "state": svc.state, "code": svc.code}
                     )
                 )
-        return out
+        return self._note(out)
 
     def pods(self, snap: ClusterSnapshot, now: datetime) -> list[Detection]:
         crashing: dict[tuple[str, str], list[str]] = {}
@@ -81,7 +96,7 @@ class Detector:
                 out.append(
                     Detection(key, bool(pods), text, now, {"namespace": ns, "deployment": name, "pods": pods})
                 )
-        return out
+        return self._note(out)
 
     def slos(self, snap: SloSnapshot, now: datetime) -> list[Detection]:
         out = []
@@ -98,4 +113,4 @@ class Detector:
                 out.append(
                     Detection(key, bad, text, now, {"slo": slo.name, "state": slo.state, "value": slo.value})
                 )
-        return out
+        return self._note(out)

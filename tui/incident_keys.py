@@ -262,6 +262,7 @@ class IncidentKeys:
             return
         declared = await incidents.declare(title, severity)
         feed.follow(declared.incident_id)
+        feed.detect(self.app.detector.active())  # what is already wrong belongs to this incident
         self.past = None
         self.panel.set_past(False)
         self._written()

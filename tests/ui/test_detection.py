@@ -52,3 +52,18 @@ def test_hostile_names_are_cleaned_in_detection_text():
     d = Detector()
     found = d.health(health(service("api\x1b]0;x\x07", "DOWN", "\x1b[2Jboom")), T0)
     assert "\x1b" not in found[0].text and "boom" in found[0].text
+
+
+def test_active_problems_are_kept_with_their_first_time_until_they_recover():
+    from datetime import timedelta
+
+    from tests.ui.fakes import T0, health, service
+    from tui.detection import Detector
+
+    detector = Detector()
+    detector.health(health(service("api", "DOWN", "refused", None)), T0)
+    detector.health(health(service("api", "DOWN", "refused", None)), T0 + timedelta(seconds=30))
+    [problem] = detector.active()
+    assert problem.key == "service:api" and problem.at == T0
+    detector.health(health(service("api")), T0 + timedelta(seconds=60))
+    assert detector.active() == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -635,3 +636,32 @@ async def test_an_observer_stays_on_the_resolved_incident_and_follows_only_newer
             assert drill < real < newer
         finally:
             await observer.close()
+
+
+async def test_declaring_mid_outage_carries_what_is_already_wrong(tmp_path: Path) -> None:
+    """Problems seen before D belong to the new incident, at the time they were first seen, so
+    its time to detect counts from the first signal."""
+    clock = FrozenClock(T0)
+    app, _ = make_app(tmp_path / "i.db", clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: len(app.detector.active()) >= 3, "problems detected")
+        first_seen = min(d.at for d in app.detector.active())
+        clock.advance(120)
+        await pilot.press("D")
+        await answer(pilot, "Gateway down")
+        await choose(pilot, "SEV1")
+        await until(pilot, lambda: app.timeline is not None and app.timeline.incident_id, "declared")
+
+        async def detected() -> list[Event]:
+            return [e for e in await record(tmp_path / "i.db") if e.kind == "detected"]
+
+        for _ in range(200):
+            if len(await detected()) >= 3:
+                break
+            await pilot.pause(0.02)
+        events = await detected()
+        assert {e.data["subject"] for e in events} >= {"api-gateway", "API availability"}
+        assert all(e.occurred_at == first_seen for e in events)
+        declared = next(e for e in await record(tmp_path / "i.db") if e.kind == "declared")
+        assert declared.occurred_at == first_seen + timedelta(seconds=120)
