@@ -15,20 +15,8 @@ from tui.clock import Clock, SystemClock
 from tui.config import Config, LogConfig
 from tui.errors import UserError
 from tui.incident.feed import DrillDeclaration, TimelineSource
-from tui.incident.store import default_db_path
+from tui.paths import db_path
 from tui.sources.base import PollSource
-
-
-def db_path(explicit: str | None, config: Config | None, *, demo: bool = False) -> Path:
-    """--db, else the config's `db`, else `$XDG_STATE_HOME/warroom/incidents.db`. The demo keeps
-    its drills in `demo.db` beside it unless told otherwise, so `warroom note` from a pipeline
-    never lands on a drill."""
-    if explicit:
-        return Path(explicit).expanduser()
-    if config is not None and config.db:
-        return Path(config.db).expanduser()
-    default = default_db_path()
-    return default.with_name("demo.db") if demo else default
 
 
 def _log_source(log: LogConfig, config: Config, clock: Clock) -> PollSource[Any]:
@@ -178,7 +166,6 @@ def _builtin_themes() -> set[str]:
 
 
 __all__ = [
-    "db_path",
     "registry_for_config",
     "run_app",
     "secret_files",

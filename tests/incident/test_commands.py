@@ -28,9 +28,15 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _start(tmp_path: Path, *args: str, stdin: int = subprocess.DEVNULL, **env: str) -> subprocess.Popen[str]:
+def _start(
+    tmp_path: Path,
+    *args: str,
+    stdin: int = subprocess.DEVNULL,
+    python: tuple[str, ...] = (),
+    **env: str,
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tui", *args],
+        [sys.executable, *python, "-m", "tui", *args],
         cwd=tmp_path,
         env=_env(tmp_path, **env),
         stdin=stdin,
@@ -129,6 +135,26 @@ def test_the_record_is_found_where_warroom_looks(tmp_path: Path) -> None:
     # --db wins over the config
     _ok(warroom(tmp_path, "declare", "explicit", "--db", str(tmp_path / "x.db"), "--severity", "P2"))
     assert _events(tmp_path / "x.db")[0][1] == "explicit"
+
+
+def test_the_record_commands_do_not_load_the_ui(tmp_path: Path) -> None:
+    # A deploy pipeline runs these on every deploy: Textual costs ~0.2 s a call for nothing.
+    db = str(tmp_path / "i.db")
+    commands = [
+        ("declare", "API down", "--db", db),
+        ("note", "deploy v43", "--db", db),
+        ("incidents", "--db", db),
+        ("export", "--db", db, "--format", "jsonl"),
+        ("resolve", "--db", db),
+    ]
+    for args in commands:  # in turn: each needs what the one before wrote
+        proc = _start(tmp_path, *args, python=("-X", "importtime"))
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, (args, err)
+        trace = [line for line in err.splitlines() if line.startswith("import time:")]
+        loaded = [line.rsplit("|", 1)[-1].strip() for line in trace]
+        assert "tui.incident.store" in loaded, args  # the trace is there: it did record imports
+        assert [m for m in loaded if m.split(".")[0] == "textual"] == [], args
 
 
 def test_every_failure_is_one_line_and_exit_2(tmp_path: Path) -> None:

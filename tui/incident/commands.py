@@ -32,6 +32,7 @@ from tui.incident.actor import actor_kind_for_cli, current_actor
 from tui.incident.lifecycle import LifecycleError, fold
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore, IncidentSummary, StoreError
+from tui.paths import db_path
 from tui.untrusted import one_line
 
 EXIT_FAILED = 2
@@ -55,7 +56,6 @@ class _Target:
 
 def _target(args: argparse.Namespace) -> _Target:
     from tui.config import find_config, load_config
-    from tui.wiring import db_path
 
     found = find_config(getattr(args, "config", None))
     config = load_config(found) if found is not None else None

@@ -122,23 +122,6 @@ class IncidentSummary:
     declared_by: str
 
 
-def default_db_path(env: Mapping[str, str] | None = None, *, create: bool = False) -> Path:
-    """`$XDG_STATE_HOME/warroom/incidents.db` (default `~/.local/state`).
-
-    With `create`, the directory is made (mode 0700) so a writer can create the file there.
-    """
-    env = os.environ if env is None else env
-    state = env.get("XDG_STATE_HOME", "")
-    # The XDG spec says a relative value is invalid and must be ignored.
-    if not state or not os.path.isabs(state):
-        home = env.get("HOME") or str(Path.home())
-        state = os.path.join(home, ".local", "state")
-    directory = Path(state) / "warroom"
-    if create:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return directory / "incidents.db"
-
-
 def to_db_time(at: datetime) -> str:
     """Fixed-width UTC text, so string order is time order in any SQL backend."""
     if at.tzinfo is not UTC:  # what the record reads back is UTC already: the common case
@@ -793,7 +776,6 @@ __all__ = [
     "IncidentSummary",
     "StoreConflict",
     "StoreError",
-    "default_db_path",
     "from_db_time",
     "to_db_time",
 ]
