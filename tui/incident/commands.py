@@ -113,57 +113,52 @@ def _run(name: str, body: Callable[[], Awaitable[int]]) -> int:
 # -- the commands ------------------------------------------------------------------------------
 
 
-def cmd_declare(args: argparse.Namespace) -> int:
-    """Declare an incident; prints its id (`ID=$(warroom declare "API down" --severity SEV1)`)."""
+def _writing(name: str, args: argparse.Namespace, act: Callable[[Incidents], Awaitable[str | None]]) -> int:
+    """Run a command that writes: the record opened for writing (or refused, see `_writer`), `act`
+    on it as the person or pipeline at hand, the record closed; what `act` returns is printed."""
 
     async def body() -> int:
         target = _target(args)
         store = await _writer(args, target)
         try:
-            incidents = Incidents(store, target.severities, who=_who())
-            declared = await incidents.declare(
-                args.title, args.severity, drill=bool(getattr(args, "drill", False))
-            )
+            out = await act(Incidents(store, target.severities, who=_who()))
         finally:
             await store.close()
-        print(declared.incident_id)
+        if out is not None:
+            print(out)
         return 0
 
-    return _run("declare", body)
+    return _run(name, body)
+
+
+def cmd_declare(args: argparse.Namespace) -> int:
+    """Declare an incident; prints its id (`ID=$(warroom declare "API down" --severity SEV1)`)."""
+
+    async def act(incidents: Incidents) -> str:
+        drill = bool(getattr(args, "drill", False))
+        return str((await incidents.declare(args.title, args.severity, drill=drill)).incident_id)
+
+    return _writing("declare", args, act)
 
 
 def cmd_note(args: argparse.Namespace) -> int:
     """Add a note (`--star` to star it) to the active incident or `--incident ID`."""
 
-    async def body() -> int:
-        target = _target(args)
-        store = await _writer(args, target)
-        try:
-            incident = await _active(store, args.incident)
-            incidents = Incidents(store, target.severities, who=_who())
-            await incidents.note(incident, args.text, starred=bool(getattr(args, "star", False)))
-        finally:
-            await store.close()
-        return 0
+    async def act(incidents: Incidents) -> None:
+        incident = await _active(incidents.store, args.incident)
+        await incidents.note(incident, args.text, starred=bool(getattr(args, "star", False)))
 
-    return _run("note", body)
+    return _writing("note", args, act)
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     """Move the active incident (or `--incident ID`) to resolved, with an optional `--reason`."""
 
-    async def body() -> int:
-        target = _target(args)
-        store = await _writer(args, target)
-        try:
-            incident = await _active(store, args.incident)
-            incidents = Incidents(store, target.severities, who=_who())
-            await incidents.resolve(incident, getattr(args, "reason", None) or "")
-        finally:
-            await store.close()
-        return 0
+    async def act(incidents: Incidents) -> None:
+        incident = await _active(incidents.store, args.incident)
+        await incidents.resolve(incident, getattr(args, "reason", None) or "")
 
-    return _run("resolve", body)
+    return _writing("resolve", args, act)
 
 
 def cmd_incidents(args: argparse.Namespace) -> int:
@@ -171,11 +166,8 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 
     async def body() -> int:
         target = _target(args)
-        store = await IncidentStore.open(target.path, read_only=True)
-        try:
+        async with await IncidentStore.open(target.path, read_only=True) as store:
             found = await store.incidents()
-        finally:
-            await store.close()
         if not found:
             print(f"warroom incidents: no incidents in {target.path}", file=sys.stderr)
             return 0
@@ -211,8 +203,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     async def body() -> int:
         target = _target(args)
-        store = await IncidentStore.open(target.path, read_only=True)
-        try:
+        async with await IncidentStore.open(target.path, read_only=True) as store:
             if args.incident is not None:
                 incident = await _existing(store, args.incident)
             else:
@@ -221,8 +212,6 @@ def cmd_export(args: argparse.Namespace) -> int:
                     raise CommandError(f"{store.path}: no incidents recorded")
                 incident = found
             events = await store.events(incident)
-        finally:
-            await store.close()
         # The state is folded from the very events exported, so the two always agree.
         state = fold(events, target.severities)
         if args.format == "jsonl":
