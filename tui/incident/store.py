@@ -15,11 +15,12 @@ LIMIT exist in PostgreSQL too) so that a PostgreSQL backend can implement the sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -383,49 +384,21 @@ class IncidentStore:
         _validate(kind, actor_kind, source)
         self._check_writable()
         payload = _dump_data(data)
-        async with self._lock:
-            recorded = self._clock.now()
-            occurred = occurred_at or recorded
-            await self._begin_immediate_or_fail()
-            try:
-                await self._require_incident(incident_id)
-                if supersedes is not None:
-                    await self._require_event(incident_id, supersedes)
-                if expect_last_id is not None:
-                    last = await self._last_id(incident_id)
-                    if last != expect_last_id:
-                        raise StoreConflict(
-                            f"incident #{incident_id} changed (last event #{last}, "
-                            f"expected #{expect_last_id})"
-                        )
-                event_id = await self._insert_event(
-                    incident_id, recorded, occurred, actor, actor_kind, source, kind, text, payload,
-                    starred, supersedes,
-                )
-                await self._conn.execute("COMMIT")
-            except StoreError:
-                await self._rollback()
-                raise
-            except sqlite3.Error as err:
-                await self._rollback()
-                raise StoreError(f"{self.path}: event not written: {_one_line(err)}") from err
-            except BaseException:
-                await self._rollback()
-                raise
-        return Event(
-            id=event_id,
-            incident_id=incident_id,
-            recorded_at=_db_round(recorded),
-            occurred_at=_db_round(occurred),
-            actor=actor,
-            actor_kind=actor_kind,
-            source=source,
-            kind=kind,
-            text=text,
-            data=json.loads(payload),
-            starred=starred,
-            supersedes=supersedes,
-        )
+        async with self._transaction("event not written") as recorded:
+            await self._require_incident(incident_id)
+            if supersedes is not None:
+                await self._require_event(incident_id, supersedes)
+            if expect_last_id is not None:
+                last = await self._last_id(incident_id)
+                if last != expect_last_id:
+                    raise StoreConflict(
+                        f"incident #{incident_id} changed (last event #{last}, expected #{expect_last_id})"
+                    )
+            event = await self._insert_event(
+                incident_id, recorded, occurred_at or recorded, actor, actor_kind, source, kind, text,
+                payload, starred, supersedes,
+            )
+        return event
 
     async def declare(
         self,
@@ -454,42 +427,37 @@ class IncidentStore:
             "status": "investigating",
         }
         payload = _dump_data(payload_data)
+        async with self._transaction("incident not declared") as recorded:
+            async with self._conn.execute(
+                "INSERT INTO incidents (title, drill, created_at) VALUES (?, ?, ?) RETURNING id",
+                (title, int(bool(drill)), to_db_time(recorded)),
+            ) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            event = await self._insert_event(
+                int(row[0]), recorded, occurred_at or recorded, actor, actor_kind, source, "declared",
+                title, payload, False, None,
+            )
+        return Incident(event.incident_id, title, bool(drill), event.recorded_at, event)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, failure: str) -> AsyncIterator[datetime]:
+        """One write: the store's lock, BEGIN IMMEDIATE, and COMMIT when the block ends; ROLLBACK
+        when anything in it raises, an SQLite error becoming StoreError("<path>: <failure>: ...").
+        Yields the time the write is recorded at, taken under the lock so that the record's
+        times follow the order of its ids."""
         async with self._lock:
             recorded = self._clock.now()
-            occurred = occurred_at or recorded
             await self._begin_immediate_or_fail()
             try:
-                async with self._conn.execute(
-                    "INSERT INTO incidents (title, drill, created_at) VALUES (?, ?, ?) RETURNING id",
-                    (title, int(bool(drill)), to_db_time(recorded)),
-                ) as cur:
-                    row = await cur.fetchone()
-                assert row is not None
-                incident_id = int(row[0])
-                event_id = await self._insert_event(
-                    incident_id, recorded, occurred, actor, actor_kind, source, "declared", title,
-                    payload, False, None,
-                )
+                yield recorded
                 await self._conn.execute("COMMIT")
             except sqlite3.Error as err:
                 await self._rollback()
-                raise StoreError(f"{self.path}: incident not declared: {_one_line(err)}") from err
-            except BaseException:
+                raise StoreError(f"{self.path}: {failure}: {_one_line(err)}") from err
+            except BaseException:  # a StoreError of the block's own checks, or a cancellation
                 await self._rollback()
                 raise
-        event = Event(
-            id=event_id,
-            incident_id=incident_id,
-            recorded_at=_db_round(recorded),
-            occurred_at=_db_round(occurred),
-            actor=actor,
-            actor_kind=actor_kind,
-            source=source,
-            kind="declared",
-            text=title,
-            data=json.loads(payload),
-        )
-        return Incident(incident_id, title, bool(drill), _db_round(recorded), event)
 
     async def _begin_immediate_or_fail(self) -> None:
         try:
@@ -503,14 +471,15 @@ class IncidentStore:
         recorded: datetime,
         occurred: datetime,
         actor: str,
-        actor_kind: str,
-        source: str,
+        actor_kind: ActorKind,
+        source: EventSource,
         kind: str,
         text: str,
         payload: str,
         starred: bool,
         supersedes: int | None,
-    ) -> int:
+    ) -> Event:
+        """The INSERT of one event, inside a `_transaction`; the event as it reads back."""
         async with self._conn.execute(
             "INSERT INTO events (incident_id, recorded_at, occurred_at, actor, actor_kind, source, "
             "kind, text, data, starred, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -531,7 +500,20 @@ class IncidentStore:
         ) as cur:
             row = await cur.fetchone()
         assert row is not None
-        return int(row[0])
+        return Event(
+            id=int(row[0]),
+            incident_id=incident_id,
+            recorded_at=_db_round(recorded),
+            occurred_at=_db_round(occurred),
+            actor=actor,
+            actor_kind=actor_kind,
+            source=source,
+            kind=kind,
+            text=text,
+            data=json.loads(payload),
+            starred=bool(starred),
+            supersedes=supersedes,
+        )
 
     async def _require_incident(self, incident_id: int) -> None:
         async with self._conn.execute("SELECT id FROM incidents WHERE id = ?", (incident_id,)) as cur:
