@@ -30,10 +30,10 @@ import signal
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from actions.errors import NotApplicableError
 from actions.output import Output
-from actions.placeholders import NAMES, PLACEHOLDER, check_values, substitute, used, values_of
-from actions.registry import Action, RunResult, Target, scope_of
+from actions.placeholders import NAMES, PLACEHOLDER, checked_values, substitute, used, values_of
+from actions.registry import Action, RunResult, Target
+from actions.team import team_action
 from tui.config import ActionConfig
 
 KILL_GRACE_S = 1.0  # SIGTERM to SIGKILL
@@ -45,7 +45,7 @@ SHELL = "/bin/sh"
 def build_argv(command: Sequence[str], shell: bool, values: Mapping[str, str]) -> list[str]:
     """The argv to execute: placeholders substituted per element; or, for a shell string,
     replaced by references to the environment (`environment()` sets the variables). The caller
-    has checked the values (`check_values`)."""
+    has checked the values (`checked_values`)."""
     if shell:
         return [SHELL, "-c", shell_script(command[0])]
     return [substitute(part, values) for part in command]
@@ -160,9 +160,7 @@ def command_action(cfg: ActionConfig, action_id: str) -> Action:
     names = used(command)
 
     def argv(target: Target) -> list[str]:
-        values = values_of(target)
-        check_values(names, values)
-        return build_argv(command, cfg.shell, values)
+        return build_argv(command, cfg.shell, checked_values(names, target))
 
     def preview(target: Target, inputs: Mapping[str, Any]) -> str:
         line = shlex.join(argv(target))
@@ -176,28 +174,15 @@ def command_action(cfg: ActionConfig, action_id: str) -> Action:
     async def run(target: Target, inputs: Mapping[str, Any], output: Output) -> RunResult:
         return await run_command(argv(target), output, env=environment(target, action_id))
 
-    def guard(target: Target) -> str | None:
-        try:
-            check_values(names, values_of(target))
-        except NotApplicableError as err:
-            return str(err)
-        return None
-
-    return Action(
-        id=action_id,
-        title=cfg.name,
-        scope=scope_of(cfg.scope),
+    return team_action(
+        cfg,
+        action_id,
+        kind="command",
+        names=names,
         run=run,
         preview=preview,
-        key=cfg.key,
-        dangerous=cfg.dangerous,
-        kind="command",
-        question=(lambda t: cfg.confirm or "") if cfg.confirm else None,
-        timeout_s=cfg.timeout_s,
-        timeout_note="process group killed",
-        requires=names,
-        guard=guard,
         description=f"runs {shlex.join(command) if not cfg.shell else command[0]}",
+        timeout_note="process group killed",
     )
 
 

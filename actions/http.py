@@ -22,10 +22,10 @@ from urllib.parse import quote
 
 import httpx
 
-from actions.errors import NotApplicableError
 from actions.output import MAX_OUTPUT, Output
-from actions.placeholders import check_values, substitute, used, values_of
-from actions.registry import Action, RunResult, Target, scope_of
+from actions.placeholders import checked_values, substitute, used
+from actions.registry import Action, RunResult, Target
+from actions.team import team_action
 from tui.config import ActionConfig
 from tui.sources.health import describe_connect_error, read_token, url_host
 
@@ -175,35 +175,20 @@ def http_action(cfg: ActionConfig, action_id: str) -> Action:
     names = used(spec.templates())
 
     def request_for(target: Target) -> HttpRequest:
-        values = values_of(target)
-        check_values(names, values)
-        return build_request(spec, values)
+        return build_request(spec, checked_values(names, target))
 
     async def run(target: Target, inputs: Mapping[str, Any], output: Output) -> RunResult:
         return await send(request_for(target), output, token_file=spec.token_file)
 
-    def guard(target: Target) -> str | None:
-        try:
-            check_values(names, values_of(target))
-        except NotApplicableError as err:
-            return str(err)
-        return None
-
-    return Action(
-        id=action_id,
-        title=cfg.name,
-        scope=scope_of(cfg.scope),
+    return team_action(
+        cfg,
+        action_id,
+        kind="http",
+        names=names,
         run=run,
         preview=lambda t, i: preview_of(request_for(t), spec.token_file),
-        key=cfg.key,
-        dangerous=cfg.dangerous,
-        kind="http",
-        question=(lambda t: cfg.confirm or "") if cfg.confirm else None,
-        timeout_s=cfg.timeout_s,
-        requires=names,
-        guard=guard,
-        secret_files=(spec.token_file,) if spec.token_file else (),
         description=f"sends {spec.method} {spec.url}",
+        secret_files=(spec.token_file,) if spec.token_file else (),
     )
 
 

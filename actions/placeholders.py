@@ -57,9 +57,16 @@ def check_values(names: Iterable[str], values: Mapping[str, str]) -> None:
             )
 
 
+def checked_values(names: Iterable[str], target: Target) -> dict[str, str]:
+    """The placeholders' values for a selection, after `check_values` for `names`."""
+    values = values_of(target)
+    check_values(names, values)
+    return values
+
+
 def substitute(template: str, values: Mapping[str, str], quote: Callable[[str], str] = str) -> str:
     """`template` with each placeholder replaced by `quote(value)`; `check_values` first."""
     return PLACEHOLDER.sub(lambda m: quote(values[m.group(1)]), template)
 
 
-__all__ = ["NAMES", "PLACEHOLDER", "check_values", "substitute", "used", "values_of"]
+__all__ = ["NAMES", "PLACEHOLDER", "check_values", "checked_values", "substitute", "used", "values_of"]
