@@ -56,6 +56,13 @@ def kubernetes_actions(
 
         return run
 
+    def rollout(verb: str, method: Callable[[str, str], Awaitable[str]]) -> dict[str, Any]:
+        """`kubectl rollout <verb>` of the selected deployment: the run and the preview."""
+        return {
+            "run": call(lambda t, i: method(t.namespace or "", t.deployment or "")),
+            "preview": lambda t, i: kubectl(t, "rollout", verb, f"deployment/{t.deployment}"),
+        }
+
     def replicas_fields(target: Target) -> tuple[Field, ...]:
         current = target.extra.get("replicas")
         now = current if isinstance(current, int) and not isinstance(current, bool) else None
@@ -88,8 +95,7 @@ def kubernetes_actions(
             scope="deployment",
             key="r",
             verb="Restart",
-            run=call(lambda t, i: control.rollout_restart(t.namespace or "", t.deployment or "")),
-            preview=lambda t, i: kubectl(t, "rollout", "restart", f"deployment/{t.deployment}"),
+            **rollout("restart", control.rollout_restart),
             question=lambda t: f"Restart every pod of deployment/{t.deployment} {where(t)}?",
             description="restart a deployment's pods, one by one (kubectl rollout restart)",
             **common,
@@ -100,8 +106,7 @@ def kubernetes_actions(
             scope="deployment",
             key="U",
             verb="Roll back",
-            run=call(lambda t, i: control.rollout_undo(t.namespace or "", t.deployment or "")),
-            preview=lambda t, i: kubectl(t, "rollout", "undo", f"deployment/{t.deployment}"),
+            **rollout("undo", control.rollout_undo),
             question=undo_question,
             description="roll a deployment back to its previous revision (kubectl rollout undo)",
             **common,
