@@ -185,8 +185,7 @@ class Dispatcher:
         preview = action.preview(target, values)
         where = action.where(target)
         shown_inputs = "".join(f" {k}={v}" for k, v in values.items())
-        named = action.title if subject == action.title else f"{action.title}: {subject}"
-        text = f"{named}{shown_inputs}" + (f" · {where}" if where else "")
+        text = f"{action.named(subject)}{shown_inputs}" + (f" · {where}" if where else "")
         data = {
             "action": action.id,
             "title": action.title,
@@ -263,8 +262,7 @@ class Dispatcher:
         excerpt = redact(output.text(), secrets)
         line = redact(_line(result.text), secrets)
         verdict = line if result.ok else f"failed: {line}" if line else "failed"
-        named = action.title if subject == action.title else f"{action.title} {subject}"
-        text = f"{named}: {verdict} ({_seconds(duration)})"
+        text = f"{action.named(subject, ' ')}: {verdict} ({_seconds(duration)})"
         data: dict[str, Any] = {
             "action": action.id,
             "subject": subject,

@@ -121,6 +121,17 @@ class Target:
             return self.kind == "log_line"
         return bool(getattr(self, need))
 
+    def label(self, kind: Scope | None = None) -> str:
+        """The selected thing of `kind` (default: the selection itself) as kubectl would name it:
+        "deployment/web", "pod/web-0", "service/auth", "log line 'GET /x 502'"; "" when global."""
+        kind = kind or self.kind
+        if kind in ("deployment", "pod", "service"):
+            return f"{kind}/{getattr(self, kind)}"
+        if kind == "log_line":
+            text = " ".join(str(self.extra.get("text", "")).split())
+            return f"log line {text[:60]!r}" if text else f"log line of {self.name or '?'}"
+        return ""
+
     def as_data(self) -> dict[str, Any]:
         """The fields that are set, for the record."""
         out: dict[str, Any] = {"kind": self.kind}
@@ -213,16 +224,12 @@ class Action:
         """The exact thing it acts on: "deployment/api-gateway", "pod/web-0", "service/auth"."""
         if self.subject_text is not None:
             return self.subject_text(target)
-        if self.scope == "deployment":
-            return f"deployment/{target.deployment}"
-        if self.scope == "pod":
-            return f"pod/{target.pod}"
-        if self.scope == "service":
-            return f"service/{target.service}"
-        if self.scope == "log_line":
-            text = " ".join(str(target.extra.get("text", "")).split())
-            return f"log line {text[:60]!r}" if text else f"log line of {target.name or '?'}"
-        return self.title
+        return target.label(self.scope) or self.title
+
+    def named(self, subject: str, joiner: str = ": ") -> str:
+        """The title and its `subject`, unless the subject is the title itself (a global action):
+        "Rollout restart: deployment/web" (the joiner as the sentence needs it), "Failover"."""
+        return self.title if subject == self.title else f"{self.title}{joiner}{subject}"
 
     def where(self, target: Target) -> str:
         """ "context prod · namespace lomash-wood" (what is known of it)."""
@@ -236,9 +243,8 @@ class Action:
     def confirm_text(self, target: Target) -> str:
         if self.question is not None:
             return self.question(target)
-        where, subject = self.where(target), self.subject(target)
-        named = self.title if subject == self.title else f"{self.title}: {subject}"
-        return named + (f" ({where})" if where else "") + "?"
+        where = self.where(target)
+        return self.named(self.subject(target)) + (f" ({where})" if where else "") + "?"
 
     # ---- inputs ------------------------------------------------------------------------------
     def defaults(self, target: Target) -> dict[str, Any]:

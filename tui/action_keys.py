@@ -152,8 +152,7 @@ class ActionKeys:
             self._say(reason, "warning", action.title)
             return
         if self.dispatcher.is_running(action, target):
-            subject = action.subject(target)
-            named = action.title if subject == action.title else f"{action.title} on {subject}"
+            named = action.named(action.subject(target), " on ")
             self._say(f"{named} is still running", "warning", action.title)
             return
         refusal = await self._incident_refusal(action)
@@ -195,7 +194,7 @@ class ActionKeys:
             return
         keys = self._keys()
         choices = [(a.id, self._menu_label(a, target, keys.get(a.id, ""))) for a in actions]
-        title = f"Actions · {self._selection_text(target)}"
+        title = f"Actions · {target.label() or 'nothing selected'}"
 
         async def chosen(action_id: str | None) -> None:
             if action_id is not None and action_id in self.registry:
@@ -217,20 +216,9 @@ class ActionKeys:
 
     @staticmethod
     def _menu_label(action: Action, target: Target, key: str) -> str:
-        subject = action.subject(target)
-        text = action.title if subject == action.title else f"{action.title} · {subject}"
-        text = f"{key:<2} {text}" + ("" if action.dangerous else " (changes nothing)")
+        text = f"{key:<2} {action.named(action.subject(target), ' · ')}"
+        text += "" if action.dangerous else " (changes nothing)"
         return text if len(text) <= MENU_LABEL else text[: MENU_LABEL - 1] + "…"
-
-    @staticmethod
-    def _selection_text(target: Target) -> str:
-        if target.kind == "pod":
-            return f"pod/{target.pod}"
-        if target.kind == "service":
-            return f"service/{target.service}"
-        if target.kind == "log_line":
-            return f"a log line of {target.name or '?'}"
-        return "nothing selected"
 
     # ---- the selection ---------------------------------------------------------------------------
     def target(self) -> Target:

@@ -39,6 +39,21 @@ def test_ids_are_unique_and_lookups_name_the_id() -> None:
         _action("c", "node")
 
 
+def test_a_selection_and_an_action_name_their_target_one_way() -> None:
+    pod = Target.of_pod("prod", "shop", "web-0", deployment="web")
+    line = Target.of_log_line("GET   /v1/orders\n502", pod="web-0")
+    assert [pod.label(), pod.label("deployment")] == ["pod/web-0", "deployment/web"]
+    assert Target.of_service("auth").label() == "service/auth"
+    assert line.label() == "log line 'GET /v1/orders 502'"
+    assert Target.of_log_line("", pod="web-0").label() == "log line of web-0"
+    assert Target.none().label() == ""
+    # the confirmation, the menu and the record join the title and the subject the same way
+    restart, failover = _action("Restart", "deployment"), _action("Failover")
+    assert restart.named(restart.subject(pod), " · ") == "Restart · deployment/web"
+    assert failover.named(failover.subject(pod), " · ") == "Failover"
+    assert restart.confirm_text(pod) == "Restart: deployment/web (context prod · namespace shop)?"
+
+
 def test_for_target_offers_what_the_selection_has() -> None:
     registry = Registry(
         [
