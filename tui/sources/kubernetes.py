@@ -492,17 +492,20 @@ class KubernetesControl:
 
         return await asyncio.to_thread(self._cluster.call, call)
 
+    def _patch(
+        self, conn: Connection, namespace: str, deployment: str, body: Any, *, scale: bool = False
+    ) -> None:
+        """One PATCH of the deployment, or of its scale subresource."""
+        apps = client.AppsV1Api(conn.api)
+        patch = apps.patch_namespaced_deployment_scale if scale else apps.patch_namespaced_deployment
+        _json(patch(deployment, namespace, body, _preload_content=False, _request_timeout=self.cfg.timeout_s))
+
     async def rollout_restart(self, namespace: str, deployment: str) -> str:
         stamp = utc_iso(self.clock.now())
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
 
         def run(conn: Connection) -> str:
-            apps = client.AppsV1Api(conn.api)
-            _json(
-                apps.patch_namespaced_deployment(
-                    deployment, namespace, body, _preload_content=False, _request_timeout=self.cfg.timeout_s
-                )
-            )
+            self._patch(conn, namespace, deployment, body)
             return f"deployment.apps/{deployment} restarted"
 
         return await self._run(run)
@@ -558,11 +561,7 @@ class KubernetesControl:
             {"op": "add", "path": "/spec/template", "value": template},
             {"op": "add", "path": "/metadata/annotations", "value": annotations},
         ]
-        _json(
-            apps.patch_namespaced_deployment(
-                deployment, namespace, patch, _preload_content=False, _request_timeout=timeout
-            )
-        )
+        self._patch(conn, namespace, deployment, patch)
         return f"deployment.apps/{deployment} rolled back"
 
     async def scale(self, namespace: str, deployment: str, replicas: int) -> str:
@@ -570,13 +569,7 @@ class KubernetesControl:
             raise SourceError(f"replicas must be 0 or more, got {replicas}")
 
         def run(conn: Connection) -> str:
-            apps = client.AppsV1Api(conn.api)
-            body = {"spec": {"replicas": int(replicas)}}
-            _json(
-                apps.patch_namespaced_deployment_scale(
-                    deployment, namespace, body, _preload_content=False, _request_timeout=self.cfg.timeout_s
-                )
-            )
+            self._patch(conn, namespace, deployment, {"spec": {"replicas": int(replicas)}}, scale=True)
             return f"deployment.apps/{deployment} scaled"
 
         return await self._run(run)
