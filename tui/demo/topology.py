@@ -58,6 +58,41 @@ def _app(name: str, replicas: int, tag: str, prev: str, rev: int, **kw: Any) -> 
     )
 
 
+# A primary and its replicas run the same release, with an exporter sidecar (containers=2).
+def _postgres(name: str) -> WorkloadSpec:
+    return WorkloadSpec(
+        NS_APP,
+        name,
+        "StatefulSet",
+        1,
+        "postgres",
+        "15.6",
+        "15.5",
+        4,
+        containers=2,
+        boot_s=(14.0, 16.0),
+        grace_s=10.0,
+    )
+
+
+def _redis(name: str, replicas: int, **kw: Any) -> WorkloadSpec:
+    # Redis loads its dataset before it answers: the readiness probe passes only after that.
+    return WorkloadSpec(
+        NS_APP,
+        name,
+        "StatefulSet",
+        replicas,
+        "redis",
+        "7.2.4",
+        "7.2.3",
+        3,
+        containers=2,
+        boot_s=(21.0, 23.0),
+        grace_s=3.0,
+        **kw,
+    )
+
+
 WORKLOADS: tuple[WorkloadSpec, ...] = (
     _app("api-gateway", 3, "2.14.1", "2.14.0", 7, boot_s=(9.0, 14.0)),
     _app("auth-service", 2, "3.6.2", "3.6.1", 12, db_pool=10, needs_db_to_boot=True),
@@ -71,60 +106,10 @@ WORKLOADS: tuple[WorkloadSpec, ...] = (
     WorkloadSpec(
         NS_APP, "pgbouncer", "Deployment", 2, "bitnami/pgbouncer", "1.22.1", "1.22.0", 3, boot_s=(3.0, 5.0)
     ),
-    WorkloadSpec(
-        NS_APP,
-        "postgres-primary",
-        "StatefulSet",
-        1,
-        "postgres",
-        "15.6",
-        "15.5",
-        4,
-        containers=2,
-        boot_s=(14.0, 16.0),
-        grace_s=10.0,
-    ),
-    WorkloadSpec(
-        NS_APP,
-        "postgres-replica",
-        "StatefulSet",
-        1,
-        "postgres",
-        "15.6",
-        "15.5",
-        4,
-        containers=2,
-        boot_s=(14.0, 16.0),
-        grace_s=10.0,
-    ),
-    # Redis loads its dataset before it answers: the readiness probe passes only after that.
-    WorkloadSpec(
-        NS_APP,
-        "redis-master",
-        "StatefulSet",
-        1,
-        "redis",
-        "7.2.4",
-        "7.2.3",
-        3,
-        containers=2,
-        boot_s=(21.0, 23.0),
-        run_s=28.0,
-        grace_s=3.0,
-    ),
-    WorkloadSpec(
-        NS_APP,
-        "redis-replica",
-        "StatefulSet",
-        2,
-        "redis",
-        "7.2.4",
-        "7.2.3",
-        3,
-        containers=2,
-        boot_s=(21.0, 23.0),
-        grace_s=3.0,
-    ),
+    _postgres("postgres-primary"),
+    _postgres("postgres-replica"),
+    _redis("redis-master", 1, run_s=28.0),
+    _redis("redis-replica", 2),
     WorkloadSpec(
         NS_INGRESS,
         "ingress-nginx-controller",
