@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,12 @@ from actions import (
 )
 from actions.kubernetes import kubernetes_actions
 from tests.actions.conftest import PY, Record, command, touch_argv
+from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.demo.platform import DemoControl, DemoPlatform
 from tui.incident.service import Incidents
 from tui.incident.store import IncidentStore
 
-T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 WEB = Target.of_deployment("prod", "shop", "web", replicas=3)
 API = Target.of_deployment("prod", "shop", "api", replicas=2)
 

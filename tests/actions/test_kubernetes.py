@@ -3,7 +3,6 @@ mitigations go through the same dispatcher: kmock over real HTTP, a real inciden
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +11,10 @@ import pytest
 from actions import NotApplicableError, Registry, Target, config_actions, kubernetes_actions
 from tests.actions.conftest import Record, command
 from tests.servers.kube import declare_resources, deployment, pod, seed, stored, write_kubeconfig
+from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.config import ClusterConfig
 from tui.sources.kubernetes import RESTARTED_AT, KubernetesControl
-
-T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
 async def test_kubernetes_control_plugs_into_the_registry(kmock: Any, tmp_path: Path, record: Record) -> None:

@@ -4,7 +4,6 @@ read-only mode twice because it guarded view by view; here one dispatcher guards
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,12 @@ from actions import (
 from actions.demo import demo_actions
 from tests.actions.conftest import ActionServer, command, touch_argv
 from tests.servers.http import reply
+from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.config import ActionConfig
 from tui.demo.platform import DemoControl, DemoPlatform
 from tui.incident.service import Incidents
 from tui.incident.store import IncidentStore
-
-T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
 class SpyControl(DemoControl):

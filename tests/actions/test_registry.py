@@ -4,7 +4,6 @@ produces; and the demo's mitigations recorded like real ones."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,11 +12,10 @@ from actions import Action, NotApplicableError, Output, Registry, RunResult, Tar
 from actions.demo import demo_actions
 from actions.kubernetes import kubernetes_actions
 from tests.actions.conftest import Record, command
+from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.config import ActionConfig
 from tui.demo.platform import DEMO_MITIGATIONS, DemoControl, DemoPlatform
-
-T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
 
 async def _ok(target: Target, inputs: Mapping[str, Any], output: Output) -> RunResult:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.demo.platform import DemoControl, DemoPlatform, demo_sources
 from tui.model import (
@@ -20,7 +20,6 @@ from tui.model import (
     SloStatus,
 )
 
-T0 = datetime(2026, 11, 23, 3, 0, 0, tzinfo=UTC)
 NS = "lomash-wood"
 CRASHING = {"CrashLoopBackOff", "Error", "OOMKilled"}
 

@@ -3,22 +3,18 @@ golden files are the same on every machine) and a realistic incident."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
+from tests.timebase import T0, frozen
 from tui.clock import FrozenClock
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore
 
-T0 = datetime(2026, 11, 23, 3, 0, 0, tzinfo=UTC)
 ALICE = Who("alice@bastion-1 (ssh 10.0.0.5)")
 BOB = Who("bob@bastion-1")
 CI = Who("deploy@ci-runner", "automation", "cli")
 SYSTEM = Who("warroom@bastion-1", "system", "auto")
-
-
-def frozen(at: datetime = T0) -> FrozenClock:
-    return FrozenClock(at)
 
 
 async def open_incidents(path: Path, clock: FrozenClock | None = None, who: Who = ALICE) -> Incidents:

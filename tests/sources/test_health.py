@@ -6,7 +6,6 @@ import asyncio
 import os
 import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -24,12 +23,12 @@ from tests.servers.http import (
     silent_port,
     trickle,
 )
+from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.config import ServiceConfig
 from tui.model import HISTORY_LEN, HealthSnapshot, ServiceHealth
 from tui.sources.health import HealthSource
 
-T0 = datetime(2026, 11, 23, 3, 0, 0, tzinfo=UTC)
 QUICK = 0.5  # the timeout of the checks that are meant to time out
 # The timeout of a check that must get somewhere first (headers, a started process) before it is
 # cut: roomy enough for a loaded CI machine.

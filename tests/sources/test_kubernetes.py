@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from tests.servers.kube import (
     stored,
     write_kubeconfig,
 )
+from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.config import ClusterConfig, LogConfig
 from tui.model import PodInfo
@@ -36,8 +37,6 @@ from tui.sources.kubernetes import (
     KubernetesSource,
 )
 from tui.sources.logs import MAX_LINE_BYTES
-
-T0 = datetime(2026, 11, 23, 3, 0, 0, tzinfo=UTC)
 
 
 @dataclass

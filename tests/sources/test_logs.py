@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers.loki import LokiServer
+from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.config import LogConfig, LokiConfig
 from tui.model import LogBatch
@@ -25,8 +26,6 @@ from tui.sources.logs import (
     guess_level,
     leading_time,
 )
-
-T0 = datetime(2026, 11, 23, 3, 0, 0, tzinfo=UTC)
 
 
 def texts(batch: LogBatch) -> list[str]:

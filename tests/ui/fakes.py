@@ -3,9 +3,9 @@ adapters have their own tests against real servers (tests/sources)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from tui.clock import FrozenClock
+from tests.timebase import T0
 from tui.model import (
     ClusterSnapshot,
     HealthSnapshot,
@@ -16,8 +16,6 @@ from tui.model import (
     SloSnapshot,
     SloStatus,
 )
-
-T0 = datetime(2026, 11, 23, 3, 0, 0, tzinfo=UTC)
 
 
 class ListSource:
@@ -117,7 +115,3 @@ def standard_sources() -> dict[str, ListSource]:
             [logs("GET /v1/orders 502", "\x1b]0;pwned\x07\x1b[2Jcleared [link=x]click[/link]"), LogBatch(())],
         ),
     }
-
-
-def frozen() -> FrozenClock:
-    return FrozenClock(T0)

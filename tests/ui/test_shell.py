@@ -7,7 +7,8 @@ from textual.widgets import Input
 
 from panels.base import Panel
 from panels.help import HelpScreen
-from tests.ui.fakes import ListSource, frozen, health, service, standard_sources
+from tests.timebase import frozen
+from tests.ui.fakes import ListSource, health, service, standard_sources
 from tui.app import AppSetup, WarroomApp
 from tui.sources.base import SourceError
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.fakes import T0, ListSource, frozen, health, service, standard_sources
+from tests.timebase import T0, frozen
+from tests.ui.fakes import ListSource, health, service, standard_sources
 from tui.app import AppSetup, WarroomApp
 from tui.detection import Detection
 from tui.incident.feed import DrillDeclaration, TimelineSource
