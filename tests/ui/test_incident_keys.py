@@ -147,6 +147,15 @@ async def ready(pilot: Any) -> WarroomApp:
     return app
 
 
+async def declared(app: WarroomApp, title: str, severity: str) -> tuple[Incidents, int]:
+    """An incident declared on the app's record from outside the keys, and followed."""
+    assert app.timeline is not None and app.timeline.incidents is not None
+    incidents = app.timeline.incidents
+    incident = (await incidents.declare(title, severity)).incident_id
+    app.timeline.follow(incident)
+    return incidents, incident
+
+
 async def wrote(pilot: Any, db: Path, kind: str, before: int) -> Event:
     """Wait until the record has a new `kind` event after `before` events, and the timeline shows it."""
     app = pilot.app
@@ -311,9 +320,7 @@ async def test_a_move_that_became_invalid_is_refused_with_the_reason(tmp_path):
     app, notices = make_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        assert app.timeline is not None and app.timeline.incidents is not None
-        incident = (await app.timeline.incidents.declare("DB failover", "SEV2")).incident_id
-        app.timeline.follow(incident)
+        _, incident = await declared(app, "DB failover", "SEV2")
         await until(pilot, lambda: any(e.kind == "declared" for e in shown(app)), "declared shown")
 
         await pilot.press("M")
@@ -361,10 +368,7 @@ async def test_star_and_correct_the_selected_event(tmp_path):
     app, notices = make_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        assert app.timeline is not None and app.timeline.incidents is not None
-        incidents = app.timeline.incidents
-        incident = (await incidents.declare("Gateway down", "SEV2")).incident_id
-        app.timeline.follow(incident)
+        incidents, incident = await declared(app, "Gateway down", "SEV2")
         raw = "restarted gw \x1b]0;pwned\x07[link=https://x]click[/link]"
         note = await incidents.note(incident, raw, who=Who("cli@deploy", "automation", "cli"))
         clock.advance(60)
@@ -451,10 +455,7 @@ async def test_local_time_kind_filter_and_starred_only(tmp_path, india):
     app, notices = make_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        assert app.timeline is not None and app.timeline.incidents is not None
-        incidents = app.timeline.incidents
-        incident = (await incidents.declare("Orders slow", "SEV3")).incident_id
-        app.timeline.follow(incident)
+        incidents, incident = await declared(app, "Orders slow", "SEV3")
         first = await incidents.note(incident, "p95 at 3 s")
         second = await incidents.note(incident, "scaled celery to 6", starred=True)
         await until(pilot, lambda: any(e.id == second.id for e in shown(app)), "notes shown")
