@@ -3,7 +3,7 @@ only routes snapshots to panels and keys to the one dispatcher."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -57,6 +57,9 @@ class AppSetup:
     tick_s: float = 1.0  # header clock and status ages; 0 disables the ticker (snapshots)
     registry: Registry | None = None  # the mitigation actions (None: no key acts on anything)
     secret_files: tuple[str, ...] = ()  # token files whose contents never reach the record
+    # Closed with the sources when the app stops: what the registry's actions hold open (the
+    # cluster control's connection pool and threads).
+    closers: Sequence[Callable[[], Awaitable[None]]] = ()
 
 
 class TabStrip(Static):
@@ -398,8 +401,8 @@ class WarroomApp(App[int]):
     async def on_unmount(self) -> None:
         for loop in self.loops.values():
             loop.stop()
-        for source in self.setup.sources.values():
+        for close in [*(source.close for source in self.setup.sources.values()), *self.setup.closers]:
             try:
-                await source.close()
+                await close()
             except Exception:  # closing is best effort: the process is leaving anyway
                 pass

@@ -6,8 +6,9 @@ This is the one place that knows every adapter; the app knows only `PollSource`s
 from __future__ import annotations
 
 import argparse
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from actions import Registry, config_actions, kubernetes_actions
 from tui.app import AppSetup, WarroomApp, check_app_keymap
@@ -72,20 +73,27 @@ def secret_files(config: Config) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(Path(p).expanduser()) for p in found if p))
 
 
-def registry_for_config(config: Config, clock: Clock) -> tuple[Registry, str | None]:
-    """The Kubernetes actions when `[cluster]` is set, then the team's `[[actions]]`; and the
-    context the cluster actions act on ("" when the kubeconfig cannot be read yet; None without
-    a cluster)."""
+class ConfigActions(NamedTuple):
+    registry: Registry
+    context: str | None  # the cluster actions' context: "" when not known yet, None without a cluster
+    closers: tuple[Callable[[], Awaitable[None]], ...]  # for the app to close when it stops
+
+
+def registry_for_config(config: Config, clock: Clock) -> ConfigActions:
+    """The Kubernetes actions when `[cluster]` is set, then the team's `[[actions]]`; the context
+    the cluster actions act on, and what they hold open (the cluster control's connection)."""
     registry = Registry()
     context: str | None = None
+    closers: list[Callable[[], Awaitable[None]]] = []
     if config.cluster is not None:
         from tui.sources.kubernetes import KubernetesControl
 
         control = KubernetesControl(config.cluster, clock)
         context = control.context
         registry.extend(kubernetes_actions(control))
+        closers.append(control.close)
     registry.extend(config_actions(config.actions))
-    return registry, context
+    return ConfigActions(registry, context, tuple(closers))
 
 
 def _read_only(args: argparse.Namespace, config: Config | None) -> bool:
@@ -102,8 +110,8 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
         db_path(args.db, config), read_only=read_only, clock=clock, severities=config.severities
     )
     # Built read-only too: the dispatcher refuses every action of an observer, whatever the keys.
-    registry, cluster_context = registry_for_config(config, clock)
-    context = "no cluster" if cluster_context is None else cluster_context or "current context"
+    actions = registry_for_config(config, clock)
+    context = "no cluster" if actions.context is None else actions.context or "current context"
     return AppSetup(
         context=context,
         sources=sources,
@@ -111,8 +119,9 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
         read_only=read_only,
         theme=args.theme or config.theme,
         keymap=dict(config.keys),
-        registry=registry,
+        registry=actions.registry,
         secret_files=secret_files(config),
+        closers=actions.closers,
     )
 
 
@@ -166,6 +175,7 @@ def _builtin_themes() -> set[str]:
 
 
 __all__ = [
+    "ConfigActions",
     "registry_for_config",
     "run_app",
     "secret_files",

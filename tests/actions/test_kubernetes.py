@@ -3,18 +3,22 @@ mitigations go through the same dispatcher: kmock over real HTTP, a real inciden
 
 from __future__ import annotations
 
+import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from actions import NotApplicableError, Registry, Target, config_actions, kubernetes_actions
+from actions import NotApplicableError, Output, Registry, Target, config_actions, kubernetes_actions
 from tests.actions.conftest import Record, command
 from tests.servers.kube import declare_resources, deployment, pod, seed, stored, write_kubeconfig
 from tests.timebase import T0
+from tui.app import WarroomApp
 from tui.clock import FrozenClock
-from tui.config import ClusterConfig
+from tui.config import ClusterConfig, load_config
 from tui.sources.kubernetes import RESTARTED_AT, KubernetesControl
+from tui.wiring import setup_for_config
 
 
 async def test_kubernetes_control_plugs_into_the_registry(kmock: Any, tmp_path: Path, record: Record) -> None:
@@ -83,3 +87,50 @@ async def test_kubernetes_control_plugs_into_the_registry(kmock: Any, tmp_path: 
         await dispatcher.dispatch("k8s.rollout_restart", Target.of_deployment("prod", "shop", "web"))
     assert len(await record.events()) == count
     await control.close()
+
+
+def _connections_to(port: int) -> int:
+    """The TCP connections this process holds open to `port` (as a client), read from /proc: what
+    a client that was never closed keeps alive in its pool."""
+    ours = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            ours.add(link[len("socket:[") : -1])
+    found = 0
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                cols = row.split()
+                remote, state, inode = cols[2], cols[3], cols[9]
+                established = state == "01"
+                found += established and inode in ours and int(remote.rsplit(":", 1)[1], 16) == port
+    return found
+
+
+async def test_the_app_closes_the_cluster_controls_connection(kmock: Any, tmp_path: Path) -> None:
+    declare_resources(kmock)
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", str(kmock.url))
+    seed(kmock, deployment("web", replicas=3), pod("web-0", app="web"))
+    config = tmp_path / "warroom.toml"
+    # A long interval: the pods source polls once, at the start, and is idle when the app stops.
+    config.write_text(f'[cluster]\nkubeconfig = "{kubeconfig}"\nnamespaces = ["shop"]\ninterval_s = 600\n')
+    args = argparse.Namespace(db=str(tmp_path / "i.db"), read_only=False, theme=None)
+    setup = setup_for_config(load_config(config), args, FrozenClock(T0))
+    setup.tick_s = 0
+    assert setup.registry is not None
+    restart = setup.registry.get("k8s.rollout_restart")
+    assert (await restart.run(Target.of_deployment("kmock", "shop", "web"), {}, Output())).ok
+    assert _connections_to(kmock.url.port) >= 1  # kept alive in the control's pool
+
+    app = WarroomApp(setup)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(300):
+            if app.panels["pods"].last is not None:
+                break
+            await pilot.pause(0.02)
+        assert app.panels["pods"].last is not None, "the pods were never shown"
+    assert _connections_to(kmock.url.port) == 0

@@ -131,6 +131,25 @@ async def test_stale_after_success_counts_the_age():
         assert "timed out · stale 42s · retry in 18s" in app.panels["health"].status_line.plain
 
 
+async def test_leaving_closes_the_sources_and_what_the_actions_hold_open_even_after_a_failure():
+    closed: list[str] = []
+
+    async def broken() -> None:
+        closed.append("broken")
+        raise OSError("already gone")
+
+    async def control() -> None:
+        closed.append("control")
+
+    sources = standard_sources()
+    app = make_app(sources=sources, closers=[broken, control])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, 1)
+        assert closed == [] and not any(s.closed for s in sources.values())
+    assert closed == ["broken", "control"]
+    assert all(s.closed for s in sources.values())
+
+
 async def test_filter_narrows_the_focused_panel_and_escape_clears_it():
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
