@@ -121,6 +121,7 @@ class IncidentKeys:
     def __init__(self, app: WarroomApp) -> None:
         self.app = app
         self.busy = False  # one key's dialogs at a time
+        self.queued: str | None = None  # a key pressed while the previous one was saving
         self.past: int | None = None  # a resolved/closed incident opened from the history
         self.history: list[IncidentSummary] = []  # for the command palette, refreshed in the background
         self._refreshing = False
@@ -145,7 +146,10 @@ class IncidentKeys:
     async def run(self, name: str) -> None:
         flow = self.flows[name]  # KeyError: a binding names no flow (a bug, found by the tests)
         if self.busy:
-            return  # another key's dialog is on its way: this press was meant for it
+            # The previous key is still saving (its dialogs are closed, or this press would have
+            # gone to them): run this one next rather than drop it on a slow bastion.
+            self.queued = name
+            return
         self.busy = True
         self.app.run_worker(self._guarded(name, flow), group="incident-keys", exit_on_error=False)
 
@@ -163,6 +167,9 @@ class IncidentKeys:
             self.say(f"{name} failed: {type(err).__name__}: {err}", "error")
         finally:
             self.busy = False
+            queued, self.queued = self.queued, None
+            if queued is not None:
+                await self.run(queued)
 
     def say(self, message: str, severity: str = "information", timeout: float | None = None) -> None:
         """A notice; any outside text in it stays literal (no markup, no control codes)."""

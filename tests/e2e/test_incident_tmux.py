@@ -34,6 +34,7 @@ def test_commander_runs_the_incident_by_keys_and_the_observer_follows_it(tmp_pat
         commander.keys("n")
         commander.wait_for("Note on #2")
         commander.keys("rolled back v2.3.1", "Enter")
+        commander.wait_gone("Note on #2")
         commander.keys("u")
         commander.wait_for("Status update for #2")
         commander.keys("C-s")

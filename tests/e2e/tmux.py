@@ -62,5 +62,15 @@ class TmuxSession:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} not on screen after {timeout} s; screen was:\n{screen}")
 
+    def wait_gone(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = self.screen()
+        while text in screen:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} still on screen after {timeout} s:\n{screen}")
+            time.sleep(0.2)
+            screen = self.screen()
+        return screen
+
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
