@@ -62,7 +62,9 @@ async def outage(incidents: Incidents, clock: FrozenClock) -> int:
     await incidents.move_status(incident, "mitigating", who=BOB)
     clock.advance(60)
     await incidents.status_update(
-        incident, "Conditions: checkout recovering. Actions: undo of v42. Needs: nothing", who=BOB
+        incident,
+        "Conditions: checkout recovering\n- Actions: undo of v42\n- Needs: nothing\n\nNext update 03:20 UTC",
+        who=BOB,
     )
     await incidents.note(incident, "TODO: alert on the 502 rate, not only on health", who=BOB)
     await incidents.note(

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from tests.incident.helpers import drill, frozen, open_incidents, outage
 from tui.incident.export import GENESIS, audit_jsonl, duration, md, postmortem_markdown, verify_jsonl
@@ -75,6 +76,10 @@ async def test_the_postmortem_reads_like_one(tmp_path: Path) -> None:
     assert "Commander handover: alice → bob" in text
     assert "~~rolled back \\*web\\* to v41 ⏎ see \\[dashboard\\](http://x) \\<b\\>~~ (corrected by #" in text
     assert "★ **Note**" in text
+    # The status update, several lines as sent, quoted in full below the timeline, not in a cell.
+    assert "| **Status update** #16: [see below](#status-update-16) | bob@bastion-1 |" in text
+    quote = "> Conditions: checkout recovering\\\n> \\- Actions: undo of v42\\\n> \\- Needs: nothing\n>\n"
+    assert f"### Status update #16\n\n2026-11-23 03:05:42 UTC, bob@bastion-1:\n\n{quote}" in text
     assert "_(recorded 2026-11-23 03:05:42)_" in text  # the asserted time is not when it was written
 
 
@@ -88,6 +93,58 @@ def test_untrusted_text_cannot_break_a_table_or_add_markup() -> None:
     assert re.search(r"(?<!\\)[|<>\[\]`*$]", cell) is None, cell
     row = f"| 2026 | {cell} | x |"
     assert len(re.findall(r"(?<!\\)\|", row)) == 4  # still three cells
+
+
+def _slug(heading: str) -> str:
+    """The id GitHub gives a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+async def test_a_status_update_keeps_its_lines_and_opens_no_markup(tmp_path: Path) -> None:
+    clock = frozen()
+    incidents = await open_incidents(tmp_path / "i.db", clock)
+    try:
+        incident = (await incidents.declare("Checkout down", "SEV1")).incident_id
+        update = await incidents.status_update(
+            incident,
+            "# not a heading\n- not a list\n2. nor this\n    nor code\n> nor a quote\n---\n"
+            "[a link](http://x) <b>bold</b> | a \x1b]0;title\x07cell\n\nlast line\\",
+        )
+        events = await incidents.store.events(incident)
+    finally:
+        await incidents.store.close()
+    text = postmortem_markdown(fold(events), events)
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert f"Status update #{update.id}" in headings
+    links = [c.attrGet("href") for t in tokens if t.type == "inline" for c in t.children or ()
+             if c.type == "link_open"]
+    assert links == [f"#{_slug(f'Status update #{update.id}')}"]  # the cell's, to that heading
+    start = next(i for i, t in enumerate(tokens) if t.type == "blockquote_open")
+    end = next(i for i, t in enumerate(tokens) if t.type == "blockquote_close")
+    inside = tokens[start + 1 : end]
+    assert {t.type for t in inside} == {"paragraph_open", "inline", "paragraph_close"}
+    paragraphs = [t for t in inside if t.type == "inline"]
+    assert len(paragraphs) == 2
+    lines = [
+        "".join(c.content for c in group)
+        for group in _split(paragraphs[0].children or [], "hardbreak")
+    ]
+    assert lines == [
+        "# not a heading", "- not a list", "2. nor this", "\u00a0" * 4 + "nor code", "> nor a quote", "---",
+        "[a link](http://x) <b>bold</b> | a cell",
+    ]
+    assert "".join(c.content for c in paragraphs[1].children or ()) == "last line\\"
+
+
+def _split(children: list, kind: str) -> list[list]:
+    groups: list[list] = [[]]
+    for child in children:
+        if child.type == kind:
+            groups.append([])
+        else:
+            groups[-1].append(child)
+    return groups
 
 
 def test_durations() -> None:

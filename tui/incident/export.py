@@ -10,7 +10,8 @@ shared/notes/incident-practice.md §1): summary, impact, severity/status/roles h
 the headings the team fills in. Every piece of text from the record (titles, notes, actors,
 action output) is untrusted: terminal control is removed (`tui.untrusted.clean`), newlines
 become " ⏎ ", and Markdown and HTML syntax is backslash-escaped, so a note can neither break a
-table nor inject a link, an image or markup.
+table nor inject a link, an image or markup. Status updates keep their lines: the timeline's
+cell links to the update, quoted in full under the table (`quoted`, escaped the same way).
 
 Choices made here:
 - The timeline is ordered by occurred_at (then id): an event asserted to have happened earlier
@@ -50,6 +51,7 @@ from tui.incident.store import to_db_time
 from tui.untrusted import MAX_LINE, clean
 
 NONE = "—"
+NBSP = "\u00a0"
 # Markdown (CommonMark + GitHub: strikethrough, tables, math) and HTML characters that could
 # start markup inside a line. Block syntax (#, -, >, 1.) only counts at a line's start, and no
 # untrusted text ever starts a line here.
@@ -232,6 +234,10 @@ def _timeline_text(event: Event, record: _Record) -> str:
         head = f"**{label}** #{event.id}"
     if event.kind == "declared":
         body = f"{md(event.text)} ({md(event.data.get('severity', '?'))})"
+    elif event.kind == "status_update":
+        # Several lines, as sent: quoted in full below the table (`_status_update`), not run
+        # together into one cell.
+        body = f"[see below](#{_status_update_anchor(event)})"
     else:
         body = md(event.text) if event.text else ""
     later = record.corrected_by.get(event.id)
@@ -243,6 +249,51 @@ def _timeline_text(event: Event, record: _Record) -> str:
     if abs((event.recorded_at - event.occurred_at).total_seconds()) >= 1:
         text += f" _(recorded {_time(event.recorded_at)})_"
     return text
+
+
+def _status_update_anchor(event: Event) -> str:
+    """The id GitHub and GitLab give the heading "Status update #16"."""
+    return f"status-update-{event.id}"
+
+
+def _status_update(event: Event, record: _Record) -> list[str]:
+    """One status update as sent, under its own heading: who and when, then the text as a block
+    quote, line by line (`quoted`)."""
+    later = record.corrected_by.get(event.id)
+    corrected = f"; corrected by #{later}" if later is not None else ""
+    return [
+        f"### Status update #{event.id}",
+        "",
+        f"{_time(event.occurred_at)} UTC, {_actor(event)}{corrected}:",
+        "",
+        *quoted(event.text),
+    ]
+
+
+# What would open a block at a line's start in Markdown: a heading, a list item ("-", "+", "1.",
+# "1)"), a setext underline or a thematic break ("=", "-"). Inside a block quote untrusted text
+# starts lines, so these are escaped too ("*", ">", "`" and "~" already are, by `md`).
+_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
+_BLOCK_MARK = re.compile(r"^([#+=-])")
+
+
+def quoted(text: str) -> list[str]:
+    """Untrusted text of several lines as a Markdown block quote that keeps its lines and says
+    them literally: each line escaped as in a table cell (`md`), its block syntax escaped, its
+    indentation kept as no-break spaces (four spaces would start a code block), a hard break
+    (a trailing backslash) between lines, an empty quoted line between paragraphs."""
+    lines = clean(text, keep_newlines=True).split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        body = line.lstrip(" ")
+        if not body:
+            out.append(">")
+            continue
+        indent = NBSP * (len(line) - len(body))
+        body = _BLOCK_MARK.sub(r"\\\1", _LIST_NUMBER.sub(r"\1\\\2", md(body)))
+        more = i + 1 < len(lines) and bool(lines[i + 1].strip())
+        out.append(f"> {indent}{body}" + ("\\" if more else ""))
+    return out
 
 
 def _follow_ups(record: _Record) -> list[tuple[Event, str]]:
@@ -378,6 +429,9 @@ def _timeline(record: _Record) -> list[str]:
     lines = ["## Timeline", ""]
     lines += _table(("Time (UTC)", "Event", "Actor"), rows)
     lines += ["", "★ starred. Struck-through text was corrected; the correction follows it."]
+    for event in record.ordered():
+        if event.kind == "status_update":
+            lines += ["", *_status_update(event, record)]
     return lines
 
 
