@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 
@@ -15,6 +16,9 @@ from tui.incident.lifecycle import IncidentState
 from tui.untrusted import one_line
 
 WARN_BEFORE_S = 120  # the countdown turns to a warning this long before an update is due
+# Below this width the badge is "[R]" alone: at 80 columns "[R] read-only" took the room of the
+# incident's status word.
+BADGE_FULL_FROM = 120
 
 
 def incident_text(state: IncidentState | None, now: datetime) -> Text:
@@ -38,6 +42,13 @@ def incident_text(state: IncidentState | None, now: datetime) -> Text:
     else:
         text.append(" · no IC", style="yellow")
     return text
+
+
+def badge_text(read_only: bool, width: int) -> Text:
+    """"[RW]", or "[R] read-only" for an observer ("[R]" on a narrow screen)."""
+    if not read_only:
+        return Text("[RW]", style="bold")
+    return Text("[R] read-only" if width >= BADGE_FULL_FROM else "[R]", style="bold black on yellow")
 
 
 def countdown_text(state: IncidentState | None, now: datetime) -> Text:
@@ -86,10 +97,10 @@ class HeaderBar(Horizontal):
 
     def on_mount(self) -> None:
         self.where.show(Text.assemble((" warroom ", "bold reverse"), " ", (self.context, "bold")))
-        if self.read_only:
-            self.badge.show(Text("[R] read-only", style="bold black on yellow"))
-        else:
-            self.badge.show(Text("[RW]", style="bold"))
+        self.badge.show(badge_text(self.read_only, self.app.size.width))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.badge.show(badge_text(self.read_only, event.size.width))
 
     state: IncidentState | None = None
 

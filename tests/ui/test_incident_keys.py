@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from textual import events
 from textual.command import CommandInput, CommandList, CommandPalette
+from textual.geometry import Region
 from textual.widgets import Input, OptionList, TextArea
 from textual.widgets._footer import FooterKey
 
@@ -492,6 +493,29 @@ async def test_local_time_kind_filter_and_starred_only(tmp_path, india):
 
 
 TIMELINE_KEYS = {"incident.star": "asterisk", "incident.correct": "c"}
+
+
+def header_line(app: WarroomApp) -> str:
+    """The header as the terminal shows it: each part's text cut to the cells it was given."""
+    parts = app.header.children
+    return "".join(p.render_lines(Region(0, 0, p.region.width, 1))[0].text for p in parts)
+
+
+async def test_an_observer_at_80_columns_sees_the_status_beside_a_short_badge(tmp_path):
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    async with await IncidentStore.open(db, clock=clock) as store:
+        await Incidents(store, clock=clock).declare("Checkout 502s after the v43 deploy", "SEV1")
+    app, _ = make_app(db, clock, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: "investigating" in header_line(app), "the status on the header")
+        assert app.header.badge.plain == "[R]" and " [R] " in header_line(app)
+        await pilot.resize_terminal(160, 50)
+        await until(pilot, lambda: app.header.badge.plain == "[R] read-only", "the full badge when wide")
+        assert "investigating · Checkout 502s after the v43 deploy" in header_line(app)
+        await pilot.resize_terminal(119, 40)
+        await until(pilot, lambda: app.header.badge.plain == "[R]", "short again below 120")
 
 
 async def test_read_only_offers_no_key_that_writes_and_writes_nothing(tmp_path, monkeypatch):
