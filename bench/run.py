@@ -122,7 +122,15 @@ def main() -> int:
                 db = str(tmpdir / f"{case}.db")
                 results.append(
                     pty_case(
-                        case, [*WARROOM, "demo", "--seed", "1", "--db", db], cols, rows, args.duration, env
+                        case,
+                        [*WARROOM, "demo", "--seed", "1", "--db", db],
+                        cols,
+                        rows,
+                        args.duration,
+                        env,
+                        # steady state: after the first minute's news (the drill declared, the
+                        # first detections written, every panel filled)
+                        settle=30.0,
                     )
                 )
         if wanted("healthy"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
@@ -52,13 +53,35 @@ def service_cells(svc: ServiceHealth, now: datetime, latency_ms: float | None = 
     )
 
 
+@dataclass
+class LatencyTrack:
+    """One service's recent latencies and the value its row shows."""
+
+    last_check: datetime | None = None
+    values: deque[float] = field(default_factory=lambda: deque(maxlen=3))
+    shown: float | None = None
+
+    def see(self, checked_at: datetime, latency_ms: float) -> float:
+        if checked_at != self.last_check:
+            self.last_check = checked_at
+            self.values.append(latency_ms)
+        now = median(self.values)
+        if self.shown is None or latency(self.shown) not in {
+            latency(now / 1.25),
+            latency(now),
+            latency(now * 1.25),
+        }:
+            self.shown = now
+        return self.shown
+
+
 class HealthPanel(Panel):
     PANEL_ID = "health"
     TITLE = "Health"
     NUMBER = 1
 
     def body(self) -> DiffTable:
-        self._latencies: dict[str, tuple[dict[datetime, bool], deque[float]]] = {}
+        self._latencies: dict[str, LatencyTrack] = {}
         self.table = DiffTable(
             [
                 ("State", "state", 10),
@@ -93,17 +116,15 @@ class HealthPanel(Panel):
             self.set_level("ok", f"{len(snap.services)} up")
 
     def _shown_latency(self, svc: ServiceHealth) -> float | None:
-        """The median of the last three checks' latencies: one slow check (a GC pause, a busy
-        bastion) neither alarms anyone nor repaints the row; a real slowdown shows by the second
-        check. The raw value is in the row's detail (enter)."""
-        seen = self._latencies.setdefault(svc.name, ({}, deque(maxlen=3)))
-        checks, values = seen
-        if svc.latency_ms is not None and svc.checked_at not in checks:
-            checks[svc.checked_at] = True
-            if len(checks) > 3:
-                del checks[next(iter(checks))]
-            values.append(svc.latency_ms)
-        return median(values) if values and svc.latency_ms is not None else svc.latency_ms
+        """The latency a row shows: the median of the last three checks, so one slow check (a GC
+        pause, a busy bastion) neither alarms anyone nor repaints the row; and it moves to another
+        bucket only when the median is clearly in it (25 % past the edge), so a service at 9-11 ms
+        does not flip between "<10ms" and "<50ms" every check. The raw value is in the row's
+        detail (enter)."""
+        if svc.latency_ms is None:
+            return None
+        track = self._latencies.setdefault(svc.name, LatencyTrack())
+        return track.see(svc.checked_at, svc.latency_ms)
 
     def detail(self, key: str) -> tuple[str, str] | None:
         svc = getattr(self, "services", {}).get(key)

@@ -231,3 +231,19 @@ def test_middle_ellipsis_keeps_the_end_of_a_pod_name():
     cut = middle_ellipsis("api-gateway-l99dwp4dt-4n7fl", 19)
     assert len(cut) == 19 and cut.startswith("api-gatew") and cut.endswith("4n7fl") and "…" in cut
     assert middle_ellipsis("short", 19) == "short"
+
+
+def test_a_latency_at_a_bucket_edge_does_not_flip_the_row():
+    from datetime import timedelta
+
+    from panels.fmt import latency
+    from panels.health import LatencyTrack
+    from tests.timebase import T0
+
+    track = LatencyTrack()
+    checks = enumerate([9, 11, 9, 11, 12, 9])
+    shown = [latency(track.see(T0 + timedelta(seconds=5 * i), ms)) for i, ms in checks]
+    assert len(set(shown)) == 1, shown
+    # a real slowdown moves it within two checks
+    assert latency(track.see(T0 + timedelta(seconds=40), 400)) == shown[0]
+    assert latency(track.see(T0 + timedelta(seconds=45), 420)) == "400ms"
