@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from actions.output import Output
-from actions.registry import Action, Run, RunResult, Target
+from actions.registry import Action, DryRun, Run, RunResult, Target
 from panels.modals import Field
 from tui.sources.base import ClusterControl, SourceError
 
@@ -56,10 +56,28 @@ def kubernetes_actions(
 
         return run
 
-    def rollout(verb: str, method: Callable[[str, str], Awaitable[str]]) -> dict[str, Any]:
-        """`kubectl rollout <verb>` of the selected deployment: the run and the preview."""
+    def dry(fn: Callable[[Target, Mapping[str, Any]], Awaitable[str]]) -> DryRun:
+        async def dry_run(target: Target, inputs: Mapping[str, Any]) -> str:
+            if guard(target) is not None:  # never ask a cluster other than the selection's
+                raise SourceError(guard(target) or "")
+            return await fn(target, inputs)
+
+        return dry_run
+
+    async def scale_dry_run(target: Target, inputs: Mapping[str, Any]) -> str:
+        # The confirmation's first value is the current count: the dry run checks that the
+        # scale would be admitted (exists, allowed); the count typed afterwards is not tried.
+        if "replicas" not in inputs:
+            raise SourceError("no current replica count to try")
+        return await control.scale(
+            target.namespace or "", target.deployment or "", int(inputs["replicas"]), dry_run=True
+        )
+
+    def rollout(verb: str, method: Callable[..., Awaitable[str]]) -> dict[str, Any]:
+        """`kubectl rollout <verb>` of the selected deployment: the run, its dry run, the preview."""
         return {
             "run": call(lambda t, i: method(t.namespace or "", t.deployment or "")),
+            "dry_run": dry(lambda t, i: method(t.namespace or "", t.deployment or "", dry_run=True)),
             "preview": lambda t, i: kubectl(t, "rollout", verb, f"deployment/{t.deployment}"),
         }
 
@@ -123,6 +141,7 @@ def kubernetes_actions(
             ),
             question=lambda t: f"Scale deployment/{t.deployment} {where(t)} to how many replicas?",
             fields=replicas_fields,
+            dry_run=dry(scale_dry_run),
             description="set a deployment's replicas (kubectl scale)",
             **common,
         ),
@@ -134,6 +153,7 @@ def kubernetes_actions(
             verb="Delete",
             run=call(lambda t, i: control.delete_pod(t.namespace or "", t.pod or "")),
             preview=lambda t, i: kubectl(t, "delete", "pod", t.pod or ""),
+            dry_run=dry(lambda t, i: control.delete_pod(t.namespace or "", t.pod or "", dry_run=True)),
             question=delete_question,
             description="delete one pod; its controller starts a new one (kubectl delete pod)",
             **common,

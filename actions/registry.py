@@ -160,6 +160,9 @@ class RunResult:
 # system (that is RunResult(ok=False)); the dispatcher bounds it with the action's timeout.
 Run = Callable[[Target, Mapping[str, Any], Output], Awaitable[RunResult]]
 Preview = Callable[[Target, Mapping[str, Any]], str]
+# A check that changes nothing (a Kubernetes server-side dry run): one line saying what the run
+# would do, or raises. Shown in the confirmation; never recorded, never a dispatch.
+DryRun = Callable[[Target, Mapping[str, Any]], Awaitable[str]]
 
 
 def _no_fields(target: Target) -> tuple[Field, ...]:
@@ -177,6 +180,8 @@ class Action:
     as the default (replicas). `requires` adds target fields beyond those of the scope (a command
     using {context}); `guard(target)` returns a reason to refuse before anything is written.
     `secret_files` are files whose contents must never reach the record (its token file).
+    `dry_run(target, inputs)`, where the system has one, says what the run would do without
+    doing it (None for commands and HTTP requests).
     """
 
     id: str  # "k8s.rollout_restart", "config.kill-idle-db-connections", "demo.redis-failover"
@@ -197,6 +202,7 @@ class Action:
     subject_text: Callable[[Target], str] | None = None  # overrides the default subject
     secret_files: tuple[str, ...] = ()
     description: str = ""  # one line for the action menu and help
+    dry_run: DryRun | None = None
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:
@@ -359,4 +365,15 @@ class Registry:
         return action_id in self._actions
 
 
-__all__ = ["SCOPES", "Action", "Preview", "Registry", "Run", "RunResult", "Scope", "Target", "scope_of"]
+__all__ = [
+    "SCOPES",
+    "Action",
+    "DryRun",
+    "Preview",
+    "Registry",
+    "Run",
+    "RunResult",
+    "Scope",
+    "Target",
+    "scope_of",
+]

@@ -7,13 +7,14 @@ as literal `Text` through `tui.untrusted`, never as markup."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -56,6 +57,9 @@ class ConfirmRequest:
     verb: str = "Run"  # the confirm button's label
     fields: Sequence[Field] = field(default_factory=tuple)
     dangerous: bool = True
+    # What a dry run of it answered ("server dry run: … would be restarted"), or why it failed;
+    # "" when the action has none. It may arrive after the dialog is up (`show_dry_run`).
+    dry_run: str = ""
 
 
 class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
@@ -87,6 +91,9 @@ class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
                 body.append("\n\n")
                 body.append(clean(r.question, max_len=400), style="bold")
             yield Static(body, id="confirm-body")
+            dry = Static(self._dry_text(r.dry_run), id="confirm-dry-run", classes="hint")
+            dry.display = bool(r.dry_run)
+            yield dry
             for f in r.fields:
                 yield Static(Text(clean(f.label, max_len=80), style="dim"))
                 yield Input(
@@ -105,6 +112,22 @@ class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
+
+    @staticmethod
+    def _dry_text(line: str) -> Text:
+        text = Text("Dry run  ", style="dim")
+        text.append(clean(line, max_len=300))
+        return text
+
+    def show_dry_run(self, line: str) -> None:
+        """The dry run's answer, once it came (the dialog does not wait for it)."""
+        self.request = replace(self.request, dry_run=line)
+        try:
+            dry = self.query_one("#confirm-dry-run", Static)
+        except NoMatches:  # not composed yet: compose reads the request
+            return
+        dry.update(self._dry_text(line))
+        dry.display = bool(line)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -12,6 +12,7 @@ saying how it went. The timeline shows the record as the dispatcher writes it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ MENU = "menu"  # mitigate('menu'): the action menu, not an action
 CONFIG_PREFIX = "config."  # the registry's ids of `[[actions]]` (actions.config)
 BINDING_PREFIX = "actions."  # their binding ids, what `[keys]` remaps them by
 MENU_LABEL = 110  # characters of a menu line (the dialog is 84 wide: two lines at most)
+DRY_RUN_TIMEOUT_S = 3.0  # a dry run is a courtesy: the confirmation never waits on it longer
+DRY_RUN_PENDING = "asking…"
 
 # The Kubernetes actions' bindings carry the actions' own ids (actions.kubernetes declares the
 # same default keys; a test holds the two together). Only `a` is in the footer: at 80 columns
@@ -122,6 +125,7 @@ class ActionKeys:
             secret_files=setup.secret_files,
         )
         self.workers: list[Worker[None]] = []
+        self.dry_run_worker: Worker[None] | None = None  # the latest confirmation's dry run
         self.started = 0  # actions handed to the dispatcher so far
         # Textual's public `bind()` takes no binding id, and `[keys]` remaps by id: the team's
         # actions go into the app's own binding map, exactly as its BINDINGS do.
@@ -169,7 +173,33 @@ class ActionKeys:
         except ActionRefused as err:  # a preview that cannot be built names what is missing
             self._say(str(err), "warning", action.title)
             return
-        self.app.push_screen(ConfirmScreen(request), lambda inputs: self._confirmed(action, target, inputs))
+        if action.dry_run is not None:
+            request = replace(request, dry_run=DRY_RUN_PENDING)
+        screen = ConfirmScreen(request)
+        self.app.push_screen(screen, lambda inputs: self._confirmed(action, target, inputs))
+        if action.dry_run is not None:
+            # In a worker, so the dialog is up at once and the screen never waits for a cluster;
+            # its line arrives in the open dialog. Not a dispatch: it changes nothing and is not
+            # recorded (read-only never gets here).
+            self.dry_run_worker = self.app.run_worker(
+                self._dry_run(action, target, screen),
+                name=f"dry run {action.id}",
+                group="dry-runs",
+                exit_on_error=False,
+            )
+
+    async def _dry_run(self, action: Action, target: Target, screen: ConfirmScreen) -> None:
+        assert action.dry_run is not None
+        try:
+            line = await asyncio.wait_for(
+                action.dry_run(target, action.defaults(target)), timeout=DRY_RUN_TIMEOUT_S
+            )
+        except TimeoutError:
+            line = f"dry run failed: no answer in {DRY_RUN_TIMEOUT_S:g} s"
+        except Exception as err:  # a failed dry run is said, and does not block the confirm
+            line = f"dry run failed: {one_line(str(err)) or type(err).__name__}"
+        if screen.is_attached:  # the dialog may be gone already (escape, or confirmed)
+            screen.show_dry_run(line)
 
     def _confirmed(self, action: Action, target: Target, inputs: dict[str, Any] | None) -> None:
         if inputs is None:

@@ -10,6 +10,7 @@ from tests.demo.helpers import NS, T0, start
 from tui.clock import FrozenClock
 from tui.demo.platform import LOG_BACKLOG, LOG_MAX_BATCH, DemoControl, DemoPlatform, demo_sources
 from tui.model import HISTORY_LEN, ClusterSnapshot, HealthSnapshot, LogBatch, SloSnapshot
+from tui.sources.base import SourceError
 
 HTTP_SERVICES = {
     "api-gateway",
@@ -199,3 +200,43 @@ def test_started_ago_zero_is_the_calm_before_with_a_full_log_backlog():
     assert all(p.restarts <= 2 and p.status == "Running" for p in platform.cluster().pods)
     batch, _ = platform.logs_after(None)
     assert len(batch.lines) == LOG_BACKLOG
+
+
+async def test_a_dry_run_says_what_would_happen_and_changes_nothing():
+    demo, twin = start("api-gateway-crashloop"), start("api-gateway-crashloop")
+    gateway = next(p for p in await demo.pods("api-gateway"))
+    ctl = demo.control
+    lines = [
+        await ctl.rollout_restart(NS, "api-gateway", dry_run=True),
+        await ctl.rollout_undo(NS, "api-gateway", dry_run=True),
+        await ctl.scale(NS, "celery-worker", 8, dry_run=True),
+        await ctl.delete_pod(NS, gateway.name, dry_run=True),
+    ]
+    assert lines == [
+        f"dry run: deployment {NS}/api-gateway would be restarted (revision 7 → 8)",
+        lines[1],
+        f"dry run: deployment {NS}/celery-worker would be scaled from 4 to 8 replicas",
+        f"dry run: pod {NS}/{gateway.name} would be deleted",
+    ]
+    assert lines[1].startswith(f"dry run: deployment {NS}/api-gateway would be rolled back to revision ")
+    # Refused as the real call would be, still without a change.
+    for bad in (
+        ctl.scale(NS, "celery-worker", 500, dry_run=True),
+        ctl.rollout_restart(NS, "nope", dry_run=True),
+        ctl.delete_pod(NS, "nope-0", dry_run=True),
+    ):
+        with pytest.raises(SourceError):
+            await bad
+    # The world, a minute on, is the one of a twin nobody asked anything.
+    for d in (demo, twin):
+        d.advance(60)
+    assert await demo.cluster() == await twin.cluster()
+    assert await demo.health() == await twin.health()
+    assert await demo.slos() == await twin.slos()
+    assert await demo.logs() == await twin.logs()
+    assert demo.platform.world.pending == twin.platform.world.pending == []
+    # ... while a real restart does change it (the comparison can fail).
+    await ctl.rollout_restart(NS, "api-gateway")
+    demo.advance(60)
+    twin.advance(60)
+    assert await demo.cluster() != await twin.cluster()

@@ -301,6 +301,35 @@ async def test_delete_pod(cluster: Cluster) -> None:
     await ctl.close()
 
 
+async def test_a_dry_run_asks_the_server_with_dryRun_All(cluster: Cluster) -> None:
+    seed(cluster.kmock, *_history("registry.example/web:2.0"), pod("web-0", app="web"))
+    ctl = KubernetesControl(cluster.config(), FrozenClock(T0))
+    # (kmock ignores dryRun and applies each patch: the undo goes first, before the restart's.)
+    assert await ctl.rollout_undo("shop", "web", dry_run=True) == (
+        "server dry run: deployment shop/web would be rolled back to revision 1 (registry.example/web:1.0)"
+    )
+    assert await ctl.rollout_restart("shop", "web", dry_run=True) == (
+        "server dry run: deployment shop/web would be restarted (revision 2 → 3)"
+    )
+    assert await ctl.scale("shop", "web", 5, dry_run=True) == (
+        "server dry run: deployment shop/web would be scaled from 3 to 5 replicas"
+    )
+    deleted = await ctl.delete_pod("shop", "web-0", dry_run=True)
+    assert deleted == "server dry run: pod shop/web-0 would be deleted"
+    writes = [r for r in requests(cluster.kmock) if r.method.value in ("PATCH", "DELETE")]
+    assert [(r.method.value, r.url.path) for r in writes] == [
+        ("PATCH", "/apis/apps/v1/namespaces/shop/deployments/web"),
+        ("PATCH", "/apis/apps/v1/namespaces/shop/deployments/web"),
+        ("PATCH", "/apis/apps/v1/namespaces/shop/deployments/web/scale"),
+        ("DELETE", "/api/v1/namespaces/shop/pods/web-0"),
+    ]
+    assert all(r.url.query.get("dryRun") == "All" for r in writes)
+    # The real call sends no dryRun.
+    await ctl.rollout_restart("shop", "web")
+    assert "dryRun" not in requests(cluster.kmock)[-1].url.query
+    await ctl.close()
+
+
 def _history(current_image: str, *, paused: bool = False) -> list[dict[str, Any]]:
     """web at revision 2; its ReplicaSets of revisions 1 and 2, and a ReplicaSet of another
     deployment with the same labels and a higher revision (kmock, like a careless selector,

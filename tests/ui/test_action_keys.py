@@ -400,6 +400,33 @@ async def test_nothing_runs_without_an_incident_or_a_confirmation(tmp_path: Path
         assert [e.kind for e in await r.events()] == ["declared"]
 
 
+async def test_the_confirmation_shows_a_dry_run_and_escape_still_runs_nothing(tmp_path: Path) -> None:
+    async with room(tmp_path, "api-gateway-crashloop") as r:
+        await r.declare("Gateway crash loop")
+        before = await r.cluster()
+        await r.select_pod(lambda p: p.workload == "api-gateway" and p.ready == 0)
+        await r.pilot.press("r")
+        screen = r.app.screen
+        assert isinstance(screen, ConfirmScreen)
+        worker = r.app.action_keys.dry_run_worker
+        assert worker is not None
+        await worker.wait()
+        await r.pilot.pause()
+        line = f"dry run: deployment {NS}/api-gateway would be restarted (revision 7 → 8)"
+        assert screen.request.dry_run == line
+        shown = str(screen.query_one("#confirm-dry-run").render())
+        assert shown == f"Dry run  {line}"
+        await r.pilot.press("escape")
+        assert not isinstance(r.app.screen, ConfirmScreen)
+        # Neither the dry run nor the cancel ran or recorded anything.
+        assert r.app.action_keys.started == 0
+        assert [e.kind for e in await r.events()] == ["declared"]
+        assert await r.cluster() == before
+        r.clock.advance(60)
+        revision = next(d.revision for d in (await r.cluster()).deployments if d.name == "api-gateway")
+        assert revision == 7
+
+
 # ---- an observer's screen cannot change anything ---------------------------------------------------
 
 

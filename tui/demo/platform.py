@@ -17,14 +17,16 @@ from typing import Any
 from tui.clock import Clock
 from tui.demo.scenarios import Scenario, get_scenario
 from tui.demo.snapshots import cluster_snapshot, health_snapshot, slo_snapshot, wall
-from tui.demo.world import MITIGATIONS, World
+from tui.demo.topology import NAMESPACES
+from tui.demo.world import MAX_REPLICAS, MITIGATIONS, World
 from tui.model import ClusterSnapshot, HealthSnapshot, LogBatch, LogLine, SloSnapshot
-from tui.sources.base import PollSource
+from tui.sources.base import PollSource, SourceError
 
 # The team's own actions the demo knows: (name, title, scope: the exact target, for the confirm).
 DEMO_MITIGATIONS: tuple[tuple[str, str, str], ...] = MITIGATIONS
 
 MAX_STARTED_AGO_S = 6 * 3600.0  # the simulation replays every second since the start
+DEMO_DRY_RUN = "dry run: "  # the simulation's own check; there is no API server to ask
 LOG_BACKLOG = 40  # lines the first log poll returns, so the panel is full at first paint
 LOG_MAX_BATCH = 200  # lines one later poll returns at most; the rest are counted as dropped
 
@@ -149,16 +151,56 @@ class DemoControl:
         self.platform = platform
         self.context = platform.context
 
-    async def rollout_restart(self, namespace: str, deployment: str) -> str:
+    # A dry run reads the simulation as it stands and says what the call would do; it asks the
+    # world for nothing (no `act`), so the state stays what it would have been without it.
+    def _world(self) -> World:
+        self.platform.sync()  # only catches up with the clock, as any poll does
+        return self.platform.world
+
+    async def rollout_restart(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
+        if dry_run:
+            latest = max(tpl.revision for tpl in self._world().deployment(namespace, deployment).history)
+            then = f"(revision {latest} → {latest + 1})"
+            return f"{DEMO_DRY_RUN}deployment {namespace}/{deployment} would be restarted {then}"
         return self.platform.act(lambda world, at: world.request_restart(at, namespace, deployment))
 
-    async def rollout_undo(self, namespace: str, deployment: str) -> str:
+    async def rollout_undo(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
+        if dry_run:
+            ctrl = self._world().deployment(namespace, deployment)
+            latest = max(ctrl.history, key=lambda tpl: tpl.revision)
+            older = [tpl for tpl in ctrl.history if tpl.hash != latest.hash]
+            if not older:
+                raise SourceError(f'no rollout history found for deployment "{namespace}/{deployment}"')
+            previous = max(older, key=lambda tpl: tpl.revision)
+            image = f"{ctrl.spec.image.rsplit('/', 1)[-1]}:{previous.tag}"
+            return (
+                f"{DEMO_DRY_RUN}deployment {namespace}/{deployment} would be rolled back to revision "
+                f"{previous.revision} ({image})"
+            )
         return self.platform.act(lambda world, at: world.request_undo(at, namespace, deployment))
 
-    async def scale(self, namespace: str, deployment: str, replicas: int) -> str:
+    async def scale(self, namespace: str, deployment: str, replicas: int, *, dry_run: bool = False) -> str:
+        if dry_run:
+            world = self._world()
+            ctrl = world.deployment(namespace, deployment)
+            if not 0 <= replicas <= MAX_REPLICAS:
+                raise SourceError(f"replicas must be between 0 and {MAX_REPLICAS}, got {replicas}")
+            before = world.planned_replicas[ctrl.key]
+            return (
+                f"{DEMO_DRY_RUN}deployment {namespace}/{deployment} would be scaled "
+                f"from {before} to {replicas} replicas"
+            )
         return self.platform.act(lambda world, at: world.request_scale(at, namespace, deployment, replicas))
 
-    async def delete_pod(self, namespace: str, pod: str) -> str:
+    async def delete_pod(self, namespace: str, pod: str, *, dry_run: bool = False) -> str:
+        if dry_run:
+            world = self._world()
+            if namespace not in NAMESPACES:
+                raise SourceError(f'namespace "{namespace}" not found')
+            owners = world.controllers.values()
+            if not any(c.spec.namespace == namespace and c.find(pod) for c in owners):
+                raise SourceError(f'pod "{namespace}/{pod}" not found')
+            return f"{DEMO_DRY_RUN}pod {namespace}/{pod} would be deleted"
         return self.platform.act(lambda world, at: world.request_delete(at, namespace, pod))
 
     async def mitigate(self, name: str, target: str = "") -> str:

@@ -493,27 +493,49 @@ class KubernetesControl:
         return await asyncio.to_thread(self._cluster.call, call)
 
     def _patch(
-        self, conn: Connection, namespace: str, deployment: str, body: Any, *, scale: bool = False
-    ) -> None:
-        """One PATCH of the deployment, or of its scale subresource."""
+        self,
+        conn: Connection,
+        namespace: str,
+        deployment: str,
+        body: Any,
+        *,
+        scale: bool = False,
+        dry_run: bool = False,
+    ) -> Any:
+        """One PATCH of the deployment, or of its scale subresource; the object the server
+        answered (with `dry_run`, what it would have stored: nothing is)."""
         apps = client.AppsV1Api(conn.api)
         patch = apps.patch_namespaced_deployment_scale if scale else apps.patch_namespaced_deployment
-        _json(patch(deployment, namespace, body, _preload_content=False, _request_timeout=self.cfg.timeout_s))
+        return _json(
+            patch(
+                deployment,
+                namespace,
+                body,
+                _preload_content=False,
+                _request_timeout=self.cfg.timeout_s,
+                **_dry(dry_run),
+            )
+        )
 
-    async def rollout_restart(self, namespace: str, deployment: str) -> str:
+    async def rollout_restart(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
         stamp = utc_iso(self.clock.now())
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
 
         def run(conn: Connection) -> str:
-            self._patch(conn, namespace, deployment, body)
-            return f"deployment.apps/{deployment} restarted"
+            answer = self._patch(conn, namespace, deployment, body, dry_run=dry_run)
+            if not dry_run:
+                return f"deployment.apps/{deployment} restarted"
+            # The controller, not the API server, numbers the new ReplicaSet: one past the current.
+            revision = _revision(answer) if isinstance(answer, dict) else None
+            then = f" (revision {revision} → {revision + 1})" if revision is not None else ""
+            return f"{DRY_RUN}deployment {namespace}/{deployment} would be restarted{then}"
 
         return await self._run(run)
 
-    async def rollout_undo(self, namespace: str, deployment: str) -> str:
-        return await self._run(lambda conn: self._undo(conn, namespace, deployment))
+    async def rollout_undo(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
+        return await self._run(lambda conn: self._undo(conn, namespace, deployment, dry_run=dry_run))
 
-    def _undo(self, conn: Connection, namespace: str, deployment: str) -> str:
+    def _undo(self, conn: Connection, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
         """Roll back to the previous revision, as `kubectl rollout undo` does: of the ReplicaSets
         the deployment controls, leave out the one whose template is the deployment's current
         one, take the one with the highest revision, and replace the deployment's pod template
@@ -549,7 +571,7 @@ class KubernetesControl:
         ]
         if not older:
             raise SourceError(f'no rollout history found for deployment "{deployment}"')
-        _, previous = max(older, key=lambda pair: pair[0])
+        back_to, previous = max(older, key=lambda pair: pair[0])
         template = _without_hash((previous.get("spec") or {}).get("template") or {})
         dep_annotations = (dep.get("metadata") or {}).get("annotations") or {}
         annotations = {k: v for k, v in dep_annotations.items() if k in _UNDO_SKIP_ANNOTATIONS}
@@ -561,33 +583,58 @@ class KubernetesControl:
             {"op": "add", "path": "/spec/template", "value": template},
             {"op": "add", "path": "/metadata/annotations", "value": annotations},
         ]
-        self._patch(conn, namespace, deployment, patch)
+        self._patch(conn, namespace, deployment, patch, dry_run=dry_run)
+        if dry_run:
+            images = [c.get("image") for c in (template.get("spec") or {}).get("containers") or []]
+            shown = f" ({', '.join(str(i) for i in images if i)})" if any(images) else ""
+            what = f"would be rolled back to revision {back_to}{shown}"
+            return f"{DRY_RUN}deployment {namespace}/{deployment} {what}"
         return f"deployment.apps/{deployment} rolled back"
 
-    async def scale(self, namespace: str, deployment: str, replicas: int) -> str:
+    async def scale(self, namespace: str, deployment: str, replicas: int, *, dry_run: bool = False) -> str:
         if replicas < 0:
             raise SourceError(f"replicas must be 0 or more, got {replicas}")
 
         def run(conn: Connection) -> str:
-            self._patch(conn, namespace, deployment, {"spec": {"replicas": int(replicas)}}, scale=True)
-            return f"deployment.apps/{deployment} scaled"
+            body = {"spec": {"replicas": int(replicas)}}
+            answer = self._patch(conn, namespace, deployment, body, scale=True, dry_run=dry_run)
+            if not dry_run:
+                return f"deployment.apps/{deployment} scaled"
+            now = ((answer.get("status") or {}) if isinstance(answer, dict) else {}).get("replicas")
+            was = f"from {now} " if isinstance(now, int) else ""
+            return f"{DRY_RUN}deployment {namespace}/{deployment} would be scaled {was}to {replicas} replicas"
 
         return await self._run(run)
 
-    async def delete_pod(self, namespace: str, pod: str) -> str:
+    async def delete_pod(self, namespace: str, pod: str, *, dry_run: bool = False) -> str:
         def run(conn: Connection) -> str:
             core = client.CoreV1Api(conn.api)
             _json(
                 core.delete_namespaced_pod(
-                    pod, namespace, _preload_content=False, _request_timeout=self.cfg.timeout_s
+                    pod,
+                    namespace,
+                    _preload_content=False,
+                    _request_timeout=self.cfg.timeout_s,
+                    **_dry(dry_run),
                 )
             )
+            if dry_run:
+                return f"{DRY_RUN}pod {namespace}/{pod} would be deleted"
             return f'pod "{pod}" deleted'
 
         return await self._run(run)
 
     async def close(self) -> None:
         await asyncio.to_thread(self._cluster.drop)
+
+
+DRY_RUN = "server dry run: "
+
+
+def _dry(dry_run: bool) -> dict[str, str]:
+    """The client's keyword for a server-side dry run: the API server validates, admits and
+    answers as for the real call, and stores nothing."""
+    return {"dry_run": "All"} if dry_run else {}
 
 
 def _match_labels_selector(dep: Mapping[str, Any]) -> str | None:
