@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shlex
-import shutil
 import subprocess
 import time
 import uuid
 
-import pytest
+from tests.servers.needs import program
 
 
 def require_tmux() -> str:
-    path = shutil.which("tmux")
-    if path is None:
-        message = "tmux is not installed (make test installs it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return program("tmux")
 
 
 class TmuxSession:

@@ -13,7 +13,6 @@ exporter creates the series of a pool of services at start-up, before the first 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +25,8 @@ from typing import Any
 import httpx
 import prometheus_client
 import pytest
+
+from tests.servers.needs import program
 
 JOB = "warroom-test"
 SCRAPE_S = 1
@@ -42,13 +43,7 @@ def free_port() -> int:
 
 def prometheus_binary() -> str:
     """The path of `prometheus`, or fail (in CI) / skip (elsewhere) when it is not installed."""
-    path = shutil.which("prometheus")
-    if path is None:
-        message = "the prometheus binary is not on PATH (make test installs it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return program("prometheus")
 
 
 class Exporter:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from tests.servers.http import (
     silent_port,
     trickle,
 )
+from tests.servers.needs import missing
 from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.config import ServiceConfig
@@ -256,9 +256,7 @@ def trustme() -> ModuleType:
     try:
         import trustme
     except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the trustme package is missing (a test dependency)")
-        pytest.skip("trustme is not installed")
+        missing("the trustme package is missing (a test dependency)")
     return trustme
 
 

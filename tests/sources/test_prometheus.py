@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
-import shutil
 import socket
 import ssl
 import subprocess
@@ -23,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.servers.needs import program
 from tests.servers.prometheus import PrometheusServer
 from tui.config import PrometheusConfig, SloConfig
 from tui.model import SloSnapshot, SloStatus
@@ -433,11 +432,7 @@ async def test_whole_source_failures_raise_one_line(fake_prom: Any, case: str, e
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ssl.SSLContext]:
     """A self-signed certificate for 127.0.0.1 (made by the openssl command) and a server context."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the openssl command is not on PATH")
-        pytest.skip("the openssl command is not on PATH")
+    openssl = program("openssl")
     root = tmp_path_factory.mktemp("tls")
     cert, key = root / "cert.pem", root / "key.pem"
     subprocess.run(
