@@ -1,5 +1,5 @@
 """Shared pieces of the action tests: a real incident record on a temporary SQLite file with one
-open incident, dispatchers over it, and an HTTP server that also takes POST/PUT/PATCH/DELETE."""
+open incident, dispatchers over it, and a real HTTP server (tests/servers/http.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from actions import Dispatcher, Registry, StoreIncidents
-from tests.servers.http import Handler, HttpServer
+from tests.servers.http import HttpServer
 from tui.config import ActionConfig
 from tui.incident.events import Event
 from tui.incident.service import Incidents, Who
@@ -69,41 +69,7 @@ def touch_argv(marker: Path) -> list[str]:
     return [PY, "-c", "import pathlib, sys; pathlib.Path(sys.argv[1]).touch()", str(marker)]
 
 
-# ---- an HTTP server for actions: any method, bodies recorded ------------------------------------
-
-
-@dataclass(frozen=True)
-class Received:
-    method: str
-    path: str  # as sent, with its query and its %-escapes
-    headers: dict[str, str]
-    body: bytes
-
-
-class _ActionHandler(Handler):
-    def _any(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        owner = self.owner
-        with owner.lock:
-            owner.received.append(  # type: ignore[attr-defined]
-                Received(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            )
-        Handler.do_GET(self)  # the routing of the shared server, for every method
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
-
-
-class ActionServer(HttpServer):
-    """`tests.servers.http.HttpServer` answering every method, recording each request whole."""
-
-    def __init__(self, routes: dict[str, Any] | None = None) -> None:
-        super().__init__(routes)
-        self.received: list[Received] = []
-        self._server.RequestHandlerClass = _ActionHandler
-
-
 @pytest.fixture
-def server() -> Iterator[ActionServer]:
-    with ActionServer() as srv:
+def server() -> Iterator[HttpServer]:
+    with HttpServer() as srv:
         yield srv

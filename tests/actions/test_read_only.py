@@ -20,8 +20,8 @@ from actions import (
     kubernetes_actions,
 )
 from actions.demo import demo_actions
-from tests.actions.conftest import ActionServer, command, touch_argv
-from tests.servers.http import reply
+from tests.actions.conftest import command, touch_argv
+from tests.servers.http import HttpServer, reply
 from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.config import ActionConfig
@@ -68,7 +68,7 @@ class CountingProvider:
         return await self.inner.active()
 
 
-def _configs(tmp_path: Path, server: ActionServer) -> list[ActionConfig]:
+def _configs(tmp_path: Path, server: HttpServer) -> list[ActionConfig]:
     m = tmp_path / "markers"
     m.mkdir()
     return [
@@ -90,7 +90,7 @@ def _configs(tmp_path: Path, server: ActionServer) -> list[ActionConfig]:
 
 @pytest.mark.parametrize("store_mode", ["observer store (mode=ro)", "writable store"])
 async def test_no_action_runs_or_writes_in_read_only_mode(
-    tmp_path: Path, server: ActionServer, store_mode: str
+    tmp_path: Path, server: HttpServer, store_mode: str
 ) -> None:
     path = tmp_path / "incidents.db"
     async with await IncidentStore.open(path) as writer:  # the commander declared an incident
@@ -148,7 +148,7 @@ async def test_no_action_runs_or_writes_in_read_only_mode(
     assert refused == [a.id for a in registry]
     assert control.calls == [] and platform.world.pending == []  # the (simulated) world untouched
     assert list((tmp_path / "markers").iterdir()) == []  # no command ran
-    assert server.received == []  # no request sent
+    assert server.seen == []  # no request sent
     assert provider.asked == 0  # the record was not even read
     assert dispatcher.running() == ()
     async with await IncidentStore.open(path, read_only=True) as observer:

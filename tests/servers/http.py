@@ -3,7 +3,9 @@
 `HttpServer` runs `http.server` in a thread (so it answers whatever the test's event loop is
 doing) and maps a path to a route: a function that writes the whole answer itself, so a route
 can also misbehave on purpose (hang, trickle, send 10 MB, redirect forever). Every request's
-path and headers are recorded in `seen`.
+request is recorded whole in `seen` (method, path, query parameters, headers, body); every
+method is routed the same way, and `default` answers paths no route names (a fake API that
+reads the request itself: Prometheus, Loki).
 
 `silent_port` and `refused_port` are sockets without any server behind them: the first accepts
 TCP connections (the kernel completes the handshake into the backlog) and never answers, the
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 Route = Callable[["Handler"], None]
 HOST = "127.0.0.1"
@@ -28,12 +31,17 @@ HOST = "127.0.0.1"
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    path: str
-    headers: dict[str, str] = field(default_factory=dict)
+    path: str  # without the query
+    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
+    method: str = "GET"
+    target: str = ""  # the request target as sent: path, query, %-escapes
+    params: dict[str, str] = field(default_factory=dict)  # the query's (or a form body's) last values
+    body: bytes = b""
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 64  # clients open up to 8 connections at once; the default backlog is 5
     owner: HttpServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -59,24 +67,46 @@ class Handler(BaseHTTPRequestHandler):
     def owner(self) -> HttpServer:
         return self.server.owner
 
-    def do_GET(self) -> None:
+    @property
+    def seen(self) -> Seen:
+        """This request as recorded (the route may read it instead of parsing again)."""
+        return self._seen
+
+    def _any(self) -> None:
         owner = self.owner
-        path = self.path.split("?", 1)[0]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        query = parts.query
+        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            query = body.decode("utf-8", "replace")
+        params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self._seen = Seen(parts.path, headers, self.command, self.path, params, body)
         with owner.lock:
-            owner.seen.append(Seen(path, {k.lower(): v for k, v in self.headers.items()}))
-            route = owner.routes.get(path)
+            owner.seen.append(self._seen)
+            route = owner.routes.get(parts.path, owner.default)
         if route is None:
             reply(404, b"no such route\n")(self)
             return
         with contextlib.suppress(BrokenPipeError, ConnectionResetError, ssl.SSLError):
             route(self)
 
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
 
 class HttpServer:
     """A threaded HTTP (or HTTPS, given a server-side `ssl_context`) server on a free port."""
 
-    def __init__(self, routes: dict[str, Route] | None = None, *, ssl_context: ssl.SSLContext | None = None):
+    def __init__(
+        self,
+        routes: dict[str, Route] | None = None,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        default: Route | None = None,
+    ):
         self.routes: dict[str, Route] = dict(routes or {})
+        self.default = default
         self.ssl_context = ssl_context
         self.seen: list[Seen] = []
         self.lock = threading.Lock()

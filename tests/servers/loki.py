@@ -15,10 +15,10 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from tests.servers.http import Handler, HttpServer, Seen, reply
 
 _MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*')
 
@@ -28,13 +28,6 @@ class Entry:
     labels: tuple[tuple[str, str], ...]
     ns: int
     line: str
-
-
-@dataclass(slots=True)
-class Seen:
-    path: str
-    params: dict[str, str]
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def parse_selector(query: str) -> dict[str, str] | None:
@@ -55,34 +48,36 @@ def parse_selector(query: str) -> dict[str, str] | None:
 
 
 class LokiServer:
+    """Loki's `query_range` over `tests.servers.http.HttpServer` (which records every request)."""
+
     def __init__(self) -> None:
         self.entries: list[Entry] = []
-        self.seen: list[Seen] = []
         self.delay_s = 0.0
         self._answer: tuple[int, str, bytes] | None = None
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._server.owner = self  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="loki", daemon=True
-        )
+        self._http = HttpServer({"/loki/api/v1/query_range": self._route})
 
     # ---- lifecycle ----
     def __enter__(self) -> LokiServer:
-        self._thread.start()
+        self._http.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._http.stop()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self._http.url("")
+
+    @property
+    def seen(self) -> list[Seen]:
+        return self._http.seen
+
+    def _route(self, handler: Handler) -> None:
+        if self.delay_s:
+            handler.owner.stopping.wait(self.delay_s)
+        status, content_type, body = self.query_range(handler.seen.params)
+        reply(status, body, content_type)(handler)
 
     # ---- what it holds and how it answers ----
     def push(self, labels: dict[str, str], ns: int, line: str) -> None:
@@ -131,28 +126,3 @@ class LokiServer:
             },
         }
         return 200, "application/json", json.dumps(doc).encode()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        owner: LokiServer = self.server.owner  # type: ignore[attr-defined]
-        parts = urlsplit(self.path)
-        params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        owner.seen.append(Seen(parts.path, params, dict(self.headers.items())))
-        if owner.delay_s:
-            time.sleep(owner.delay_s)
-        if parts.path == "/loki/api/v1/query_range":
-            status, content_type, body = owner.query_range(params)
-        else:
-            status, content_type, body = 404, "text/plain", b"404 page not found\n"
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test)

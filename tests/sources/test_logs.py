@@ -422,7 +422,7 @@ async def test_loki_sends_the_bearer_token_from_its_file(loki: LokiServer, tmp_p
         FrozenClock(T0),
     )
     await src.poll()
-    assert loki.seen[-1].headers.get("Authorization") == "Bearer s3cret"
+    assert loki.seen[-1].headers.get("authorization") == "Bearer s3cret"
     assert loki.seen[-1].path == "/loki/api/v1/query_range"
     token.unlink()
     with pytest.raises(SourceError, match=r"^Loki token file .*loki.token: No such file$"):

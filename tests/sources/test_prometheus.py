@@ -9,18 +9,15 @@ import json
 import socket
 import ssl
 import subprocess
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager
-from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.servers.http import Handler, HttpServer, Seen, reply
 from tests.servers.needs import program
 from tests.servers.prometheus import PrometheusServer
 from tui.config import PrometheusConfig, SloConfig
@@ -196,15 +193,7 @@ async def test_no_data_is_unknown_not_an_error(prometheus: PrometheusServer) -> 
 # ---- a fake Prometheus ---------------------------------------------------------------------------
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-
-
-Answer = Callable[[Request], tuple[int, bytes] | None]  # None: never answer
+Answer = Callable[[Seen], tuple[int, bytes] | None]  # None: never answer
 
 
 def vector(value: str) -> bytes:
@@ -215,68 +204,28 @@ def vector(value: str) -> bytes:
     return json.dumps(doc).encode()
 
 
-@dataclass
-class FakeProm:
-    answer: Answer
-    seen: list[Request] = field(default_factory=list)
-    stopping: threading.Event = field(default_factory=threading.Event)
-
-
-def _handler(fake: FakeProm) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def _serve(self, query: str) -> None:
-            req = Request(self.command, urlsplit(self.path).path, query, dict(self.headers.items()))
-            fake.seen.append(req)
-            answer = fake.answer(req)
-            if answer is None:
-                fake.stopping.wait()
-                return
-            status, body = answer
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self) -> None:
-            self._serve(parse_qs(urlsplit(self.path).query).get("query", [""])[0])
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
-            self._serve(parse_qs(body).get("query", [""])[0])
-
-    return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64  # the source opens up to 8 connections at once; the default backlog is 5
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # the source hangs up on the other queries once one has failed: not news
-
-
 @pytest.fixture
-def fake_prom() -> Iterator[Callable[..., tuple[FakeProm, int]]]:
-    servers: list[tuple[FakeProm, _Server]] = []
+def fake_prom() -> Iterator[Callable[..., tuple[HttpServer, int]]]:
+    """A Prometheus-shaped server: `answer` sees each request (its `params["query"]`, its
+    headers) and gives the status and JSON body, or None to never answer."""
+    servers: list[HttpServer] = []
 
-    def start(answer: Answer, tls: ssl.SSLContext | None = None) -> tuple[FakeProm, int]:
-        fake = FakeProm(answer)
-        server = _Server(("127.0.0.1", 0), _handler(fake))
-        if tls is not None:
-            server.socket = tls.wrap_socket(server.socket, server_side=True)
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append((fake, server))
-        return fake, int(server.server_address[1])
+    def start(answer: Answer, tls: ssl.SSLContext | None = None) -> tuple[HttpServer, int]:
+        def route(handler: Handler) -> None:
+            got = answer(handler.seen)
+            if got is None:
+                handler.owner.stopping.wait()
+                return
+            status, body = got
+            reply(status, body, "application/json")(handler)
+
+        server = HttpServer(ssl_context=tls, default=route).start()
+        servers.append(server)
+        return server, server.port
 
     yield start
-    for fake, server in servers:
-        fake.stopping.set()
-        server.shutdown()
-        server.server_close()
+    for server in servers:
+        server.stop()
 
 
 THRESHOLD = [SloConfig(name="backlog", objective=50, warn=75, breach=100, query="sum(celery_queue_length)")]
@@ -295,9 +244,9 @@ async def test_bearer_token_and_path_prefix(fake_prom: Any, tmp_path: Path) -> N
     finally:
         await source.close()
     assert snap.slos[0].value == 42 and snap.slos[0].state == "OK"
-    assert [r.headers.get("Authorization") for r in fake.seen] == ["Bearer s3cret-token", "Bearer rotated"]
+    assert [r.headers.get("authorization") for r in fake.seen] == ["Bearer s3cret-token", "Bearer rotated"]
     assert fake.seen[0].path == "/prometheus/api/v1/query"
-    assert fake.seen[0].query == "sum(celery_queue_length)"
+    assert fake.seen[0].params["query"] == "sum(celery_queue_length)"
 
 
 async def test_basic_auth(fake_prom: Any, tmp_path: Path) -> None:
@@ -311,7 +260,7 @@ async def test_basic_auth(fake_prom: Any, tmp_path: Path) -> None:
     finally:
         await source.close()
     expected = "Basic " + base64.b64encode(b"warroom:pa:ss").decode()
-    assert fake.seen[0].headers.get("Authorization") == expected
+    assert fake.seen[0].headers.get("authorization") == expected
 
 
 async def test_bad_token_files_are_one_line_without_the_secret(tmp_path: Path) -> None:
@@ -339,7 +288,7 @@ async def test_all_windows_queried_concurrently_once_each(fake_prom: Any) -> Non
     finally:
         await source.close()
     windows = ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]
-    assert sorted(r.query for r in fake.seen) == sorted(f"x[{w}] + y[{w}]" for w in windows)
+    assert sorted(r.params["query"] for r in fake.seen) == sorted(f"x[{w}] + y[{w}]" for w in windows)
     # 2 % everywhere: a 20× burn, over the 14.4× page limit.
     assert snap.slos[0].state == "BREACH" and snap.slos[0].burn_rate == pytest.approx(20)
 
@@ -351,8 +300,8 @@ async def test_http_400_from_prometheus_is_that_slo_only(fake_prom: Any) -> None
         "error": "1:10: parse error:\nunexpected end of input",
     }
 
-    def answer(req: Request) -> tuple[int, bytes]:
-        if "broken" in req.query:
+    def answer(req: Seen) -> tuple[int, bytes]:
+        if "broken" in req.params["query"]:
             return 400, json.dumps(error).encode()
         return 200, vector("5")
 
