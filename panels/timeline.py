@@ -14,6 +14,7 @@ from textual.widgets.data_table import ColumnKey
 from panels.base import Panel, fields_text
 from panels.table import Cell, DiffTable
 from tui.clock import utc_iso
+from tui.incident.actor import short_name
 from tui.incident.events import Event
 from tui.incident.feed import TimelineSnapshot
 from tui.untrusted import one_line
@@ -53,8 +54,9 @@ KIND_LABEL = {
 
 
 def short_actor(actor: str) -> str:
-    """"alice@bastion-1 (ssh 10.0.0.5)" -> "alice": the full actor is in the event's detail."""
-    return actor.split(" ", 1)[0].split("@", 1)[0]
+    """"alice@bastion-1 (ssh 10.0.0.5)" -> "alice", "Alice Ng as root@bastion-1" -> "Alice Ng":
+    the full actor is in the event's detail."""
+    return short_name(actor)
 
 
 def local_zone_label() -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 EXIT_BAD_INPUT = 2
+ONE_OPEN = "default: the open incident (needed when several are open)"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -35,6 +36,21 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="the incident database (default: $XDG_STATE_HOME/warroom/incidents.db)",
     )
     parser.add_argument("--theme", metavar="NAME", default=default, help="any registered theme")
+    parser.add_argument(
+        "--as",
+        dest="person",
+        metavar="NAME",
+        default=default,
+        help="the person behind a shared account, recorded beside user@host (also $WARROOM_ACTOR)",
+    )
+
+
+def _automation(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--automation",
+        action="store_true",
+        help="record as automation, not a person (the default without a terminal on stdin)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="postmortem Markdown or JSONL audit log of an incident")
     _common(export, suppress=True)
     export.add_argument(
-        "--incident", type=int, metavar="ID", help="default: the active incident, else the latest"
+        "--incident",
+        type=int,
+        metavar="ID",
+        help="default: the active incident, else the latest (needed when several are open)",
     )
     export.add_argument("--format", choices=("md", "jsonl"), default="md")
     export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
@@ -69,17 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     declare.add_argument("title")
     declare.add_argument("--severity", default="SEV2", metavar="SEV")
     declare.add_argument("--drill", action="store_true", help="a rehearsal: marked DRILL everywhere")
+    _automation(declare)
 
     note = sub.add_parser("note", help="add a note to the active incident's timeline")
     _common(note, suppress=True)
     note.add_argument("text")
-    note.add_argument("--incident", type=int, metavar="ID")
+    note.add_argument("--incident", type=int, metavar="ID", help=ONE_OPEN)
     note.add_argument("--star", action="store_true", help="star the note (a key moment)")
+    _automation(note)
 
     resolve = sub.add_parser("resolve", help="mark the active incident resolved")
     _common(resolve, suppress=True)
-    resolve.add_argument("--incident", type=int, metavar="ID")
+    resolve.add_argument("--incident", type=int, metavar="ID", help=ONE_OPEN)
     resolve.add_argument("--reason", metavar="TEXT", default="", help="why it counts as resolved")
+    _automation(resolve)
 
     incidents = sub.add_parser("incidents", help="list incidents")
     _common(incidents, suppress=True)
@@ -152,7 +174,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    for name in ("config", "db", "theme", "read_only"):  # subcommands may have suppressed them
+    for name in ("config", "db", "theme", "read_only", "person"):  # subcommands may have suppressed them
         if not hasattr(args, name):
             setattr(args, name, False if name == "read_only" else None)
     from tui.errors import UserError

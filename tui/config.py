@@ -147,6 +147,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> key(s), "ctrl+r,f5"
     severities: tuple[SeverityConfig, ...] = DEFAULT_SEVERITIES
     db: str | None = None  # incident database path
+    actor: str | None = None  # the person behind a shared account (--as and $WARROOM_ACTOR win)
 
 
 # --- Loading and validation ----------------------------------------------------------------------
@@ -645,6 +646,7 @@ def parse_config(data: Mapping[str, Any], where: str) -> Config:
     """The validated Config of a parsed TOML document; `where` names the file in messages."""
     top = _Table(where, "", data, "")
     read_only, theme, db = top.boolean("read_only"), top.string("theme"), top.path_("db")
+    actor = _actor(top)
     cluster_t = top.table("cluster", "cluster")
     cluster = _cluster(cluster_t) if cluster_t is not None else None
     prom_t = top.table("prometheus", "prometheus")
@@ -694,7 +696,23 @@ def parse_config(data: Mapping[str, Any], where: str) -> Config:
         keys=_keys(keys_t) if keys_t is not None else None,
         severities=severities,
         db=db,
+        actor=actor,
     )
+
+
+def _actor(top: _Table) -> str | None:
+    """`actor = "Alice Ng"`: checked like `--as` (no control characters, markup or bidi)."""
+    from tui.incident.actor import PERSON_RULE, check_person
+
+    value = top.get("actor")
+    if value is _MISSING:
+        return None
+    try:
+        if isinstance(value, str):
+            return check_person(value)
+    except ValueError:
+        pass
+    raise top.expected("actor", PERSON_RULE, value)
 
 
 def _toml_error(where: str, err: tomllib.TOMLDecodeError) -> str:
@@ -797,6 +815,8 @@ def describe_config(config: Config) -> list[str]:
 
     lines = [f"read-only: {'yes' if config.read_only else 'no'}"]
     lines.append(f"theme: {q(config.theme) if config.theme else 'default'}")
+    if config.actor:
+        lines.append(f"actor: {q(config.actor)} (--as and $WARROOM_ACTOR win)")
     lines.append(
         f"database: {q(config.db) if config.db else 'default ($XDG_STATE_HOME/warroom/incidents.db)'}"
     )

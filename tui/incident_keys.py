@@ -30,6 +30,7 @@ from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
 from panels.timeline import KIND_LABEL, TimelinePanel, short_actor
 from tui.clock import utc_iso
 from tui.config import SeverityConfig
+from tui.incident.actor import account_of
 from tui.incident.events import ROLES, STATUSES, Event
 from tui.incident.lifecycle import (
     CLOSED_STATUSES,
@@ -662,8 +663,9 @@ def describe(summary: IncidentSummary) -> str:
 
 
 def short_actor_host(actor: str) -> str:
-    """"alice@bastion-1 (ssh 10.0.0.5)" -> "alice@bastion-1": a person's name for a role."""
-    return clean(actor.split(" (", 1)[0], max_len=100)
+    """"alice@bastion-1 (ssh 10.0.0.5)" -> "alice@bastion-1", or the named person ("Alice Ng as
+    root@bastion-1 …" -> "Alice Ng"): a person's name for a role."""
+    return clean(account_of(actor), max_len=100)
 
 
 def _of(value: object, kind: type[Any]) -> Any:

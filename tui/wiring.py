@@ -15,7 +15,9 @@ from tui.app import AppSetup, WarroomApp, check_app_keymap
 from tui.clock import Clock, SystemClock
 from tui.config import Config, LogConfig
 from tui.errors import UserError
+from tui.incident.actor import current_actor, named_person
 from tui.incident.feed import DrillDeclaration, TimelineSource
+from tui.incident.service import Who
 from tui.paths import db_path
 from tui.sources.base import PollSource
 
@@ -100,6 +102,12 @@ def _read_only(args: argparse.Namespace, config: Config | None) -> bool:
     return bool(getattr(args, "read_only", False) or (config is not None and config.read_only))
 
 
+def _who(args: argparse.Namespace, config: Config | None) -> Who:
+    """The person at these keys: `--as`, else $WARROOM_ACTOR, else the config's `actor`."""
+    person = named_person(getattr(args, "person", None), configured=config.actor if config else None)
+    return Who(current_actor(person=person))
+
+
 def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
     clock = clock or SystemClock()
     where = str(config.source) if config.source else "config"
@@ -107,7 +115,11 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
     read_only = _read_only(args, config)
     sources = sources_for_config(config, clock)
     sources["timeline"] = TimelineSource(
-        db_path(args.db, config), read_only=read_only, clock=clock, severities=config.severities
+        db_path(args.db, config),
+        read_only=read_only,
+        clock=clock,
+        severities=config.severities,
+        who=_who(args, config),
     )
     # Built read-only too: the dispatcher refuses every action of an observer, whatever the keys.
     actions = registry_for_config(config, clock)
@@ -141,6 +153,7 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
         clock=clock,
         # An observer follows the commander's drill; only the commander's screen declares it.
         drill=None if read_only else DrillDeclaration(f"Drill: {scenario}"),
+        who=_who(args, None),
     )
     # The same Kubernetes actions as against a real cluster, over the simulation, and the
     # runbooks' own mitigations the demo knows (in the action menu, `a`).

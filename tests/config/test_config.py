@@ -195,6 +195,16 @@ MALFORMED = {
         '[[logs]]\nkind = "kubernetes"\nselector = "app=auth"\nquery = "x"\n',
         'logs[0].query: not used by kind "kubernetes" (only by "loki")',
     ),
+    "actor-markup": (
+        'actor = "[b]alice[/b]"\n',
+        "actor: expected a name of letters, digits, spaces and . _ - ' @ + (at most 64 characters), "
+        'got "[b]alice[/b]"',
+    ),
+    "actor-escape": (
+        'actor = "bob\\u001b[2J"\n',
+        "actor: expected a name of letters, digits, spaces and . _ - ' @ + (at most 64 characters), "
+        'got "bob\\u001b[2J"',
+    ),
     "action-neither": (
         '[[actions]]\nname = "a"\n',
         "actions[0]: expected exactly one of command or http, got neither",

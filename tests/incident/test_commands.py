@@ -3,6 +3,7 @@ record in tmp_path, as a deploy pipeline or an alert hook would run them."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import sqlite3
@@ -213,3 +214,109 @@ def test_a_directory_without_write_permission(tmp_path: Path) -> None:
     else:
         assert result.returncode == 2 and "cannot write in directory" in result.stderr
         assert result.stderr.count("\n") == 1
+
+
+def _at_a_terminal(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The command with a pseudo-terminal on stdin: a person typing it."""
+    leader, follower = pty.openpty()
+    try:
+        proc = _start(tmp_path, *args, stdin=follower, **env)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_with_several_open_a_command_without_incident_refuses_and_lists_them(tmp_path: Path) -> None:
+    db = str(tmp_path / "i.db")
+    _ok(warroom(tmp_path, "declare", "Checkout 502s", "--severity", "SEV1", "--db", db))
+    _ok(warroom(tmp_path, "declare", "Redis failover rehearsal", "--drill", "--db", db))
+    for args in (("note", "which one?"), ("resolve",), ("export",), ("export", "--format", "jsonl")):
+        refused = warroom(tmp_path, *args, "--db", db)
+        assert refused.returncode == 2 and refused.stdout == "", (args, refused.stderr)
+        assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+        assert "2 incidents are open" in refused.stderr and "--incident ID" in refused.stderr
+        assert '#1 "Checkout 502s" (SEV1 investigating)' in refused.stderr
+        assert '#2 DRILL "Redis failover rehearsal" (SEV2 investigating)' in refused.stderr
+    assert [e[0] for e in _events(tmp_path / "i.db")] == ["declared", "declared"]  # nothing written
+    # named, each goes where it is told
+    _ok(warroom(tmp_path, "note", "on the drill", "--incident", "2", "--db", db))
+    _ok(warroom(tmp_path, "resolve", "--incident", "2", "--db", db))
+    drill = _ok(warroom(tmp_path, "export", "--incident", "2", "--db", db))
+    assert "Postmortem: Redis failover rehearsal" in drill
+    # one open again: the bare commands mean it, and only it
+    _ok(warroom(tmp_path, "note", "back to the real one", "--db", db))
+    assert "Postmortem: Checkout 502s" in _ok(warroom(tmp_path, "export", "--db", db))
+    _ok(warroom(tmp_path, "resolve", "--db", db))
+    with sqlite3.connect(tmp_path / "i.db") as conn:
+        rows = conn.execute("SELECT incident_id, kind, text FROM events WHERE kind != 'declared' ORDER BY id")
+        assert [tuple(r) for r in rows] == [
+            (2, "note", "on the drill"),
+            (2, "status_changed", "investigating → resolved"),
+            (1, "note", "back to the real one"),
+            (1, "status_changed", "investigating → resolved"),
+        ]
+    # none open: export keeps its default, the latest
+    assert "Postmortem: Redis failover rehearsal" in _ok(warroom(tmp_path, "export", "--db", db))
+
+
+def test_the_person_behind_a_shared_account_is_recorded(tmp_path: Path) -> None:
+    db = str(tmp_path / "i.db")
+    ssh = "10.1.2.3 5555 10.0.0.1 22"
+    _ok(_at_a_terminal(tmp_path, "declare", "API down", "--as", "Alice Ng", "--db", db, SSH_CONNECTION=ssh))
+    _ok(_at_a_terminal(tmp_path, "note", "from the env", "--db", db, WARROOM_ACTOR="bob"))
+    _ok(_at_a_terminal(tmp_path, "--as", "Carol", "note", "--as wins", "--db", db, WARROOM_ACTOR="bob"))
+    _ok(_at_a_terminal(tmp_path, "note", "a hook at a terminal", "--automation", "--db", db))
+    _ok(warroom(tmp_path, "note", "a pipeline names itself", "--as", "deploy-bot", "--db", db))
+    config = tmp_path / "warroom.toml"  # found as ./warroom.toml
+    config.write_text(f'db = "{db}"\nactor = "Zoë O\'Brien"\n', encoding="utf-8")
+    _ok(_at_a_terminal(tmp_path, "note", "from the config"))
+    _ok(_at_a_terminal(tmp_path, "note", "the env over the config", WARROOM_ACTOR="dave"))
+    config.unlink()
+
+    events = _events(tmp_path / "i.db")
+    user = events[0][2].split(" as ", 1)[1].split("@", 1)[0]  # the unix account running the tests
+    people = [(e[2].split(" as ", 1)[0], e[3]) for e in events]
+    assert people == [
+        ("Alice Ng", "human"),
+        ("bob", "human"),
+        ("Carol", "human"),
+        (events[3][2].split(" ", 1)[0], "automation"),  # no name: user@host alone
+        ("deploy-bot", "automation"),  # no terminal: automation, named
+        ("Zoë O'Brien", "human"),
+        ("dave", "human"),
+    ]
+    assert events[0][2].startswith(f"Alice Ng as {user}@") and events[0][2].endswith(" (ssh 10.1.2.3)")
+    assert " as " not in events[3][2] and events[3][2].startswith(f"{user}@")
+
+    md = _ok(warroom(tmp_path, "export", "--db", db))
+    assert "Alice Ng as " in md and "Carol as " in md and "deploy-bot as " in md
+    audit = _ok(warroom(tmp_path, "export", "--format", "jsonl", "--db", db))
+    jsonl = [json.loads(line) for line in audit.splitlines()]
+    assert [(e["actor"].split(" as ")[0], e["actor_kind"]) for e in jsonl] == people
+
+
+def test_a_hostile_name_is_refused_with_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    _ok(warroom(tmp_path, "declare", "API down", "--db", str(db)))
+    (tmp_path / "bad.toml").write_text('actor = "[red]mallory[/red]"\n', encoding="utf-8")
+    cases = [
+        (("--as", "eve\x1b]0;owned\x07"), {}, "--as: expected a name of letters", "U+001B"),
+        (("--as", "[@click=app.quit]"), {}, "--as:", "'['"),
+        (("--as", "a\u202eb"), {}, "--as:", "U+202E"),
+        (("--as", "x" * 65), {}, "--as:", "got 65 characters"),
+        (("--as", "  "), {}, "--as:", "got an empty one"),
+        ((), {"WARROOM_ACTOR": "bob\nroot"}, "$WARROOM_ACTOR:", "U+000A"),
+        (("--config", str(tmp_path / "bad.toml")), {}, "bad.toml: actor: expected a name", '"[red]mallory'),
+    ]
+    running = [
+        (args, expected, _start(tmp_path, "note", "x", "--db", str(db), *args, **env))
+        for args, env, *expected in cases
+    ]
+    for args, expected, proc in running:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 2 and out == "", (args, err)
+        assert err.count("\n") == 1 and "Traceback" not in err and "\x1b" not in err, (args, err)
+        assert all(part in err for part in expected), (args, err)
+    assert len(_events(db)) == 1  # nothing written

@@ -2,16 +2,20 @@
 deploy pipelines and alert hooks, on the same database the screens follow.
 
 Each command writes with source `cli`; the actor kind is `human` at a terminal and
-`automation` when stdin is not one (a pipeline, a hook, cron). The database is `--db`, else
+`automation` with `--automation` or when stdin is not one (a pipeline, a hook, cron). The actor
+names the person when `--as NAME`, `$WARROOM_ACTOR` or the config's `actor` does ("Alice as
+root@bastion-1 (ssh 10.0.0.5)"). The database is `--db`, else
 the config's `db` (a config given with --config or found where warroom looks; none is loaded
 when none is found), else `$XDG_STATE_HOME/warroom/incidents.db`. `note` and `resolve` act on
-the active incident (the newest not resolved or closed) unless `--incident ID` is given;
-`export` takes the active incident, else the latest one. `incidents` and `export` open the
+the active incident (the one not resolved or closed) unless `--incident ID` is given; with
+several open they refuse and list them. `export` takes the active incident, else the latest
+one, and refuses too when several are open. `incidents` and `export` open the
 record read-only; the writing commands refuse to run under `--read-only` or a config's
 `read_only = true` (an observer's setup writes nothing).
 
-Every failure (no incident, a move the lifecycle refuses, a database that is not ours or is
-newer, a directory that cannot be written, a bad config) is one line on stderr and exit code 2.
+Every failure (no incident, several open and none named, a bad --as, a move the lifecycle
+refuses, a database that is not ours or is newer, a directory that cannot be written, a bad
+config) is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ from pathlib import Path
 from tui.clock import SystemClock
 from tui.config import DEFAULT_SEVERITIES, Config, SeverityConfig
 from tui.errors import UserError
-from tui.incident.actor import actor_kind_for_cli, current_actor
+from tui.incident.actor import actor_kind_for_cli, current_actor, named_person
 from tui.incident.lifecycle import LifecycleError, fold
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore, IncidentSummary, StoreError
+from tui.incident.target import SeveralOpen, the_open_incident
 from tui.paths import db_path
 from tui.untrusted import one_line
 
@@ -70,8 +75,12 @@ def _stdin_is_tty() -> bool:
         return False
 
 
-def _who() -> Who:
-    return Who(current_actor(), actor_kind_for_cli(_stdin_is_tty()), "cli")
+def _who(args: argparse.Namespace, target: _Target) -> Who:
+    configured = target.config.actor if target.config is not None else None
+    person = named_person(getattr(args, "person", None), configured=configured)
+    automation = bool(getattr(args, "automation", False))
+    kind = "automation" if automation else actor_kind_for_cli(_stdin_is_tty())
+    return Who(current_actor(person=person), kind, "cli")
 
 
 async def _writer(args: argparse.Namespace, target: _Target) -> IncidentStore:
@@ -90,10 +99,19 @@ async def _writer(args: argparse.Namespace, target: _Target) -> IncidentStore:
 async def _active(store: IncidentStore, incident: int | None) -> int:
     if incident is not None:
         return await _existing(store, incident)
-    active = await store.active_incident()
+    active = await _the_open(store)
     if active is None:
         raise CommandError(f"{store.path}: no active incident (declare one, or pass --incident ID)")
     return active
+
+
+async def _the_open(store: IncidentStore) -> int | None:
+    """The one open incident, or None; several open is a refusal that lists them: picking the
+    newest once resolved the wrong incident."""
+    try:
+        return await the_open_incident(store)
+    except SeveralOpen as err:
+        raise CommandError(f"{store.path}: {err}; say which with --incident ID") from None
 
 
 async def _existing(store: IncidentStore, incident: int) -> int:
@@ -119,9 +137,10 @@ def _writing(name: str, args: argparse.Namespace, act: Callable[[Incidents], Awa
 
     async def body() -> int:
         target = _target(args)
+        who = _who(args, target)  # a bad --as is refused before the record is opened
         store = await _writer(args, target)
         try:
-            out = await act(Incidents(store, target.severities, who=_who()))
+            out = await act(Incidents(store, target.severities, who=who))
         finally:
             await store.close()
         if out is not None:
@@ -207,7 +226,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             if args.incident is not None:
                 incident = await _existing(store, args.incident)
             else:
-                found = await store.active_incident() or await store.latest_incident()
+                found = await _the_open(store) or await store.latest_incident()
                 if found is None:
                     raise CommandError(f"{store.path}: no incidents recorded")
                 incident = found

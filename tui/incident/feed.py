@@ -56,6 +56,7 @@ class TimelineSource:
         severities: Sequence[SeverityConfig] = DEFAULT_SEVERITIES,
         interval_s: float = 1.0,
         drill: DrillDeclaration | None = None,
+        who: Who | None = None,
     ) -> None:
         self.db_path = db_path
         self.read_only = read_only
@@ -63,6 +64,7 @@ class TimelineSource:
         self.severities = tuple(severities)
         self.interval_s = interval_s
         self.drill = drill
+        self.who = who  # who this screen's keys write as (default: the user at this terminal)
         self.store: IncidentStore | None = None
         self.incidents: Incidents | None = None
         self.incident_id: int | None = None
@@ -131,7 +133,7 @@ class TimelineSource:
         if not self.read_only:
             self.db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.store = await IncidentStore.open(self.db_path, read_only=self.read_only, clock=self.clock)
-        self.incidents = Incidents(self.store, self.severities, self.clock)
+        self.incidents = Incidents(self.store, self.severities, self.clock, who=self.who)
         if self.drill is not None and not self.read_only:
             declared = await self.incidents.declare(
                 self.drill.title, self.drill.severity, drill=True, who=Who(system_actor(), "system", "auto")
