@@ -320,3 +320,7 @@ def test_a_hostile_name_is_refused_with_one_line(tmp_path: Path) -> None:
         assert err.count("\n") == 1 and "Traceback" not in err and "\x1b" not in err, (args, err)
         assert all(part in err for part in expected), (args, err)
     assert len(_events(db)) == 1  # nothing written
+    # the screen refuses it the same way, before it starts
+    demo = warroom(tmp_path, "demo", "--as", "[b]x", "--db", str(tmp_path / "demo.db"))
+    assert demo.returncode == 2 and demo.stderr.startswith("warroom: --as: expected a name"), demo.stderr
+    assert demo.stderr.count("\n") == 1 and not (tmp_path / "demo.db").exists()

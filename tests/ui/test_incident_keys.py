@@ -690,3 +690,31 @@ async def test_declaring_mid_outage_carries_what_is_already_wrong(tmp_path: Path
         assert all(e.occurred_at == first_seen for e in events)
         declared = next(e for e in await record(tmp_path / "i.db") if e.kind == "declared")
         assert declared.occurred_at == first_seen + timedelta(seconds=120)
+
+
+async def test_the_keys_record_the_person_named_with_as(tmp_path: Path) -> None:
+    """`warroom demo --as "Alice Ng"` on a shared account: the note typed at the keys carries the
+    name beside the account, and the timeline's Who column shows the name."""
+    import argparse
+
+    from tui.wiring import setup_for_demo
+
+    args = argparse.Namespace(
+        scenario=None, seed=1, db=str(tmp_path / "demo.db"), read_only=False, theme=None, person="Alice Ng"
+    )
+    setup = setup_for_demo(args, FrozenClock(T0))
+    setup.tick_s = 0
+    app = WarroomApp(setup)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await until(pilot, lambda: app.timeline is not None and app.timeline.incident_id, "drill declared")
+        await pilot.press("n")
+        await answer(pilot, "paged the DBA")
+        note = await wrote(pilot, tmp_path / "demo.db", "note", 0)
+        assert note.actor == "Alice Ng as oncall@bastion-1" and note.actor_kind == "human"
+        assert row_text(app, note.id)[3] == "Alice Ng"
+        # the role prompt offers the person, not the shared account
+        await pilot.press("A")
+        await choose(pilot, "commander")
+        prompt = await dialog(pilot, PromptScreen)
+        assert prompt.query_one(Input).value == "Alice Ng"
