@@ -9,12 +9,14 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
 from panels.status import status_text
 from tui.model import SourceStatus
+from tui.untrusted import one_line
 
 Level = str  # "ok" | "warn" | "error" | "idle": what the panel's badge says at a glance
 
@@ -63,6 +65,8 @@ class Panel(Vertical):
     PANEL_ID: ClassVar[str] = "panel"
     TITLE: ClassVar[str] = "Panel"
     NUMBER: ClassVar[int] = 0
+    # Where this panel's source is set up in warroom.example.toml, for the "not configured" line.
+    CONFIG_HINT: ClassVar[str] = ""
 
     DEFAULT_CSS = """
     Panel {
@@ -87,6 +91,9 @@ class Panel(Vertical):
         self.status_line = StatusLine(classes="panel-status")
         self.level: Level = "idle"
         self.badge = ""
+        # (shown, total, failing rows hidden) while a filter applies; None without a filter.
+        self.filter_counts: tuple[int, int, int] | None = None
+        self.configured = True
         self.border_title = f"{self.NUMBER} {self.TITLE}"
 
     def compose(self) -> ComposeResult:
@@ -98,16 +105,29 @@ class Panel(Vertical):
 
     # ---- filter (`/`): every panel keeps its last snapshot and shows it again filtered ----
     filter_text = ""
+    _titled_filter = ""  # the needle the title shows now
     last: object | None = None
 
     def set_filter(self, needle: str) -> None:
         self.filter_text = needle
         if self.last is not None and self.is_mounted:
             self.show(self.last, self.app.clock.now())  # type: ignore[attr-defined]
+        elif not needle:
+            self.count_filtered(0, 0)
 
     def matches(self, *values: str) -> bool:
         needle = self.filter_text.lower()
         return not needle or any(needle in value.lower() for value in values)
+
+    def count_filtered(self, shown: int, total: int, failing_hidden: int = 0) -> None:
+        """What the filter leaves out, said in the title ("filter: pay · 3 of 40"), with the
+        failing rows it hides in the error role: a forgotten filter must never hide a failure
+        silently. Every panel's `show` calls this with its own idea of a failing row."""
+        counts = (shown, total, failing_hidden) if self.filter_text else None
+        if counts != self.filter_counts or self.filter_text != self._titled_filter:
+            self.filter_counts = counts
+            self._titled_filter = self.filter_text
+            self._retitle()
 
     def show(self, snapshot: object, now: datetime) -> None:
         raise NotImplementedError  # abstract: every panel renders its own snapshot type
@@ -134,8 +154,29 @@ class Panel(Vertical):
         self.level, self.badge = level, badge
         self.set_class(level == "error", "-error")
         self.set_class(level == "warn", "-warn")
-        self.border_title = f"{self.NUMBER} {self.TITLE}" + (f" · {badge}" if badge else "")
+        self._retitle()
         self.post_message(self.LevelChanged(self))
+
+    def title_content(self) -> Content:
+        """The border title: number, name, badge, and the filter with its counts."""
+        parts: list[str | tuple[str, str]] = [f"{self.NUMBER} {self.TITLE}"]
+        if self.badge:
+            parts.append(f" · {self.badge}")
+        if self.filter_counts is not None:
+            shown, total, hidden = self.filter_counts
+            # The needle was typed by a person: shown literally (a Content part is never markup).
+            parts.append((f" · filter: {one_line(self.filter_text, 24)} · {shown} of {total}", "$accent"))
+            if hidden:
+                parts.append(" · ")
+                parts.append((f"{hidden} failing hidden", "bold $error"))
+        return Content.assemble(*parts)
+
+    @property
+    def title_plain(self) -> str:
+        return self.title_content().plain
+
+    def _retitle(self) -> None:
+        self.border_title = self.title_content()  # type: ignore[assignment]
 
     class LevelChanged(Message):
         def __init__(self, panel: Panel) -> None:

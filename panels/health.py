@@ -108,6 +108,8 @@ class HealthPanel(Panel):
         )
         down = sum(s.state == "DOWN" for s in snap.services)
         degraded = sum(s.state == "DEGRADED" for s in snap.services)
+        failing_shown = sum(s.state in ("DOWN", "DEGRADED") for _, s in shown)
+        self.count_filtered(len(shown), len(snap.services), down + degraded - failing_shown)
         if down:
             self.set_level("error", f"{down} down" + (f", {degraded} degraded" if degraded else ""))
         elif degraded:

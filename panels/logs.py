@@ -164,6 +164,12 @@ class LogPanel(Panel):
             parts.append(f"{self.view.dropped} dropped")
         if not self.view.follow:
             parts.append("paused")
-        if self.view.filter:
-            parts.append(f"filter “{clean(self.view.filter, max_len=20)}”")
         self.set_level("ok", ", ".join(parts))
+        view = self.view
+        if view.filter:
+            # Error lines the filter hides, counted over what is kept (the ring buffer).
+            errors = sum(e.level == "error" for e in view.entries)
+            shown_errors = sum(e.level == "error" for e in view.shown)
+            self.count_filtered(len(view.shown), len(view.entries), errors - shown_errors)
+        else:
+            self.count_filtered(0, 0)

@@ -85,6 +85,8 @@ class PodsPanel(Panel):
         self.table.set_rows({pod.key: pod_cells(pod, now, width) for pod in ordered})
         broken = sum(pod_rank(p) == 0 for p in snap.pods)
         unready = sum(pod_rank(p) == 1 for p in snap.pods)
+        failing_shown = sum(pod_rank(p) < 2 for p in shown)
+        self.count_filtered(len(shown), len(snap.pods), broken + unready - failing_shown)
         namespaces = len({p.namespace for p in snap.pods})
         summary = f"{len(snap.pods)} pods / {namespaces} ns"
         if broken:

@@ -91,11 +91,12 @@ class SloPanel(Panel):
     def show(self, snap: SloSnapshot, now: datetime) -> None:  # type: ignore[override]
         self.last = snap
         self.slos = {slo.name: slo for slo in snap.slos}
-        self.table.set_rows(
-            {slo.name: slo_cells(slo) for slo in snap.slos if self.matches(slo.name, slo.state, slo.detail)}
-        )
+        shown = [slo for slo in snap.slos if self.matches(slo.name, slo.state, slo.detail)]
+        self.table.set_rows({slo.name: slo_cells(slo) for slo in shown})
         breach = [s for s in snap.slos if s.state == "BREACH"]
         warn = [s for s in snap.slos if s.state == "WARN"]
+        failing_shown = sum(s.state in ("BREACH", "WARN") for s in shown)
+        self.count_filtered(len(shown), len(snap.slos), len(breach) + len(warn) - failing_shown)
         if breach:
             self.set_level("error", f"{len(breach)} in breach")
         elif warn:

@@ -8,8 +8,10 @@ written into the table's data and only their row is refreshed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -19,6 +21,12 @@ Cell = str | Text
 class DiffTable(DataTable[Cell]):
     # No horizontal scrolling: the flexible column gives way, and enter shows a row in full.
     DEFAULT_CSS = "DiffTable { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }"
+    # DataTable's own home/end scroll sideways, which a table without horizontal scrolling never
+    # does: here they go to the first and the last row, as help says (the log tail does the same).
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("home", "scroll_top", "First row", show=False, id="table.first"),
+        Binding("end", "scroll_bottom", "Last row", show=False, id="table.last"),
+    ]
 
     def __init__(self, columns: Sequence[tuple[str, str, int | None]], **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]

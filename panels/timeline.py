@@ -181,6 +181,11 @@ class TimelinePanel(Panel):
             corrected=dict(state.corrected) if state else None,
             visible=visible,
         )
+        if visible is not None:
+            failed = {e.id for e in snap.events if e.kind == "action_failed"}
+            self.count_filtered(len(visible), len(snap.events), len(failed - visible))
+        else:
+            self.count_filtered(len(snap.events), len(snap.events))
         view = ""
         if self.kind_filter:
             view += f" · only {KIND_LABEL.get(self.kind_filter, self.kind_filter.replace('_', ' '))}"

@@ -13,15 +13,17 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from panels.base import Panel
 from panels.health import HealthPanel
 from panels.help import HelpScreen
+from panels.keybar import KeyBar
 from panels.logs import LogPanel, LogView
 from panels.modals import DetailScreen
 from panels.pods import PodsPanel
 from panels.slos import SloPanel
+from panels.table import DiffTable
 from panels.timeline import TimelinePanel
 from themes import default_theme, register_themes, stylesheet
 from tui.action_keys import ACTION_BINDINGS, ActionKeys
@@ -86,6 +88,7 @@ def all_bindings(actions: Iterable[ActionConfig] = ()) -> list[BindingInfo]:
     app_bindings = [*WarroomApp.BINDINGS, *config_bindings(actions)]
     infos = binding_infos("app", app_bindings) + binding_infos("LogView", LogView.BINDINGS)
     infos += binding_infos("TimelinePanel", TimelinePanel.BINDINGS)
+    infos += binding_infos("DiffTable", DiffTable.BINDINGS)
     for screen in (
         HelpScreen,
         modals.ConfirmScreen,
@@ -173,7 +176,8 @@ class WarroomApp(App[int]):
             placeholder="filter the focused panel (enter keeps, escape clears)", id="filter-bar"
         )
         yield self.filter_bar
-        yield Footer()
+        self.keybar = KeyBar(id="keybar")
+        yield self.keybar
 
     def on_mount(self) -> None:
         now = self.clock.now()

@@ -17,7 +17,6 @@ from textual import events
 from textual.command import CommandInput, CommandList, CommandPalette
 from textual.geometry import Region
 from textual.widgets import Input, OptionList, TextArea
-from textual.widgets._footer import FooterKey
 
 from panels.help import HelpScreen
 from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
@@ -175,7 +174,7 @@ async def wrote(pilot: Any, db: Path, kind: str, before: int) -> Event:
 
 
 def footer_actions(app: WarroomApp) -> set[str]:
-    return {key.action for key in app.screen.query(FooterKey)}
+    return set(app.keybar.actions())
 
 
 # ---- the incident, from declaration to export ------------------------------------------------

@@ -1,0 +1,127 @@
+"""What the screen says about itself: a filter is visible and never hides failures silently,
+columns are sized by importance, narrow terminals get tabs, unconfigured is not broken."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from tests.ui.fakes import ListSource, cluster, health, pod, service, standard_sources
+from tests.ui.test_shell import make_app, settle
+
+
+def forty_services() -> ListSource:
+    services = [service(f"svc-{i:02d}") for i in range(36)]
+    services += [
+        service("payments", "DOWN", "connection refused", None),
+        service("pay-gateway"),
+        service("payouts"),
+        service("orders", "DEGRADED", "status: degraded"),
+    ]
+    return ListSource("health", [health(*services)])
+
+
+async def test_filter_shows_what_is_typed_and_the_title_counts_what_it_leaves():
+    sources = standard_sources()
+    sources["health"] = forty_services()
+    app = make_app(sources=sources)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("1", "slash", *"pay")
+        bar = app.query_one("#filter-bar", Input)
+        assert bar.value == "pay"
+        # The bar is on the screen, above the footer, not hidden under it.
+        footer_y = app.screen.size.height - 1
+        assert bar.region.height == 1 and bar.region.y < footer_y, bar.region
+        panel = app.panels["health"]
+        assert "filter: pay · 3 of 40" in panel.title_plain
+        # "orders" is DEGRADED and filtered out: the title says so.
+        assert "1 failing hidden" in panel.title_plain
+        await pilot.press("enter")
+        assert "filter: pay · 3 of 40" in panel.title_plain, "the filter stays said after enter"
+        await pilot.press("escape")
+        assert "filter" not in panel.title_plain
+        assert len(panel.table.row_keys) == 40
+
+
+async def test_a_filter_hiding_failing_pods_and_slos_says_how_many_in_the_error_role():
+    sources = standard_sources()
+    sources["pods"] = ListSource(
+        "kubernetes",
+        [
+            cluster(
+                pod("api-gateway-7d9f8b6c5-x2k4p", "CrashLoopBackOff"),
+                pod("api-gateway-7d9f8b6c5-q1w2e", "CrashLoopBackOff"),
+                pod("auth-service-5c6d7e8f9-abcde"),
+            )
+        ],
+    )
+    app = make_app(sources=sources)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("2", "slash", *"auth", "enter")
+        panel = app.panels["pods"]
+        assert "filter: auth · 1 of 3 · 2 failing hidden" in panel.title_plain
+        content = panel.title_content()
+        hidden = [span for span in content.spans if "error" in str(span.style)]
+        assert hidden, "the hidden failures are in the error role"
+        await pilot.press("3", "slash", *"celery", "enter")
+        slos = app.panels["slos"]
+        # Celery backlog (WARN) shown, API availability (BREACH) hidden.
+        assert "filter: celery · 1 of 2 · 1 failing hidden" in slos.title_plain
+
+
+async def test_a_log_filter_counts_lines_and_hidden_errors():
+    from tests.timebase import T0
+    from tui.model import LogBatch, LogLine
+
+    sources = standard_sources()
+    lines = (
+        LogLine(T0, "api", "GET /pay 200", "info"),
+        LogLine(T0, "api", "db down", "error"),
+        LogLine(T0, "api", "GET /pay 502", "error"),
+    )
+    sources["logs"] = ListSource("logs", [LogBatch(lines), LogBatch(())])
+    app = make_app(sources=sources)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("4", "slash", *"pay", "enter")
+        assert "filter: pay · 2 of 3 · 1 failing hidden" in app.panels["logs"].title_plain
+
+
+async def test_home_and_end_move_to_the_first_and_last_row_in_every_panel(tmp_path):
+    from tests.ui.fakes import logs
+
+    sources = standard_sources()
+    sources["health"] = forty_services()
+    sources["logs"] = ListSource("logs", [logs(*(f"line {i}" for i in range(200))), logs()])
+    app = make_app(sources=sources)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        for key in ("1", "2", "3"):
+            await pilot.press(key)
+            table = app.focused
+            assert table.row_count >= 2, key
+            await pilot.press("end")
+            assert table.cursor_row == table.row_count - 1, f"end in panel {key}"
+            await pilot.press("home")
+            assert table.cursor_row == 0, f"home in panel {key}"
+        await pilot.press("4")
+        view = app.panels["logs"].view
+        await pilot.press("home")
+        assert view.scroll_y == 0 and not view.follow
+        await pilot.press("end")
+        assert view.follow and view.scroll_y == view.max_scroll_y > 0
+
+
+async def test_the_footer_keeps_the_incident_keys_at_80_columns():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        line = app.keybar.plain
+        assert len(line) <= 80
+        for key, label in (("D", "Declare"), ("S", "Sev"), ("M", "Status"), ("A", "Role")):
+            assert f"{key} {label}" in line, line
+        for key, label in (("n", "Note"), ("u", "Update"), ("E", "Export"), ("?", "Help")):
+            assert f"{key} {label}" in line, line
+        # What the terminal shows is that line.
+        assert "D Declare" in "".join(s.text for s in app.keybar.render_line(0))
