@@ -65,10 +65,10 @@ def kubernetes_actions(
         return dry_run
 
     async def scale_dry_run(target: Target, inputs: Mapping[str, Any]) -> str:
-        # The confirmation's first value is the current count: the dry run checks that the
-        # scale would be admitted (exists, allowed); the count typed afterwards is not tried.
+        # The count as typed in the confirmation (the dialog asks again as it changes): the
+        # system says whether it would be admitted and from what to what.
         if "replicas" not in inputs:
-            raise SourceError("no current replica count to try")
+            raise SourceError("no replica count to try")
         return await control.scale(
             target.namespace or "", target.deployment or "", int(inputs["replicas"]), dry_run=True
         )

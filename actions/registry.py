@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from actions.errors import InvalidInputError, NotApplicableError
+from actions.errors import ActionRefused, InvalidInputError, NotApplicableError
 from actions.output import Output
 from panels.modals import ConfirmRequest, Field
 
@@ -299,7 +299,17 @@ class Action:
             verb=self.verb,
             fields=self.fields(target),
             dangerous=self.dangerous,
+            preview_for=lambda inputs: self.preview_of(target, inputs),
         )
+
+    def preview_of(self, target: Target, inputs: Mapping[str, Any]) -> str:
+        """What the dispatcher will record and run for these inputs as typed: the same check and
+        the same preview it uses, so the dialog cannot show one thing and run another. Raises
+        ValueError naming what is wrong with them."""
+        try:
+            return self.preview(target, self.check(target, inputs))
+        except ActionRefused as err:
+            raise ValueError(str(err)) from None
 
 
 def _checked(f: Field, value: Any) -> Any:

@@ -1,13 +1,18 @@
 """What every team action (`[[actions]]`: a command or an HTTP request) takes from its config,
 whatever it runs: name, scope, key, confirmation and timeout, and a guard that refuses a
-selection lacking a safe value for a placeholder the action uses, before anything is written."""
+selection lacking a safe value for a placeholder the action uses, before anything is written.
+
+The `confirm` text takes the same placeholders ("Restart {service}?"), filled with the very values
+the run is given (checked the same way, so a name the run would refuse is never shown either); a
+placeholder used only in the confirmation is needed like one in the command, since a question
+about "{service}" means nothing without one."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from actions.errors import NotApplicableError
-from actions.placeholders import checked_values
+from actions.placeholders import checked_values, substitute, used
 from actions.registry import Action, Preview, Run, Target, scope_of
 from tui.config import ActionConfig
 
@@ -26,12 +31,18 @@ def team_action(
     """The Action of one `[[actions]]` entry; `names` are the placeholders its templates use,
     `more` the fields only its kind has (a timeout note, secret files)."""
 
+    confirm = cfg.confirm or ""
+    names = names | used([confirm])
+
     def guard(target: Target) -> str | None:
         try:
             checked_values(names, target)
         except NotApplicableError as err:
             return str(err)
         return None
+
+    def question(target: Target) -> str:
+        return substitute(confirm, checked_values(names, target))
 
     return Action(
         id=action_id,
@@ -42,7 +53,7 @@ def team_action(
         key=cfg.key,
         dangerous=cfg.dangerous,
         kind=kind,
-        question=(lambda t: cfg.confirm or "") if cfg.confirm else None,
+        question=question if confirm else None,
         timeout_s=cfg.timeout_s,
         requires=names,
         guard=guard,

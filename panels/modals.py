@@ -1,12 +1,13 @@
-"""The modal screens: confirm an action (Cancel is the default; escape cancels), ask for a line of
-text, pick one of a few choices, compose a status update, read one event in full.
+"""The modal screens: confirm an action (showing exactly what runs; escape cancels), ask a yes/no
+question, ask for a line of text, pick one of a few choices, compose a status update, read one
+event in full.
 
 Everything shown here that came from outside (target names, previews, event text) is rendered
 as literal `Text` through `tui.untrusted`, never as markup."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -52,7 +53,7 @@ class ConfirmRequest:
     title: str  # "Rollout restart"
     target: str  # "deployment/api-gateway"
     where: str  # "context demo · namespace lomash-wood"
-    preview: str  # the argv or request line it will send
+    preview: str  # the argv or request line it will send, for the fields' first values
     question: str = ""  # the action's own confirmation text
     verb: str = "Run"  # the confirm button's label
     fields: Sequence[Field] = field(default_factory=tuple)
@@ -60,18 +61,57 @@ class ConfirmRequest:
     # What a dry run of it answered ("server dry run: … would be restarted"), or why it failed;
     # "" when the action has none. It may arrive after the dialog is up (`show_dry_run`).
     dry_run: str = ""
+    # The preview for the inputs as typed (the same function the dispatcher records with), so
+    # the "Will run" line follows the field; None when it does not depend on the inputs. It may
+    # raise ValueError (its message is shown, and the run button is off).
+    preview_for: Callable[[Mapping[str, Any]], str] | None = None
+
+
+def read_fields(fields: Sequence[Field], raw: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:
+    """The inputs typed into `fields` (name -> text), checked and converted: (values, None), or
+    (what could be read, the first problem in one line)."""
+    values: dict[str, Any] = {}
+    for f in fields:
+        text = raw.get(f.name, "").strip()
+        if f.kind != "int":
+            values[f.name] = text
+            continue
+        if not text:
+            return values, f"{f.label}: type a whole number"
+        try:
+            number = int(text)
+        except ValueError:
+            return values, f"{f.label}: expected a whole number, got {text!r}"
+        if (f.minimum is not None and number < f.minimum) or (f.maximum is not None and number > f.maximum):
+            low = "" if f.minimum is None else f.minimum
+            high = "" if f.maximum is None else f.maximum
+            return values, f"{f.label}: expected {low}–{high}, got {number}"
+        values[f.name] = number
+    return values, None
 
 
 class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
-    """Returns the inputs (possibly empty) on confirm, None on cancel. Cancel has the focus first,
-    so enter alone never runs anything."""
+    """Returns the inputs (possibly empty) on confirm, None on cancel.
+
+    What it shows is what runs: the "Will run" line is `preview_for` of the inputs as they are
+    typed, and the run button returns exactly those inputs (it is off while one is not valid).
+    Focus: a dialog with inputs starts in the first one (field → Cancel → run); one without starts
+    on Cancel. Enter never runs from a field (it moves on to the run button), so enter alone
+    never runs anything. `on_inputs` hears each new set of valid inputs (the first values too),
+    and None when what is typed is not valid: the caller's dry run follows them, and answers
+    through `show_dry_run`."""
 
     BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
     DEFAULT_CSS = MODAL_CSS.format(name="ConfirmScreen")
 
-    def __init__(self, request: ConfirmRequest) -> None:
+    def __init__(
+        self, request: ConfirmRequest, on_inputs: Callable[[dict[str, Any] | None], None] | None = None
+    ) -> None:
         super().__init__()
         self.request = request
+        self.on_inputs = on_inputs
+        self.problem: str | None = None  # why the inputs as typed cannot run (None: they can)
+        self.shown_for: dict[str, Any] | None = None  # the inputs the "Will run" line shows
 
     def compose(self) -> ComposeResult:
         r = self.request
@@ -85,12 +125,10 @@ class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
             body.append(clean(r.target, max_len=200), style="bold")
             body.append("\n         ")
             body.append(clean(r.where, max_len=200))
-            body.append("\nWill run ", style="dim")
-            body.append(clean(r.preview, max_len=600))
-            if r.question:
-                body.append("\n\n")
-                body.append(clean(r.question, max_len=400), style="bold")
             yield Static(body, id="confirm-body")
+            yield Static(self._preview_text(r.preview), id="confirm-preview")
+            if r.question:
+                yield Static(Text(clean(r.question, max_len=400), style="bold"), id="confirm-question")
             dry = Static(self._dry_text(r.dry_run), id="confirm-dry-run", classes="hint")
             dry.display = bool(r.dry_run)
             yield dry
@@ -100,18 +138,71 @@ class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
                     value=f.default, id=f"field-{f.name}", type="integer" if f.kind == "int" else "text"
                 )
             yield Static("", classes="error", id="confirm-error")
-            yield Static(
-                Text("tab to the button, enter to run · esc cancels · recorded before it runs"),
-                classes="hint",
-            )
+            yield Static(Text(self.hint()), classes="hint", id="confirm-hint")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="default")
                 yield Button(
                     clean(r.verb, max_len=30), id="confirm", variant="error" if r.dangerous else "primary"
                 )
 
+    def hint(self) -> str:
+        """What the keys do in this dialog, as they really are."""
+        verb = clean(self.request.verb, max_len=30)
+        if self.request.fields:
+            return (
+                f"type the value · enter: on to {verb}, enter again runs · "
+                f"tab: field → Cancel → {verb} · esc cancels · recorded before it runs"
+            )
+        return f"tab to {verb}, enter runs it · enter on Cancel or esc cancels · recorded before it runs"
+
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        inputs = self.query(Input)
+        (inputs.first() if inputs else self.query_one("#cancel", Button)).focus()
+        self._follow_inputs()
+
+    # ---- what the inputs as typed would run --------------------------------------------------
+    def typed(self) -> tuple[dict[str, Any], str | None]:
+        raw = {f.name: self.query_one(f"#field-{f.name}", Input).value for f in self.request.fields}
+        return read_fields(self.request.fields, raw)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._follow_inputs()
+
+    def _follow_inputs(self) -> None:
+        values, problem = self.typed()
+        preview = self.request.preview
+        if problem is None and self.request.preview_for is not None:
+            try:
+                preview = self.request.preview_for(values)
+            except ValueError as err:
+                problem = str(err)
+        self.problem = problem
+        self.query_one("#confirm", Button).disabled = problem is not None
+        self._error(problem or "")
+        if problem is not None:
+            self.shown_for = None
+            self._show_preview(f"nothing yet: {problem}")
+            if self.request.dry_run:
+                self._show_dry(f"not asked: {problem}")
+                if self.on_inputs is not None:
+                    self.on_inputs(None)  # a dry run still waiting to be asked is not wanted
+            return
+        if values == self.shown_for:
+            return
+        self.shown_for = values
+        self._show_preview(preview)
+        if self.request.dry_run and self.on_inputs is not None:
+            self.on_inputs(dict(values))
+
+    def _show_preview(self, line: str) -> None:
+        self.query_one("#confirm-preview", Static).update(self._preview_text(line))
+
+    @staticmethod
+    def _preview_text(line: str) -> Text:
+        text = Text("Will run ", style="dim")
+        text.append(clean(line, max_len=600))
+        return text
 
     @staticmethod
     def _dry_text(line: str) -> Text:
@@ -119,9 +210,15 @@ class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
         text.append(clean(line, max_len=300))
         return text
 
-    def show_dry_run(self, line: str) -> None:
-        """The dry run's answer, once it came (the dialog does not wait for it)."""
+    def show_dry_run(self, line: str, inputs: Mapping[str, Any] | None = None) -> None:
+        """The dry run's answer for `inputs` (None: whatever is typed), once it came: the dialog
+        does not wait for it, and an answer for inputs no longer typed is dropped."""
+        if inputs is not None and self.is_mounted and dict(inputs) != self.shown_for:
+            return
         self.request = replace(self.request, dry_run=line)
+        self._show_dry(line)
+
+    def _show_dry(self, line: str) -> None:
         try:
             dry = self.query_one("#confirm-dry-run", Static)
         except NoMatches:  # not composed yet: compose reads the request
@@ -129,6 +226,16 @@ class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
         dry.update(self._dry_text(line))
         dry.display = bool(line)
 
+    def shown(self) -> dict[str, str]:
+        """What the dialog says now, line by line (tests compare it with what then runs)."""
+        out = {}
+        for name in ("body", "preview", "question", "dry-run", "error", "hint"):
+            found = self.query(f"#confirm-{name}")
+            if found:
+                out[name] = str(found.first(Static).render())
+        return out
+
+    # ---- the buttons -------------------------------------------------------------------------
     def action_cancel(self) -> None:
         self.dismiss(None)
 
@@ -137,31 +244,57 @@ class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
         if event.button.id == "cancel":
             self.dismiss(None)
             return
-        values: dict[str, Any] = {}
-        for f in self.request.fields:
-            raw = self.query_one(f"#field-{f.name}", Input).value.strip()
-            if f.kind == "int":
-                try:
-                    number = int(raw)
-                except ValueError:
-                    self._error(f"{f.label}: expected a whole number, got {raw!r}")
-                    return
-                if (f.minimum is not None and number < f.minimum) or (
-                    f.maximum is not None and number > f.maximum
-                ):
-                    self._error(f"{f.label}: expected {f.minimum}–{f.maximum}, got {number}")
-                    return
-                values[f.name] = number
-            else:
-                values[f.name] = raw
+        values, problem = self.typed()
+        if problem is None and values != self.shown_for:
+            # The line on screen is not yet for what is typed (a key still in flight): show it
+            # first, and let the next press run what it says.
+            self._follow_inputs()
+            return
+        if problem is not None:
+            self._error(problem)
+            return
         self.dismiss(values)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.query_one("#confirm", Button).focus()  # enter in a field moves on, it never confirms
+        self._follow_inputs()
+        if self.problem is None:  # enter in a field moves on, it never confirms
+            self.query_one("#confirm", Button).focus()
 
     def _error(self, message: str) -> None:
         self.query_one("#confirm-error", Static).update(Text(clean(message, max_len=200)))
+
+
+class AskScreen(ModalScreen[bool]):
+    """A yes/no question that changes nothing itself (quit with an incident open): the text,
+    Cancel (focused) and the verb. True on the verb, False on Cancel or escape."""
+
+    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="ask.cancel")]
+    DEFAULT_CSS = MODAL_CSS.format(name="AskScreen") + "AskScreen #ask-body { margin-bottom: 1; }"
+
+    def __init__(self, title: str, body: str, verb: str = "OK", hint: str = "") -> None:
+        super().__init__()
+        self.title_text, self.body, self.verb = title, body, verb
+        self.hint = hint or f"tab to {verb}, enter does it · enter on Cancel or esc goes back"
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(clean(self.title_text, max_len=120), style="bold"), classes="title")
+            yield Static(Text(clean(self.body, max_len=2000, keep_newlines=True)), id="ask-body")
+            yield Static(Text(clean(self.hint, max_len=300)), classes="hint")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(clean(self.verb, max_len=30), id="confirm", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "confirm")
 
 
 class PromptScreen(ModalScreen[str | None]):

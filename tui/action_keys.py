@@ -5,7 +5,7 @@ so the app's one read-only check hides and refuses them all.
 
 The flow of a key: refusals that need no confirmation first (the action does not fit the
 selection, it is still running, there is no incident to record it in: one notification each,
-nothing written), then the confirmation (Cancel has the focus; escape cancels), then the
+nothing written), then the confirmation (what it shows is what runs; escape cancels), then the
 dispatcher in a worker, so the screen never waits for a cluster or a command, then one line
 saying how it went. The timeline shows the record as the dispatcher writes it.
 """
@@ -45,6 +45,7 @@ BINDING_PREFIX = "actions."  # their binding ids, what `[keys]` remaps them by
 MENU_LABEL = 110  # characters of a menu line (the dialog is 84 wide: two lines at most)
 DRY_RUN_TIMEOUT_S = 3.0  # a dry run is a courtesy: the confirmation never waits on it longer
 DRY_RUN_PENDING = "asking…"
+DRY_RUN_DEBOUNCE_S = 0.4  # a pause in typing this long asks the dry run of the value typed
 
 # The Kubernetes actions' bindings carry the actions' own ids (actions.kubernetes declares the
 # same default keys; a test holds the two together). Only `a` is in the footer: at 80 columns
@@ -126,6 +127,8 @@ class ActionKeys:
         )
         self.workers: list[Worker[None]] = []
         self.dry_run_worker: Worker[None] | None = None  # the latest confirmation's dry run
+        self._dry_screen: ConfirmScreen | None = None  # the dialog the last dry run was for
+        self.dry_runs = 0  # dry runs asked of the system so far (the debounce keeps it low)
         self.started = 0  # actions handed to the dispatcher so far
         # Textual's public `bind()` takes no binding id, and `[keys]` remaps by id: the team's
         # actions go into the app's own binding map, exactly as its BINDINGS do.
@@ -175,31 +178,53 @@ class ActionKeys:
             return
         if action.dry_run is not None:
             request = replace(request, dry_run=DRY_RUN_PENDING)
-        screen = ConfirmScreen(request)
-        self.app.push_screen(screen, lambda inputs: self._confirmed(action, target, inputs))
-        if action.dry_run is not None:
-            # In a worker, so the dialog is up at once and the screen never waits for a cluster;
-            # its line arrives in the open dialog. Not a dispatch: it changes nothing and is not
-            # recorded (read-only never gets here).
-            self.dry_run_worker = self.app.run_worker(
-                self._dry_run(action, target, screen),
-                name=f"dry run {action.id}",
-                group="dry-runs",
-                exit_on_error=False,
-            )
 
-    async def _dry_run(self, action: Action, target: Target, screen: ConfirmScreen) -> None:
+        def inputs_changed(inputs: dict[str, Any] | None) -> None:
+            if inputs is not None:
+                self._ask_dry_run(action, target, screen, inputs)
+            elif self._dry_screen is screen and self.dry_run_worker is not None:
+                self.dry_run_worker.cancel()  # typed past a valid value: its ask is not wanted
+
+        # The dialog calls back with each new set of valid inputs (the first values as it opens):
+        # the dry run follows what is typed, as the "Will run" line does.
+        screen = ConfirmScreen(request, on_inputs=inputs_changed if action.dry_run is not None else None)
+        self.app.push_screen(screen, lambda inputs: self._confirmed(action, target, inputs))
+
+    def _ask_dry_run(
+        self, action: Action, target: Target, screen: ConfirmScreen, inputs: dict[str, Any]
+    ) -> None:
+        """In a worker, so the dialog is up at once and the screen never waits for a cluster; its
+        line arrives in the open dialog. The first values are asked at once; after that, once
+        typing pauses for DRY_RUN_DEBOUNCE_S (a dry run is a server call, not one per key), and a
+        newer value cancels the older one's ask. Not a dispatch: it changes nothing and is not
+        recorded (read-only never gets here)."""
+        first = self._dry_screen is not screen
+        self._dry_screen = screen
+        if not first:
+            screen.show_dry_run(DRY_RUN_PENDING, inputs)
+        self.dry_run_worker = self.app.run_worker(
+            self._dry_run(action, target, screen, inputs, 0.0 if first else DRY_RUN_DEBOUNCE_S),
+            name=f"dry run {action.id}",
+            group="dry-runs",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _dry_run(
+        self, action: Action, target: Target, screen: ConfirmScreen, inputs: dict[str, Any], delay: float
+    ) -> None:
         assert action.dry_run is not None
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.dry_runs += 1
         try:
-            line = await asyncio.wait_for(
-                action.dry_run(target, action.defaults(target)), timeout=DRY_RUN_TIMEOUT_S
-            )
+            line = await asyncio.wait_for(action.dry_run(target, inputs), timeout=DRY_RUN_TIMEOUT_S)
         except TimeoutError:
             line = f"dry run failed: no answer in {DRY_RUN_TIMEOUT_S:g} s"
         except Exception as err:  # a failed dry run is said, and does not block the confirm
             line = f"dry run failed: {one_line(str(err)) or type(err).__name__}"
         if screen.is_attached:  # the dialog may be gone already (escape, or confirmed)
-            screen.show_dry_run(line)
+            screen.show_dry_run(line, inputs)  # dropped if the inputs changed meanwhile
 
     def _confirmed(self, action: Action, target: Target, inputs: dict[str, Any] | None) -> None:
         if inputs is None:

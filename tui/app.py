@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.actions import parse
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
@@ -33,6 +34,7 @@ from tui.incident.feed import TimelineSource
 from tui.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKeys
 from tui.keys import BindingInfo, binding_infos, check_keymap
 from tui.model import SourceStatus
+from tui.quitting import QuitGuard, QuitHook
 from tui.runtime import SourceLoop
 from tui.sources.base import PollSource
 
@@ -62,6 +64,8 @@ class AppSetup:
     # Closed with the sources when the app stops: what the registry's actions hold open (the
     # cluster control's connection pool and threads).
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
+    # What quitting with an incident open does to it (tui.quitting); None: it stays open, said.
+    quit_hook: QuitHook | None = None
 
 
 class TabStrip(Static):
@@ -92,6 +96,7 @@ def all_bindings(actions: Iterable[ActionConfig] = ()) -> list[BindingInfo]:
     for screen in (
         HelpScreen,
         modals.ConfirmScreen,
+        modals.AskScreen,
         modals.PromptScreen,
         modals.ChoiceScreen,
         modals.ComposerScreen,
@@ -146,6 +151,7 @@ class WarroomApp(App[int]):
         self._painted: dict[str, Any] = {}  # the last snapshot painted per panel
         self.incident_keys = IncidentKeys(self)
         self.action_keys = ActionKeys(self)
+        self.quit_guard = QuitGuard(self, setup.quit_hook)
         register_themes(self)
         self.theme = setup.theme or default_theme()
         if setup.keymap:
@@ -341,6 +347,35 @@ class WarroomApp(App[int]):
         if self.setup.read_only and self.writes(action, parameters):
             return False
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        # Runs before Textual looks the key up. check_action alone refuses (above); a refused key
+        # would do nothing at all, so an observer is told why instead.
+        if self.setup.read_only:
+            refused = self._refused_binding(event.key)
+            if refused is not None:
+                what = refused.description.lower() or refused.action
+                self.notify(
+                    f"read-only: {self.get_key_display(refused)} ({what}) is disabled",
+                    severity="warning",
+                    markup=False,
+                )
+
+    def _refused_binding(self, key: str) -> Binding | None:
+        """The binding that writes which `key` would run, when read-only leaves the key with no
+        other binding to answer it (the same key may mean something else in a panel)."""
+        refused = None
+        for _, bindings in self.screen._modal_binding_chain:
+            for binding in bindings.key_to_bindings.get(key, ()):
+                _, name, params = parse(binding.action)
+                if not self.writes(name, params):
+                    return None
+                refused = refused or binding
+        return refused
+
+    async def action_quit(self) -> None:
+        """q, ctrl+q and the palette's Quit: with an incident open, ask first (tui.quitting)."""
+        await self.quit_guard.quit()
 
     async def action_incident(self, name: str) -> None:
         await self.incident_keys.run(name)

@@ -106,6 +106,34 @@ def test_config_actions_keep_name_key_confirm_and_scope() -> None:
     assert flag.confirmation(Target.none()).question == "Flag?"
 
 
+def test_config_confirm_texts_fill_their_placeholders_with_the_values_the_run_gets() -> None:
+    restart, page = config_actions(
+        [
+            command(
+                "Restart", ["systemctl", "restart", "{service}"], confirm="Restart {service} in {namespace}?"
+            ),
+            # {pod} is only in the question: the action needs a pod all the same.
+            ActionConfig(name="Page", http={"url": "http://pager.internal/x"}, confirm="Page about {pod}?"),
+        ]
+    )
+    checkout = Target.of_service("checkout", namespace="shop")
+    confirm = restart.confirmation(checkout)
+    assert confirm.question == "Restart checkout in shop?"
+    assert confirm.preview == "systemctl restart checkout"
+    assert "{" not in confirm.question
+    assert restart.confirmation(Target.of_service("[b]x[/b]", namespace="shop")).question == (
+        "Restart [b]x[/b] in shop?"  # the value as it is: the dialog shows it as text, never markup
+    )
+    # A selection without a value for the question's placeholder is refused before any dialog.
+    assert page.refusal(checkout) == "Page needs a pod; the selection has none"
+    assert page.confirmation(Target.of_pod(None, "shop", "web-0")).question == "Page about web-0?"
+    # ... and a value the run would refuse (an option, control characters) is never shown either.
+    for bad in ("-rf", "a\x1b]0;pwned\x07"):
+        assert restart.refusal(Target.of_service(bad, namespace="shop")) is not None
+        with pytest.raises(NotApplicableError):
+            restart.confirmation(Target.of_service(bad, namespace="shop"))
+
+
 def test_kubernetes_confirmations_name_the_exact_target() -> None:
     platform = DemoPlatform(None, 7, FrozenClock(T0))
     registry = Registry(kubernetes_actions(DemoControl(platform)))

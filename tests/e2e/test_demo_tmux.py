@@ -40,7 +40,13 @@ def test_demo_at_80x24_reaches_every_panel_and_quits(demo):
     s.keys("?")
     s.wait_for("warroom keys")
     s.keys("Escape")
+    s.keys("q")  # the demo's drill is open: quitting asks, Cancel first
+    s.wait_for("Quit warroom?")
+    s.keys("Enter")
+    s.wait_gone("Quit warroom?")
     s.keys("q")
+    s.wait_for("Quit warroom?")
+    s.keys("Tab", "Enter")
     s.wait_for("EXITED:0")
 
 
@@ -53,6 +59,8 @@ def test_demo_at_160x50_shows_all_panels_live(demo):
     screen = s.wait_for("lomash-wood")
     assert screen.count("\n") >= 49
     s.keys("q")
+    s.wait_for("Quit warroom?")
+    s.keys("Tab", "Enter")
     s.wait_for("EXITED:0")
 
 
@@ -60,5 +68,7 @@ def test_read_only_demo_shows_the_r_badge(demo):
     s = demo(160, 50, "--read-only")
     screen = s.wait_for("[R] read-only")
     assert "[RW]" not in screen
-    s.keys("q")
+    s.keys("D")  # a key that writes answers, and changes nothing
+    s.wait_for("read-only: D (declare) is disabled")
+    s.keys("q")  # an observer leaves at once: nothing of the record is theirs to leave open
     s.wait_for("EXITED:0")

@@ -46,6 +46,7 @@ def test_commander_runs_the_incident_by_keys_and_the_observer_follows_it(tmp_pat
 
         # The observer is offered no key that writes: n does nothing there.
         observer.keys("n")
+        observer.wait_for("read-only: n (note) is disabled")
         assert "Note on" not in observer.screen()
         assert "D Declare" not in screen
 
@@ -63,7 +64,9 @@ def test_commander_runs_the_incident_by_keys_and_the_observer_follows_it(tmp_pat
             postmortem = (tmp_path / f"{who}.md").read_text()
             assert "Orders API 502s" in postmortem and "rolled back v2.3.1" in postmortem
             assert (tmp_path / f"{who}.jsonl").exists()
-        commander.keys("q")
+        commander.keys("q")  # #2 is resolved, the drill (#1) is still open: quitting asks
+        commander.wait_for("Quit warroom?")
+        commander.keys("Tab", "Enter")
         commander.wait_for("EXITED:0")
     finally:
         commander.close()

@@ -48,6 +48,8 @@ def test_restart_the_crashlooping_gateway_with_r_and_see_it_on_the_timeline(tmp_
         screen = s.wait_for("action ok")
         assert "» action" in screen and "Rollout restart" in screen
         s.keys("q")
+        s.wait_for("Quit warroom?")
+        s.keys("Tab", "Enter")
         s.wait_for("EXITED:0")
     finally:
         s.close()

@@ -134,10 +134,16 @@ class Room:
         assert panel.selected().name == name  # type: ignore[attr-defined]
 
     async def confirm(self) -> None:
-        """Tab from Cancel (the default) to the confirm button, enter; then the worker ends."""
-        assert isinstance(self.app.screen, ConfirmScreen)
+        """Tab to the confirm button (from Cancel, or from the field: field → Cancel → run), enter;
+        then the worker ends."""
+        screen = self.app.screen
+        assert isinstance(screen, ConfirmScreen)
         started = self.app.action_keys.started
-        await self.pilot.press("tab", "enter")
+        for _ in range(4):
+            if screen.focused is not None and screen.focused.id == "confirm":
+                break
+            await self.pilot.press("tab")
+        await self.pilot.press("enter")
         assert not isinstance(self.app.screen, ConfirmScreen)
         await self.ran(started)
 
@@ -276,11 +282,12 @@ async def test_s_scales_the_workers_with_the_current_count_shown_and_the_backlog
             ("replicas", "Replicas (now 4)", "4")
         ]
         field = screen.query_one("#field-replicas", Input)
-        assert field.value == "4"
-        # The field sits before Cancel: shift+tab to it, type, enter moves on to the button.
-        await r.pilot.press("shift+tab", "backspace", "1", "2", "enter")
+        assert field.value == "4" and screen.focused is field  # the value is what this dialog asks
+        # As the hint says: type the value, enter moves on to Scale, enter again runs it.
+        await r.pilot.press("backspace", "1", "2", "enter")
         assert field.value == "12"
         assert r.app.screen.focused is not None and r.app.screen.focused.id == "confirm"
+        assert screen.shown()["preview"].endswith("scale deployment/celery-worker --replicas=12")
         started = r.app.action_keys.started
         await r.pilot.press("enter")
         await r.ran(started)
