@@ -1,9 +1,11 @@
-"""Panel 5: the incident timeline, newest at the bottom and followed."""
+"""Panel 5: the incident timeline in the order things happened (occurred_at, then id: a
+detection carried in at the declaration sits before it), each event with its number in the
+incident (#1, #2 ... as the postmortem cites it), the newest at the bottom and followed."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -15,7 +17,7 @@ from panels.base import Panel, fields_text
 from panels.table import Cell, DiffTable
 from tui.clock import utc_iso
 from tui.incident.actor import short_name
-from tui.incident.events import Event
+from tui.incident.events import Event, event_numbers, in_time_order
 from tui.incident.feed import TimelineSnapshot
 from tui.untrusted import one_line
 
@@ -73,35 +75,37 @@ def event_cells(
     corrected_by: int | None,
     local: bool,
     others: dict[int, Event] | None = None,
+    numbers: Mapping[int, int] | None = None,
 ) -> tuple[Cell, ...]:
-    """One timeline row. `others`: the shown events by id, to name what a correction or a star
-    refers to by its time (ids are not shown)."""
+    """One timeline row. `others`: the shown events by id; `numbers`: their numbers in the
+    incident (id -> #), shown, and used to name what a correction or a star refers to."""
     others = others or {}
+    numbers = numbers or {}
     mark, style = KIND_MARK.get(event.kind, ("·", ""))
     at = event.occurred_at.astimezone() if local else event.occurred_at
 
-    def when(event_id: int | None) -> str:
-        other = others.get(event_id) if event_id is not None else None
-        if other is None:
-            return f"#{event_id}"
-        other_at = other.occurred_at.astimezone() if local else other.occurred_at
-        return other_at.strftime("%H:%M:%S")
+    def cite(event_id: int | None) -> str:
+        number = numbers.get(event_id) if event_id is not None else None
+        return f"#{number}" if number is not None else "an event not shown"
 
     ref = event.data.get("event") if event.kind == "starred" else None
     target = others.get(ref) if isinstance(ref, int) else None
-    if target is not None:
-        # "starred #12" says little on a screen without ids: name the starred row instead.
+    if isinstance(ref, int):
+        # The record's text ("starred #12") names the record's id: name the row by its number.
         verb = "starred" if event.data.get("starred", True) else "unstarred"
-        text = Text(f"{verb} {when(target.id)}: {one_line(target.text, 200)}")
+        what = f": {one_line(target.text, 200)}" if target is not None else ""
+        text = Text(f"{verb} {cite(ref)}{what}")
     else:
         text = Text(one_line(event.text, 400), style="dim strike" if corrected_by else "")
     if corrected_by:
-        text.append(f"  (corrected {when(corrected_by)})", style="dim")
+        text.append(f"  (corrected by {cite(corrected_by)})", style="dim")
     elif event.kind == "corrected" and event.supersedes is not None:
-        text.append(f"  (corrects {when(event.supersedes)})", style="dim")
+        text.append(f"  (corrects {cite(event.supersedes)})", style="dim")
     kind = Text(("★" if starred else " ") + mark + " ", style=style)
     kind.append(KIND_LABEL.get(event.kind, event.kind.replace("_", " ")), style=style)
-    return (at.strftime("%H:%M:%S"), kind, text, one_line(short_actor(event.actor), 30))
+    number = numbers.get(event.id)
+    cited = Text(str(number) if number is not None else "", style="dim", justify="right")
+    return (cited, at.strftime("%H:%M:%S"), kind, text, one_line(short_actor(event.actor), 30))
 
 
 class TimelinePanel(Panel):
@@ -125,6 +129,7 @@ class TimelinePanel(Panel):
     def body(self) -> DiffTable:
         self.table = DiffTable(
             [
+                ("#", "number", 4),
                 ("UTC", "time", 8),
                 ("Event", "kind", 14),
                 ("What", "text", None),
@@ -133,6 +138,7 @@ class TimelinePanel(Panel):
             id="timeline-table",
         )
         self.events: dict[int, Event] = {}
+        self.numbers: dict[int, int] = {}  # event id -> its number in the incident
         self.local = False
         self.kind_filter: str | None = None
         self.starred_only = False
@@ -174,12 +180,20 @@ class TimelinePanel(Panel):
                 and (self.kind_filter is None or e.kind == self.kind_filter)
                 and (not self.starred_only or e.id in starred)
             }
+        # The feed shows the newest events only: numbered from the state's count, which was
+        # read no later than they were.
+        numbers = (
+            event_numbers(snap.events, count=state.event_count, last_id=state.last_event_id)
+            if state
+            else {}
+        )
         self.show_events(
             snap.events,
             now,
             starred=starred,
             corrected=dict(state.corrected) if state else None,
             visible=visible,
+            numbers=numbers,
         )
         if visible is not None:
             failed = {e.id for e in snap.events if e.kind == "action_failed"}
@@ -208,11 +222,14 @@ class TimelinePanel(Panel):
         starred: set[int] | frozenset[int] = frozenset(),
         corrected: dict[int, int] | None = None,
         visible: set[int] | None = None,
+        numbers: Mapping[int, int] | None = None,
     ) -> None:
-        """Show `events` (all of the incident, oldest first). `visible`: ids passing the filter."""
+        """Show `events` (the incident's, in id order), in time order. `visible`: ids passing the
+        filter; `numbers`: each event's number in the incident (default: `events` are all of it)."""
         corrected = corrected or {}
         at_end = self.table.cursor_row >= self.table.row_count - 1
         self.events = {e.id: e for e in events}
+        self.numbers = dict(numbers) if numbers is not None else event_numbers(events)
         rows = {
             str(e.id): event_cells(
                 e,
@@ -220,8 +237,9 @@ class TimelinePanel(Panel):
                 corrected_by=corrected.get(e.id),
                 local=self.local,
                 others=self.events,
+                numbers=self.numbers,
             )
-            for e in events
+            for e in in_time_order(events)
             if visible is None or e.id in visible
         }
         self.table.set_rows(rows)
@@ -244,8 +262,10 @@ class TimelinePanel(Panel):
         state = self.last.state if isinstance(self.last, TimelineSnapshot) else None
         starred = event.id in state.starred if state is not None else event.starred
         corrected_by = state.corrected.get(event.id) if state is not None else None
+        number = self.numbers.get(event.id)
         rows: list[tuple[str, object]] = [
             ("kind", event.kind),
+            ("record id", event.id),
             ("occurred", utc_iso(event.occurred_at)),
             ("recorded", utc_iso(event.recorded_at)),
             ("actor", f"{event.actor} ({event.actor_kind}, {event.source})"),
@@ -259,4 +279,4 @@ class TimelinePanel(Panel):
         body = fields_text(rows)
         if event.data:
             body += "\n\n" + json.dumps(event.data, indent=2, ensure_ascii=False, sort_keys=True)
-        return f"Event #{event.id}", body
+        return (f"Event #{number}" if number is not None else "Event"), body

@@ -105,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     incidents = sub.add_parser("incidents", help="list incidents")
     _common(incidents, suppress=True)
+
+    verify = sub.add_parser(
+        "verify", help="check an exported audit log's hash chain; say where it breaks (exit 1)"
+    )
+    verify.add_argument("file", metavar="FILE.jsonl", help="the audit log (`-`: standard input)")
     return parser
 
 
@@ -151,6 +156,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return check_config_main(args.path)
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from tui.incident.verify import cmd_verify as verify
+
+    return verify(args)
+
+
 def _incident_command(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from tui.incident import commands
@@ -169,6 +180,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "note": _incident_command("note"),
     "resolve": _incident_command("resolve"),
     "incidents": _incident_command("incidents"),
+    "verify": cmd_verify,
 }
 
 

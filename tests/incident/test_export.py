@@ -13,8 +13,17 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from tests.incident.helpers import drill, frozen, open_incidents, outage
-from tui.incident.export import GENESIS, audit_jsonl, duration, md, postmortem_markdown, verify_jsonl
+from tests.incident.helpers import CI, SYSTEM, drill, frozen, open_incidents, outage
+from tests.timebase import T0
+from tui.incident.export import (
+    GENESIS,
+    audit_jsonl,
+    check_chain,
+    duration,
+    md,
+    postmortem_markdown,
+    verify_jsonl,
+)
 from tui.incident.lifecycle import fold
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -186,3 +195,164 @@ async def test_the_hash_chain_catches_edits_deletions_and_reordering(tmp_path: P
     assert verify_jsonl([lines[0].replace(":", ": ", 1), *lines[1:]]) == 1  # whitespace is an edit too
     assert verify_jsonl([*lines[:2], "not json", *lines[2:]]) == 3
     assert verify_jsonl([]) is None
+
+
+# ---- numbers that read right ---------------------------------------------------------------
+
+
+def _response_rows(text: str) -> dict[str, str]:
+    section = text.split("## Response times\n", 1)[1].split("\n## ", 1)[0]
+    return {m[1]: m[2] for m in re.finditer(r"^\| (Time to \w+) \| (.+?) \| ", section, re.MULTILINE)}
+
+
+async def test_a_time_that_was_never_measured_is_a_dash_with_the_reason_not_0_s(tmp_path: Path) -> None:
+    clock = frozen()
+    incidents = await open_incidents(tmp_path / "i.db", clock)
+    try:
+        # Declared by a person, no start of impact asserted, no detection, still open.
+        quiet = (await incidents.declare("Orders slow", "SEV3")).incident_id
+        clock.advance(60)
+        await incidents.note(quiet, "p95 at 3 s")
+        # Declared by automation, detected a minute later, nobody ever acted on it.
+        hook = (await incidents.declare("Disk full", "SEV2", who=CI)).incident_id
+        clock.advance(60)
+        await incidents.detected(hook, "db-1 disk at 99 %", signal="host", subject="db-1", who=SYSTEM)
+        states = [await incidents.state(quiet), await incidents.state(hook)]
+        events = [await incidents.store.events(quiet), await incidents.store.events(hook)]
+    finally:
+        await incidents.store.close()
+    quiet_text = postmortem_markdown(states[0], events[0])
+    assert _response_rows(quiet_text) == {
+        "Time to detect": "— (no start of impact asserted: it is taken to be the first detection)",
+        "Time to acknowledge": "— (a person raised it: no earlier detection to acknowledge)",
+        "Time to mitigate": "— (not mitigated yet)",
+        "Time to resolve": "— (not resolved yet)",
+    }
+    hook_rows = _response_rows(postmortem_markdown(states[1], events[1]))
+    assert hook_rows["Time to acknowledge"] == "— (no act by a person recorded)"
+    for text in (quiet_text, postmortem_markdown(states[1], events[1])):
+        assert "| 0 s |" not in text
+
+
+async def test_the_cadence_is_named_at_each_severity_it_applied(tmp_path: Path) -> None:
+    text, _ = await _exported(tmp_path, outage)
+    assert (
+        "- **Status updates:** 1 sent, by severity:\n"
+        "  - SEV2 from 2026-11-23 03:00:00 UTC for 1 min 00 s: an update every 30 min; 0 sent\n"
+        "  - SEV1 from 2026-11-23 03:01:00 UTC for 14 min 42 s: an update every 15 min; 1 sent\n"
+    ) in text
+    clock = frozen()
+    incidents = await open_incidents(tmp_path / "j.db", clock)
+    try:
+        incident = (await incidents.declare("Batch late", "SEV4")).incident_id
+        clock.advance(600)
+        await incidents.set_severity(incident, "SEV3")
+        await incidents.status_update(incident, "Conditions: late by 1 h")
+        clock.advance(300)
+        await incidents.resolve(incident)
+        clock.advance(60)
+        await incidents.reopen(incident, reason="late again")
+        clock.advance(120)
+        events = await incidents.store.events(incident)
+    finally:
+        await incidents.store.close()
+    text = postmortem_markdown(fold(events), events, generated_at=clock.now())
+    assert (
+        "- **Status updates:** 1 sent, by severity:\n"
+        "  - SEV4 from 2026-11-23 03:00:00 UTC for 10 min 00 s: no update cadence; 0 sent\n"
+        "  - SEV3 from 2026-11-23 03:10:00 UTC for 5 min 00 s: an update every 60 min; 1 sent\n"
+        "  - SEV3 from 2026-11-23 03:16:00 UTC for 2 min 00 s: an update every 60 min; 0 sent\n"
+    ) in text
+    assert "- **Time at each severity:** SEV4 10 min 00 s, SEV3 7 min 00 s" in text
+
+
+async def test_events_are_numbered_in_their_incident_and_shown_in_time_order(tmp_path: Path) -> None:
+    """Two incidents written side by side (ids interleave) and a detection carried in at the
+    declaration (written after it, occurred before it): the postmortem cites #1, #2 ... of its
+    own incident and puts the detection where it happened; the JSONL keeps the record's id."""
+    clock = frozen()
+    incidents = await open_incidents(tmp_path / "i.db", clock)
+    try:
+        other = (await incidents.declare("Drill: pod crash", "SEV3", drill=True, who=SYSTEM)).incident_id
+        clock.advance(120)
+        incident = (await incidents.declare("Checkout 502s", "SEV1")).incident_id
+        await incidents.detected(
+            incident, "api-gateway is DOWN", signal="service", subject="api-gateway", who=SYSTEM,
+            occurred_at=T0 + timedelta(seconds=30),
+        )
+        await incidents.note(other, "practising")
+        clock.advance(60)
+        wrong = await incidents.note(incident, "restarted web")
+        await incidents.note(other, "practising again")
+        fix = await incidents.correct(incident, wrong.id, "restarted api-gateway")
+        await incidents.status_update(incident, "Conditions: restarting")
+        events = await incidents.store.events(incident)
+        state = await incidents.state(incident)
+    finally:
+        await incidents.store.close()
+    assert [e.id for e in events] == [2, 3, 5, 7, 8]  # ids of the record, shared with the drill
+    text = postmortem_markdown(state, events)
+    timeline = text.split("## Timeline\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in timeline.splitlines() if line.startswith("| 2026")]
+    assert [re.search(r"\*\*(.+?)\*\* (#\d+)", row).groups() for row in rows] == [  # type: ignore[union-attr]
+        ("Detected", "#2"),  # 03:00:30, carried in: before the declaration it was written after
+        ("Declared", "#1"),
+        ("Note", "#3"),
+        ("Correction", "#4"),
+        ("Status update", "#5"),
+    ]
+    assert rows[0].startswith("| 2026-11-23 03:00:30 |") and "_(recorded 2026-11-23 03:02:00)_" in rows[0]
+    assert "~~restarted web~~ (corrected by #4)" in rows[2] and "**Correction** #4 of note #3" in rows[3]
+    assert "[see below](#status-update-5)" in rows[4] and "### Status update #5\n" in text
+    assert "- **Impact started:** 2026-11-23 03:00:30 UTC (first automatic detection)" in text
+    assert _response_rows(text)["Time to acknowledge"] == "1 min 30 s"  # detected 03:00:30, declared 03:02
+
+    lines = [json.loads(line) for line in audit_jsonl(events)]
+    assert [(x["number"], x["id"]) for x in lines] == [(1, 2), (2, 3), (3, 5), (4, 7), (5, 8)]
+    assert lines[3]["supersedes"] == wrong.id == 5 and fix.id == 7  # references stay record ids
+    assert verify_jsonl(audit_jsonl(events)) is None
+
+
+async def test_check_chain_says_where_and_what(tmp_path: Path) -> None:
+    _, lines = await _exported(tmp_path, outage)
+    intact = check_chain(lines)
+    assert intact.intact and intact.lines == 20 and intact.incidents == (1,)
+    assert intact.last_hash == hashlib.sha256(lines[-1].encode()).hexdigest()
+
+    def problem(changed: list[str]) -> tuple[int | None, str, str]:
+        found = check_chain(changed)
+        return found.broken_at, found.what, found.problem
+
+    edited = list(lines)
+    edited[4] = edited[4].replace('"text":"', '"text":"nothing happened; ', 1)
+    assert problem(edited) == (5, "severity_changed #5", "edited: its content does not match its hash")
+
+    obj = json.loads(lines[4])
+    obj["text"] = "nothing happened"
+    del obj["hash"]
+    canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+    resealed = list(lines)
+    resealed[4] = f'{canonical[:-1]},"hash":"{hashlib.sha256(canonical.encode()).hexdigest()}"}}'
+    at, _, why = problem(resealed)
+    assert at == 6 and why.startswith("its prev_hash does not match line 5: line 5 was edited")
+
+    at, _, why = problem(lines[:3] + lines[4:])
+    assert at == 4 and why == "deleted: seq 5 follows seq 3: 1 line removed before it"
+    assert problem(lines[2:])[::2] == (1, "deleted: the log starts at seq 3: 2 lines removed before it")
+    swapped = list(lines)
+    swapped[2], swapped[3] = swapped[3], swapped[2]
+    assert problem(swapped)[::2] == (
+        3, "out of order: seq 4 where 3 belongs (seq 3 is at line 4): lines moved or swapped"
+    )
+    assert problem([*lines[:6], lines[5], *lines[6:]])[::2] == (7, "duplicated: the same line as line 6")
+    at, _, why = problem([*lines[:2], "not json", *lines[2:]])
+    assert at == 3 and why.startswith("not JSON: inserted")
+    at, what, why = problem([lines[0].replace(":", ": ", 1), *lines[1:]])
+    assert (at, what) == (1, "declared #1") and why.startswith("reformatted: its content is intact")
+    at, _, why = problem([f"{line}\r\n" for line in lines])  # Windows line endings
+    assert at == 1 and why.startswith("reformatted")
+    (tmp_path / "other").mkdir()
+    _, others = await _exported(tmp_path / "other", drill)
+    at, _, why = problem([*lines[:3], others[3], *lines[3:]])  # a line of another log, seq 4 too
+    assert at == 4 and "line 3" in why and "inserted" in why
+    assert not check_chain(["hello", "world"]).audit_lines

@@ -17,6 +17,7 @@ from textual import events
 from textual.command import CommandInput, CommandList, CommandPalette
 from textual.geometry import Region
 from textual.widgets import Input, OptionList, TextArea
+from textual.widgets.data_table import ColumnKey
 
 from panels.help import HelpScreen
 from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
@@ -134,10 +135,18 @@ def shown(app: WarroomApp) -> list[Event]:
 
 
 def row_text(app: WarroomApp, event_id: int) -> tuple[str, ...]:
+    """The time, kind, text and actor cells of an event's row (`row_number`: its first cell)."""
     panel = app.panels["timeline"]
     assert isinstance(panel, TimelinePanel)
     cells = panel.table.get_row(str(event_id))
-    return tuple(getattr(cell, "plain", cell) for cell in cells)
+    return tuple(getattr(cell, "plain", cell) for cell in cells)[1:]
+
+
+def row_number(app: WarroomApp, event_id: int) -> str:
+    """The number the timeline shows for an event: its place in the incident."""
+    panel = app.panels["timeline"]
+    assert isinstance(panel, TimelinePanel)
+    return panel.table.get_row(str(event_id))[0].plain.strip()
 
 
 async def ready(pilot: Any) -> WarroomApp:
@@ -392,7 +401,11 @@ async def test_star_and_correct_the_selected_event(tmp_path):
         star = await wrote(pilot, db, "starred", n)
         assert star.data == {"event": note.id, "starred": True}
         await until(pilot, lambda: row_text(app, note.id)[1].startswith("★"), "star shown")
-        assert row_text(app, star.id)[2] == f"starred 03:00:00: {row_text(app, note.id)[2]}"
+        # Each row shows its event's number in the incident, as the postmortem cites it.
+        place = {e.id: str(i) for i, e in enumerate(await record(db), start=1)}
+        assert row_number(app, note.id) == place[note.id] == "2"
+        assert row_number(app, star.id) == place[star.id]
+        assert row_text(app, star.id)[2] == f"starred #2: {row_text(app, note.id)[2]}"
 
         # c: the prompt starts from the text (cleaned); the old row stays, shown as corrected.
         await pilot.press("c")
@@ -401,8 +414,10 @@ async def test_star_and_correct_the_selected_event(tmp_path):
         await answer(pilot, "restarted api-gateway")
         fix = await wrote(pilot, db, "corrected", n)
         assert fix.supersedes == note.id and fix.text == "restarted api-gateway"
-        await until(pilot, lambda: "(corrected 03:01:00)" in row_text(app, note.id)[2], "old row marked")
-        assert row_text(app, fix.id)[2] == "restarted api-gateway  (corrects 03:00:00)"
+        place = {e.id: i for i, e in enumerate(await record(db), start=1)}
+        marked = f"(corrected by #{place[fix.id]})"
+        await until(pilot, lambda: marked in row_text(app, note.id)[2], "old row marked")
+        assert row_text(app, fix.id)[2] == "restarted api-gateway  (corrects #2)"
 
         # c on the corrected row corrects its newest version.
         await pilot.press("c")
@@ -466,7 +481,7 @@ async def test_local_time_kind_filter_and_starred_only(tmp_path, india):
         assert row_text(app, first.id)[0] == "03:00:00"
         await pilot.press("t")
         await until(pilot, lambda: row_text(app, first.id)[0] == "08:30:00", "local time")
-        assert panel.table.columns[next(iter(panel.table.columns))].label.plain == "IST"
+        assert panel.table.columns[ColumnKey("time")].label.plain == "IST"
         assert "UTC+0530" in notices.last()
         await pilot.press("t")
         await until(pilot, lambda: row_text(app, first.id)[0] == "03:00:00", "UTC again")

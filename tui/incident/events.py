@@ -3,6 +3,7 @@ correction is a new event whose `supersedes` names the one it replaces."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -45,3 +46,26 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     starred: bool = False
     supersedes: int | None = None
+
+
+def in_time_order(events: Iterable[Event]) -> list[Event]:
+    """The one order every reader shows events in: when they happened (occurred_at), then the
+    order they were written (id). An event asserted to have happened earlier, a detection held
+    before the declaration and carried in after it, takes its place in time."""
+    return sorted(events, key=lambda e: (e.occurred_at, e.id))
+
+
+def event_numbers(events: Sequence[Event], *, count: int | None = None, last_id: int = 0) -> dict[int, int]:
+    """Each event's number within its incident (id -> 1, 2, ...): its position in id order.
+
+    Ids are the record's and shared by all incidents; the number is what a reader cites ("#7").
+    `events`: one incident's events in id order, with no gaps: all of them (the default), or its
+    newest ones (a screen shows only those) together with `count` and `last_id` of a state folded
+    from a read no newer than `events`: `count` events have ids up to `last_id`, so the shown ones
+    up to `last_id` end at number `count`, and the newer ones follow.
+    """
+    if count is None:
+        return {event.id: number for number, event in enumerate(events, start=1)}
+    known = sum(1 for event in events if event.id <= last_id)
+    first = count - known + 1
+    return {event.id: first + index for index, event in enumerate(events)}

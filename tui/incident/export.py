@@ -14,22 +14,29 @@ table nor inject a link, an image or markup. Status updates keep their lines: th
 cell links to the update, quoted in full under the table (`quoted`, escaped the same way).
 
 Choices made here:
-- The timeline is ordered by occurred_at (then id): an event asserted to have happened earlier
-  takes its place, marked with when it was recorded. `starred` events (star/unstar marks) are
-  not rows of their own; the starred event carries ★. A corrected event stays, struck through,
-  naming its correction.
+- Every table is ordered by occurred_at (then id; `in_time_order`, the order the screen shows
+  too): an event asserted to have happened earlier, a detection carried into the incident when
+  it was declared, takes its place, marked with when it was recorded. `starred` events
+  (star/unstar marks) are not rows of their own; the starred event carries ★. A corrected event
+  stays, struck through, naming its correction.
+- Events are cited by their number within the incident (#1, #2, ... in id order,
+  `event_numbers`), not by the record's id, which all incidents share; the JSONL keeps both.
 - Follow-ups are the notes whose text (after corrections) starts with "TODO", "FIXME",
   "follow-up"/"follow up"/"followup" or "action item". The record has no "done" state, so all
   are listed open, as a checklist to copy into the team's tracker.
 - Response times: detect = start of impact → first detection (automatic, or the declaration);
   acknowledge = first detection → first event written by a person; mitigate = start of impact
-  → status mitigating (or later); resolve = start of impact → resolved. "—" when not reached.
+  → status mitigating (or later); resolve = start of impact → resolved. "—" and the reason when
+  not reached or not measurable (`tui.incident.response_times`), never a 0 s by construction.
+- The status-update cadence is named for each stretch at one severity, as it applied then.
 
 The JSONL audit log is one event a line: ASCII JSON, keys sorted, no spaces, then `hash` as
-the last key. Each line carries `prev_hash`, the SHA-256 of the previous line's exact bytes
+the last key; `id` is the record's id, `number` the event's number in its incident, `seq` the
+line's number in the file. Each line carries `prev_hash`, the SHA-256 of the previous line's exact bytes
 (without its newline; the first line's is that of the empty string), and `hash`, the SHA-256
 of the line as it reads without its `,"hash":"…"` (that is, the canonical JSON of every other
-key), so changing, inserting, removing or reordering lines shows in `verify_jsonl`.
+key), so changing, inserting, removing or reordering lines shows in `check_chain` (which says
+where and what, for `warroom verify`).
 Cutting lines off the end leaves a valid shorter chain: keep the last hash elsewhere (the CLI
 prints it) to detect that. The chain is evidence against edits, not a signature: anyone can
 recompute it.
@@ -41,12 +48,14 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tui.config import DEFAULT_SEVERITIES, SeverityConfig
-from tui.incident.events import ROLES, Event
-from tui.incident.lifecycle import STATUS_RANK, IncidentState
+from tui.incident.events import ROLES, Event, event_numbers, in_time_order
+from tui.incident.lifecycle import STATUS_RANK, IncidentState, severity_named
+from tui.incident.response_times import response_times
 from tui.incident.store import to_db_time
 from tui.untrusted import MAX_LINE, clean
 
@@ -142,9 +151,16 @@ class _Record:
 
     def __init__(self, state: IncidentState, events: Sequence[Event]) -> None:
         self.state = state
-        self.events = [e for e in events if e.incident_id == state.id]
+        self.events = sorted((e for e in events if e.incident_id == state.id), key=lambda e: e.id)
         self.by_id = {e.id: e for e in self.events}
+        self.numbers = event_numbers(self.events)
         self.corrected_by = dict(state.corrected)
+        self._ordered = in_time_order(self.events)
+
+    def cite(self, event_id: int | None) -> str:
+        """"#7": the event's number in this incident (what a reader cites), "#?" if unknown."""
+        number = self.numbers.get(event_id) if event_id is not None else None
+        return f"#{number}" if number is not None else "#?"
 
     def current_text(self, event: Event) -> str:
         """The text after every correction of `event` (a correction can be corrected too)."""
@@ -158,7 +174,7 @@ class _Record:
         return event.text
 
     def ordered(self) -> list[Event]:
-        return sorted(self.events, key=lambda e: (e.occurred_at, e.id))
+        return self._ordered
 
     def end(self, generated_at: datetime | None) -> datetime | None:
         """Where an open incident's durations stop: the export time, else its last event."""
@@ -180,28 +196,72 @@ def _impact_basis(state: IncidentState) -> str:
     return "the declaration"
 
 
-def _severity_time(record: _Record, generated_at: datetime | None) -> list[tuple[str, timedelta]]:
-    """Time spent open at each severity, in the order first reached."""
-    totals: dict[str, timedelta] = {}
-    severity, is_open, since = "?", False, None
-    for event in record.events:  # record (id) order, as the state is folded
-        data = event.data
-        if event.kind not in ("declared", "severity_changed", "status_changed", "reopened"):
+@dataclass(slots=True)
+class _Stretch:
+    """A stretch of time the incident was open at one severity, and the updates sent in it."""
+
+    severity: str
+    start: datetime
+    end: datetime | None = None
+    updates: int = 0
+
+    @property
+    def span(self) -> timedelta:
+        return max(timedelta(), (self.end or self.start) - self.start)
+
+
+def _stretches(record: _Record, generated_at: datetime | None) -> list[_Stretch]:
+    """The incident's open time cut at each severity change, resolution and reopening, in
+    record (id) order as the state is folded; an open incident's last stretch ends at
+    `_Record.end`."""
+    out: list[_Stretch] = []
+    severity, current = "?", None
+    for event in record.events:
+        data, at = event.data, event.occurred_at
+        if event.kind == "status_update":
+            if current is not None:
+                current.updates += 1
+            elif out:
+                out[-1].updates += 1  # sent after resolution: counted with the last stretch
             continue
-        if is_open and since is not None:
-            totals[severity] = totals.get(severity, timedelta()) + max(timedelta(), event.occurred_at - since)
         if event.kind == "declared":
-            severity, is_open = str(data.get("severity", "?")), True
+            severity = str(data.get("severity", "?"))
+            opens = True
         elif event.kind == "severity_changed":
             severity = str(data.get("to", severity))
+            opens = current is not None
+        elif event.kind in ("status_changed", "reopened"):
+            opens = STATUS_RANK.get(str(data.get("to", "")), 0) < STATUS_RANK["resolved"]
+            if opens and current is not None:
+                continue  # a move between open statuses: the same stretch
         else:
-            is_open = STATUS_RANK.get(str(data.get("to", "")), 0) < STATUS_RANK["resolved"]
-        totals.setdefault(severity, timedelta())
-        since = event.occurred_at
-    end = record.end(generated_at)
-    if is_open and since is not None and end is not None:
-        totals[severity] = totals.get(severity, timedelta()) + max(timedelta(), end - since)
+            continue
+        if current is not None:
+            current.end = at
+            current = None
+        if opens:
+            current = _Stretch(severity, at)
+            out.append(current)
+    if current is not None:
+        current.end = record.end(generated_at)
+    return out
+
+
+def _severity_time(stretches: Sequence[_Stretch]) -> list[tuple[str, timedelta]]:
+    """Time spent open at each severity, in the order first reached."""
+    totals: dict[str, timedelta] = {}
+    for stretch in stretches:
+        totals[stretch.severity] = totals.get(stretch.severity, timedelta()) + stretch.span
     return list(totals.items())
+
+
+def _cadence(severity: str, severities: Sequence[SeverityConfig]) -> str:
+    found = severity_named(severity, severities)
+    if found is None:
+        return "no cadence configured for it"
+    if found.update_every_min is None:
+        return "no update cadence"
+    return f"an update every {found.update_every_min:g} min"
 
 
 def _history_text(event: Event, record: _Record) -> str:
@@ -229,20 +289,21 @@ def _timeline_text(event: Event, record: _Record) -> str:
     if event.kind == "corrected":
         target = record.by_id.get(event.supersedes or -1)
         what = _LABELS.get(target.kind, target.kind).lower() if target else "event"
-        head = f"**Correction** #{event.id} of {what} #{event.supersedes}"
+        head = f"**Correction** {record.cite(event.id)} of {what} {record.cite(event.supersedes)}"
     else:
-        head = f"**{label}** #{event.id}"
+        head = f"**{label}** {record.cite(event.id)}"
     if event.kind == "declared":
         body = f"{md(event.text)} ({md(event.data.get('severity', '?'))})"
     elif event.kind == "status_update":
         # Several lines, as sent: quoted in full below the table (`_status_update`), not run
         # together into one cell.
-        body = f"[see below](#{_status_update_anchor(event)})"
+        body = f"[see below](#{_status_update_anchor(event, record)})"
     else:
         body = md(event.text) if event.text else ""
     later = record.corrected_by.get(event.id)
     if later is not None:
-        body = f"~~{body}~~ (corrected by #{later})" if body else f"(corrected by #{later})"
+        by = f"(corrected by {record.cite(later)})"
+        body = f"~~{body}~~ {by}" if body else by
     text = f"{head}: {body}" if body else head
     if event.id in record.state.starred:
         text = f"★ {text}"
@@ -251,18 +312,18 @@ def _timeline_text(event: Event, record: _Record) -> str:
     return text
 
 
-def _status_update_anchor(event: Event) -> str:
+def _status_update_anchor(event: Event, record: _Record) -> str:
     """The id GitHub and GitLab give the heading "Status update #16"."""
-    return f"status-update-{event.id}"
+    return f"status-update-{record.cite(event.id)[1:]}"
 
 
 def _status_update(event: Event, record: _Record) -> list[str]:
     """One status update as sent, under its own heading: who and when, then the text as a block
     quote, line by line (`quoted`)."""
     later = record.corrected_by.get(event.id)
-    corrected = f"; corrected by #{later}" if later is not None else ""
+    corrected = f"; corrected by {record.cite(later)}" if later is not None else ""
     return [
-        f"### Status update #{event.id}",
+        f"### Status update {record.cite(event.id)}",
         "",
         f"{_time(event.occurred_at)} UTC, {_actor(event)}{corrected}:",
         "",
@@ -298,7 +359,7 @@ def quoted(text: str) -> list[str]:
 
 def _follow_ups(record: _Record) -> list[tuple[Event, str]]:
     found = []
-    for event in record.events:
+    for event in record.ordered():
         if event.kind != "note":
             continue
         text = record.current_text(event)
@@ -366,10 +427,12 @@ def _summary(
     others = [role for role in ROLES if role != "commander" and role in state.roles]
     roles = [f"{role} {md(state.roles[role])}" for role in others]
     updates = sum(1 for e in record.events if e.kind == "status_update")
-    cadence = next((s.update_every_min for s in severities if s.name == state.peak_severity), None)
-    update_line = f"{updates} sent"
-    if cadence is not None:
-        update_line += f" (the cadence at {md(state.peak_severity)} is every {cadence:g} min)"
+    # The cadence as it applied: one line per stretch at one severity, not only today's.
+    cadences = [
+        f"  - {md(s.severity)} from {_time(s.start)} UTC for {duration(s.span)}: "
+        f"{_cadence(s.severity, severities)}; {s.updates} sent"
+        for s in _stretches(record, generated_at)
+    ]
     lines = ["## Summary", ""]
     if state.drill:
         lines.append("- **Drill:** yes")
@@ -380,7 +443,8 @@ def _summary(
         f"- **Commander:** {md(state.commander) if state.commander else NONE + ' (none assigned)'}",
         f"- **Other roles:** {', '.join(roles) if roles else NONE}",
         f"- **Duration:** {length}",
-        f"- **Status updates:** {update_line}",
+        f"- **Status updates:** {updates} sent" + (", by severity:" if cadences else ""),
+        *cadences,
         f"- **Events recorded:** {len(record.events)}",
     ]
     return lines
@@ -391,10 +455,11 @@ def _impact(record: _Record, generated_at: datetime | None) -> list[str]:
     lines = ["## Impact", ""]
     start = state.impact_started_at
     lines.append(f"- **Impact started:** {_time(start)} UTC ({_impact_basis(state)})")
-    spent = [f"{md(name)} {duration(span)}" for name, span in _severity_time(record, generated_at)]
+    stretches = _stretches(record, generated_at)
+    spent = [f"{md(name)} {duration(span)}" for name, span in _severity_time(stretches)]
     lines.append(f"- **Time at each severity:** {', '.join(spent) if spent else NONE}")
     subjects: dict[tuple[str, str], list[Event]] = {}
-    for event in record.events:
+    for event in record.ordered():
         if event.kind == "detected":
             key = (str(event.data.get("signal", "?")), str(event.data.get("subject", "?")))
             subjects.setdefault(key, []).append(event)
@@ -414,7 +479,7 @@ def _impact(record: _Record, generated_at: datetime | None) -> list[str]:
 def _history(record: _Record) -> list[str]:
     rows = [
         (_time(e.occurred_at), _history_text(e, record), _actor(e))
-        for e in record.events
+        for e in record.ordered()
         if e.kind in _HISTORY_KINDS
     ]
     return ["## Severity, status and roles", "", *_table(("Time (UTC)", "Change", "By"), rows)]
@@ -443,7 +508,7 @@ def _actions(record: _Record) -> list[str]:
             if isinstance(request, int) and request not in outcomes:
                 outcomes[request] = event
     rows = []
-    for event in record.events:
+    for event in record.ordered():
         if event.kind != "action_requested":
             continue
         done = outcomes.get(event.id)
@@ -452,12 +517,11 @@ def _actions(record: _Record) -> list[str]:
         else:
             verb = "succeeded" if done.kind == "action_succeeded" else "**failed**"
             text = md(record.current_text(done))
-            outcome = f"{verb}: {text} (#{done.id})" if text else f"{verb} (#{done.id})"
+            cited = record.cite(done.id)
+            outcome = f"{verb}: {text} ({cited})" if text else f"{verb} ({cited})"
             took = duration(done.occurred_at - event.occurred_at)
-        rows.append(
-            (_time(event.occurred_at), f"{md(record.current_text(event))} (#{event.id})", _actor(event),
-             outcome, took)
-        )
+        action = f"{md(record.current_text(event))} ({record.cite(event.id)})"
+        rows.append((_time(event.occurred_at), action, _actor(event), outcome, took))
     lines = ["## Actions taken", ""]
     if not rows:
         return [*lines, "No actions were run through warroom."]
@@ -465,16 +529,9 @@ def _actions(record: _Record) -> list[str]:
 
 
 def _response_times(state: IncidentState) -> list[str]:
-    start = state.impact_started_at
     rows = [
-        ("Time to detect", duration(_span(start, state.detected_at)), "start of impact → first detection"),
-        (
-            "Time to acknowledge",
-            duration(_span(state.detected_at, state.acknowledged_at)),
-            "first detection → first act by a person",
-        ),
-        ("Time to mitigate", duration(_span(start, state.mitigated_at)), "start of impact → mitigating"),
-        ("Time to resolve", duration(_span(start, state.resolved_at)), "start of impact → resolved"),
+        (r.name, duration(r.span) if r.span is not None else f"{NONE} ({r.why_not})", r.path)
+        for r in response_times(state)
     ]
     lines = ["## Response times", "", *_table(("Measure", "Time", "From → to"), rows)]
     if state.drill:
@@ -488,7 +545,8 @@ def _follow_up_section(record: _Record) -> list[str]:
     if not found:
         return [*lines, 'None recorded (notes starting with "TODO" or "follow-up:" are collected here).']
     for event, text in found:
-        lines.append(f"- [ ] {md(text)} (#{event.id}, {md(event.actor)}, {_time(event.occurred_at)} UTC)")
+        cited = record.cite(event.id)
+        lines.append(f"- [ ] {md(text)} ({cited}, {md(event.actor)}, {_time(event.occurred_at)} UTC)")
     return lines
 
 
@@ -528,16 +586,21 @@ GENESIS = hashlib.sha256(b"").hexdigest()
 def audit_jsonl(events: Iterable[Event], *, drill: bool | None = None) -> Iterator[str]:
     """One JSON object per event (no newline), chained by hashes (see the module's docstring).
 
-    `drill`: whether the incident is a drill; by default read from its `declared` event. Every
-    line says so, so no line of a drill is mistaken for a real incident's.
+    `events`: all of an incident's events, oldest (by id) first, so `number` is each event's
+    number in its incident (`event_numbers`). `drill`: whether the incident is a drill; by
+    default read from its `declared` event. Every line says so, so no line of a drill is
+    mistaken for a real incident's.
     """
     prev = GENESIS
+    numbers: dict[int, int] = {}  # incident -> events numbered so far
     for seq, event in enumerate(events, start=1):
         if drill is None:
             drill = bool(event.data.get("drill")) if event.kind == "declared" else False
+        numbers[event.incident_id] = number = numbers.get(event.incident_id, 0) + 1
         body = {
             "seq": seq,
             "id": event.id,
+            "number": number,
             "incident_id": event.incident_id,
             "drill": drill,
             "recorded_at": to_db_time(event.recorded_at),
@@ -557,27 +620,158 @@ def audit_jsonl(events: Iterable[Event], *, drill: bool | None = None) -> Iterat
         prev = _sha256(line)
 
 
-def verify_jsonl(lines: Iterable[str | bytes]) -> int | None:
-    """The number (from 1) of the first line that breaks the chain, or None when all hold.
+# What every line of an audit log has (older exports have no `number`; their chain still holds).
+_AUDIT_KEYS = {"seq": int, "id": int, "incident_id": int, "kind": str, "prev_hash": str, "hash": str}
 
-    A line may end with "\\n" (as a file iterates); any other difference from what
-    `audit_jsonl` wrote, a changed, inserted, removed or reordered line, is a break.
-    """
-    prev = GENESIS
-    for number, raw in enumerate(lines, start=1):
+
+@dataclass(frozen=True, slots=True)
+class ChainCheck:
+    """What `check_chain` found: an intact chain, or the first line that breaks it and why."""
+
+    lines: int  # lines read
+    broken_at: int | None = None  # the number (from 1) of the first line that breaks the chain
+    problem: str = ""  # what is wrong there, one line: "edited: its content does not match its hash"
+    what: str = ""  # the breaking line's event as it says, "note #5", when it reads as one
+    audit_lines: int = 0  # lines that look like audit lines at all: none, and it is not an audit log
+    incidents: tuple[int, ...] = ()  # the incidents of the intact lines, in order of appearance
+    first_line: dict[str, Any] | None = None  # the first and last intact lines, parsed
+    last_line: dict[str, Any] | None = None
+    last_hash: str = ""  # the SHA-256 of the last line, what `warroom export` prints
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    text: str
+    obj: dict[str, Any] | None  # None: not an audit line, see `problem`
+    problem: str = ""
+
+
+def _parse(raw: str | bytes) -> _Line:
+    if isinstance(raw, bytes):
         try:
-            line = raw.decode("ascii") if isinstance(raw, bytes) else raw
-            line = line.removesuffix("\n")
-            obj = json.loads(line)
-        except (UnicodeDecodeError, ValueError):
-            return number
-        if not isinstance(obj, dict) or obj.get("prev_hash") != prev or obj.get("seq") != number:
-            return number
-        obj.pop("hash", None)
-        if line != _sealed(obj):  # the hash, the canonical form and the key order at once
-            return number
-        prev = _sha256(line)  # ASCII: it equals its canonical form
-    return None
+            raw = raw.decode("utf-8")  # not ASCII is a reformat (or an edit), said below
+        except UnicodeDecodeError:
+            return _Line("", None, "not text (not UTF-8)")
+    text = raw.removesuffix("\n")
+    if not text.strip():
+        return _Line(text, None, "an empty line")
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return _Line(text, None, "not JSON")
+    if not isinstance(obj, dict):
+        return _Line(text, None, "not a JSON object")
+    missing = [key for key, kind in _AUDIT_KEYS.items() if not isinstance(obj.get(key), kind)]
+    if missing or isinstance(obj.get("seq"), bool):
+        return _Line(text, None, f"not an audit line (no {', '.join(missing) or 'seq'})")
+    return _Line(text, obj)
 
 
-__all__ = ["GENESIS", "audit_jsonl", "duration", "md", "postmortem_markdown", "verify_jsonl"]
+def _what(obj: dict[str, Any]) -> str:
+    number = obj.get("number")
+    return f"{obj['kind']} #{number}" if isinstance(number, int) else f"{obj['kind']}, id {obj['id']}"
+
+
+def check_chain(lines: Iterable[str | bytes]) -> ChainCheck:
+    """Check an audit log's hash chain: where it first breaks and what is wrong there.
+
+    `lines` as `audit_jsonl` wrote them; each may end with "\\n" (as a file iterates). What is
+    told apart: a line not of an audit log (not JSON, inserted text), an edited line (its content
+    no longer matches its own hash), a reformatted one (content intact, bytes not the export's:
+    spacing, key order, escapes, line endings), a line edited and resealed (its hash recomputed:
+    the next line's `prev_hash` names another), and by `seq`: deleted lines (a gap), lines out
+    of order (the missing seq is further down), duplicated or inserted lines (a seq again).
+    Lines cut off the end leave a valid chain: compare `last_hash` with the one kept at export.
+    """
+    parsed = [_parse(raw) for raw in lines]
+    audit = sum(1 for line in parsed if line.obj is not None)
+    prev, incidents = GENESIS, []
+    first: dict[str, Any] | None = None
+    last: dict[str, Any] | None = None
+
+    def broken(number: int, problem: str) -> ChainCheck:
+        what = _what(parsed[number - 1].obj or {}) if parsed[number - 1].obj is not None else ""
+        return ChainCheck(len(parsed), number, problem, what, audit, tuple(incidents), first, last)
+
+    for number, line in enumerate(parsed, start=1):
+        obj = line.obj
+        if obj is None:
+            return broken(number, f"{line.problem}: inserted, or an audit line damaged past reading")
+        body = {key: value for key, value in obj.items() if key != "hash"}
+        canonical = _canonical(body)
+        if _sha256(canonical) != obj["hash"]:
+            return broken(number, "edited: its content does not match its hash")
+        if line.text != f'{canonical[:-1]},"hash":"{obj["hash"]}"}}':
+            return broken(
+                number,
+                "reformatted: its content is intact, but not as exported "
+                "(spacing, key order, escapes or line ending changed)",
+            )
+        if first is not None and obj["incident_id"] != first["incident_id"]:
+            return broken(
+                number,
+                f"an event of incident #{obj['incident_id']} in the log of "
+                f"incident #{first['incident_id']}: inserted from another export",
+            )
+        seq = obj["seq"]
+        if seq > number:
+            later = next(
+                (n for n, other in enumerate(parsed[number:], start=number + 1)
+                 if other.obj is not None and other.obj["seq"] == number),
+                None,
+            )
+            if later is not None:
+                return broken(
+                    number,
+                    f"out of order: seq {seq} where {number} belongs "
+                    f"(seq {number} is at line {later}): lines moved or swapped",
+                )
+            gap = seq - number
+            after = f"the log starts at seq {seq}" if number == 1 else f"seq {seq} follows seq {number - 1}"
+            return broken(number, f"deleted: {after}: {gap} line{'s' if gap != 1 else ''} removed before it")
+        if seq < number:
+            earlier = parsed[seq - 1] if seq >= 1 else None
+            if earlier is not None and earlier.text == line.text:
+                return broken(number, f"duplicated: the same line as line {seq}")
+            return broken(
+                number,
+                f"seq {seq} again (line {seq} has it): a line was inserted before this one, "
+                "or this one is a copy from another export",
+            )
+        if obj["prev_hash"] != prev:
+            if number == 1:
+                problem = "its prev_hash does not start a chain: not the first line of an export"
+            else:
+                problem = (
+                    f"its prev_hash does not match line {number - 1}: line {number - 1} was edited "
+                    "and its own hash recomputed, or this line was inserted or replaced"
+                )
+            return broken(number, problem)
+        prev = _sha256(line.text)  # ASCII: it equals its canonical form
+        if not incidents or incidents[-1] != obj["incident_id"]:
+            incidents.append(obj["incident_id"])
+        first = first or obj
+        last = obj
+    return ChainCheck(len(parsed), None, "", "", audit, tuple(incidents), first, last, prev if last else "")
+
+
+def verify_jsonl(lines: Iterable[str | bytes]) -> int | None:
+    """The number (from 1) of the first line that breaks the chain, or None when all hold
+    (`check_chain` says what is wrong there)."""
+    return check_chain(lines).broken_at
+
+
+__all__ = [
+    "GENESIS",
+    "ChainCheck",
+    "audit_jsonl",
+    "check_chain",
+    "duration",
+    "md",
+    "postmortem_markdown",
+    "verify_jsonl",
+]
