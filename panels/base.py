@@ -82,6 +82,9 @@ class Panel(Vertical):
     Panel.-error:focus-within { border: heavy $error; }
     Panel.-warn { border: round $warning; }
     Panel.-warn:focus-within { border: heavy $warning; }
+    Panel.-unconfigured { border: round $panel-lighten-1; border-title-style: none; }
+    Panel.-unconfigured > * { display: none; }
+    Panel.-unconfigured > StatusLine { display: block; }
     """
 
     def __init__(self, interval_s: float = 5.0) -> None:
@@ -139,12 +142,33 @@ class Panel(Vertical):
     def focus_body(self) -> None:
         self.children[0].focus()
 
+    def set_unconfigured(self) -> None:
+        """No source behind this panel: a quiet line that says where to set one up, in the
+        theme's muted role (not an error: nothing is broken), and the layout gives the room to
+        the panels that have something to show."""
+        self.configured = False
+        self.add_class("-unconfigured")
+        self.status_line.show(Text(f"not configured (see {self.CONFIG_HINT} in warroom.example.toml)"))
+        self._retitle()
+
+    @property
+    def source_down(self) -> bool:
+        """The configured source's last cycle failed: its rows stay, marked stale."""
+        return self.configured and self.source_status is not None and not self.source_status.ok
+
     def set_source_status(self, status: SourceStatus, now: datetime) -> None:
+        was_down = self.source_down
         self.source_status = status
         self.tick(now)
+        if self.source_down != was_down:
+            self.set_class(self.source_down, "-stale")
+            self._retitle()
+            self.post_message(self.LevelChanged(self))  # the tab's ✖ follows the source too
 
     def tick(self, now: datetime) -> None:
         """Called once a second: ages in the status line move only when their text changes."""
+        if not self.configured:
+            return
         self.status_line.show(status_text(self.source_status, now, self.interval_s))
 
     def set_level(self, level: Level, badge: str) -> None:
@@ -160,6 +184,11 @@ class Panel(Vertical):
     def title_content(self) -> Content:
         """The border title: number, name, badge, and the filter with its counts."""
         parts: list[str | tuple[str, str]] = [f"{self.NUMBER} {self.TITLE}"]
+        if self.source_down:
+            # The rows below are the last good data: say so where the eye lands first.
+            stale = "stale" if self.source_status and self.source_status.updated_at else "down"
+            parts.append(" · ")
+            parts.append((f"✖ {stale}", "bold $error"))
         if self.badge:
             parts.append(f" · {self.badge}")
         if self.filter_counts is not None:

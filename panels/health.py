@@ -79,6 +79,7 @@ class HealthPanel(Panel):
     PANEL_ID = "health"
     TITLE = "Health"
     NUMBER = 1
+    CONFIG_HINT = "[[services]]"
 
     def body(self) -> DiffTable:
         self._latencies: dict[str, LatencyTrack] = {}

@@ -141,6 +141,7 @@ class LogPanel(Panel):
     PANEL_ID = "logs"
     TITLE = "Logs"
     NUMBER = 4
+    CONFIG_HINT = "[[logs]]"
 
     def body(self) -> LogView:
         self.view = LogView(id="log-view")

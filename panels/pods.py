@@ -54,6 +54,7 @@ class PodsPanel(Panel):
     PANEL_ID = "pods"
     TITLE = "Pods"
     NUMBER = 2
+    CONFIG_HINT = "[cluster]"
 
     def body(self) -> DiffTable:
         self.table = DiffTable(

@@ -72,6 +72,7 @@ class SloPanel(Panel):
     PANEL_ID = "slos"
     TITLE = "SLOs"
     NUMBER = 3
+    CONFIG_HINT = "[prometheus] and [[slos]]"
 
     def body(self) -> DiffTable:
         self.table = DiffTable(

@@ -12,7 +12,7 @@ from textual import events
 from textual.actions import parse
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Container
+from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
@@ -33,7 +33,6 @@ from tui.detection import Detector
 from tui.incident.feed import TimelineSource
 from tui.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKeys
 from tui.keys import BindingInfo, binding_infos, check_keymap
-from tui.model import SourceStatus
 from tui.quitting import QuitGuard, QuitHook
 from tui.runtime import SourceLoop
 from tui.sources.base import PollSource
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
 NARROW_COLS = 120
 NARROW_ROWS = 30
 PANEL_ORDER = ("health", "pods", "slos", "logs", "timeline")
+COLUMNS = {"col-left": ("health", "pods", "logs"), "col-right": ("slos", "timeline")}
 
 
 @dataclass
@@ -74,10 +74,13 @@ class TabStrip(Static):
     def show_tabs(self, panels: Iterable[Panel], active: str) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
         for panel in panels:
-            style = {"error": "bold red", "warn": "bold yellow"}.get(panel.level, "")
+            level = "error" if panel.source_down else panel.level
+            style = {"error": "bold red", "warn": "bold yellow"}.get(level, "")
+            if not panel.configured:
+                style = "dim"
             label = f" {panel.NUMBER} {panel.TITLE}"
-            if panel.badge and panel.level in ("error", "warn"):
-                label += f" {'✖' if panel.level == 'error' else '▲'}"
+            if panel.source_down or (panel.badge and level in ("error", "warn")):
+                label += f" {'✖' if level == 'error' else '▲'}"
             label += " "
             text.append(label, style=("reverse " + style) if panel.PANEL_ID == active else style)
         self.update(text)
@@ -174,10 +177,13 @@ class WarroomApp(App[int]):
             "timeline": TimelinePanel(intervals.get("timeline", 1.0)),
         }
         with Container(id="grid"):
-            # Grid cells fill in order: row 1 health | slos; row 2 pods | timeline (2 rows
-            # tall); row 3 logs, so the log tail sits beside the timeline.
-            for pid in ("health", "slos", "pods", "timeline", "logs"):
-                yield self.panels[pid]
+            # Two columns, so a panel with nothing to show (not configured) gives its room to
+            # the others in its column: health, pods and the log tail on the left; SLOs beside
+            # health, and the timeline beside pods and logs.
+            for column, pids in COLUMNS.items():
+                with Vertical(id=column, classes="column"):
+                    for pid in pids:
+                        yield self.panels[pid]
         self.filter_bar = Input(
             placeholder="filter the focused panel (enter keeps, escape clears)", id="filter-bar"
         )
@@ -189,9 +195,9 @@ class WarroomApp(App[int]):
         now = self.clock.now()
         for pid, panel in self.panels.items():
             if pid not in self.setup.sources and pid != "timeline":
-                panel.set_source_status(SourceStatus(ok=False, updated_at=None, error="not configured"), now)
+                panel.set_unconfigured()
         self._layout_for(self.size.width, self.size.height)
-        self.show_panel("health")
+        self.show_panel(next(pid for pid in PANEL_ORDER if self.panels[pid].configured))
         self.header.tick(now)
         for pid, source in self.setup.sources.items():
             loop = SourceLoop(
@@ -213,10 +219,28 @@ class WarroomApp(App[int]):
         narrow = width < NARROW_COLS or height < NARROW_ROWS
         self.narrow = narrow
         self.screen.set_class(narrow, "-narrow")
+        self.screen.set_class(not narrow, "-wide")
+        top = "1fr"
         if not narrow:
-            services = len(getattr(self.panels["health"], "services", {})) or 8
-            health_rows = min(max(services, 3), 14) + 4
-            self.query_one("#grid").styles.grid_rows = f"{health_rows} 1fr 1fr"
+            # Health and SLOs share the top row, as tall as the longer of the two needs.
+            rows = [
+                len(getattr(self.panels[pid], name, {})) or 8
+                for pid, name in (("health", "services"), ("slos", "slos"))
+                if self.panels[pid].configured
+            ]
+            top = str(min(max([*rows, 3]), 14) + 4)
+        for pids in COLUMNS.values():
+            # The top panel keeps its height only while a configured panel below wants the rest.
+            below = any(self.panels[pid].configured for pid in pids[1:])
+            first = self.panels[pids[0]]
+            if not first.configured:
+                first.styles.height = "1fr" if narrow else 3  # its one quiet line
+            else:
+                first.styles.height = top if below else "1fr"
+        for column, pids in COLUMNS.items():
+            # A column whose panels are all unconfigured gives its whole width away.
+            shown = any(self.panels[pid].configured for pid in pids)
+            self.query_one(f"#{column}").set_class(not shown, "-empty")
         self._show_tabs()
 
     def _show_tabs(self) -> None:
@@ -291,10 +315,17 @@ class WarroomApp(App[int]):
 
     # ---- navigation --------------------------------------------------------------------
     def show_panel(self, pid: str) -> None:
+        panel = self.panels[pid]
+        if not panel.configured and not self.narrow:
+            # Not on the wide screen at all: say why instead of focusing nothing.
+            self.notify(f"{panel.TITLE}: {panel.status_line.plain}", markup=False)
+            return
         self.active_panel = pid
-        for other_id, panel in self.panels.items():
-            panel.set_class(other_id == pid, "-active")
-        self.panels[pid].focus_body()
+        for other_id, other in self.panels.items():
+            other.set_class(other_id == pid, "-active")
+        for column, pids in COLUMNS.items():
+            self.query_one(f"#{column}").set_class(pid in pids, "-active")
+        panel.focus_body()
         self._show_tabs()
 
     def action_show_panel(self, pid: str) -> None:
@@ -322,8 +353,11 @@ class WarroomApp(App[int]):
             return
         if isinstance(self.focused, Input):
             return
-        index = PANEL_ORDER.index(self._focused_panel_id())
-        self.show_panel(PANEL_ORDER[(index + step) % len(PANEL_ORDER)])
+        # Through the panels that show something: an unconfigured one is a stop for nobody.
+        order = [pid for pid in PANEL_ORDER if self.panels[pid].configured]
+        current = self._focused_panel_id()
+        index = order.index(current) if current in order else 0
+        self.show_panel(order[(index + step) % len(order)])
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.screen.active_bindings, read_only=self.setup.read_only))

@@ -125,3 +125,47 @@ async def test_the_footer_keeps_the_incident_keys_at_80_columns():
             assert f"{key} {label}" in line, line
         # What the terminal shows is that line.
         assert "D Declare" in "".join(s.text for s in app.keybar.render_line(0))
+
+
+# ---- unconfigured is not broken --------------------------------------------------------------
+
+
+async def test_an_unconfigured_source_says_where_to_set_it_up_quietly_and_gives_its_room_away():
+    sources = standard_sources()
+    del sources["pods"], sources["slos"]
+    app = make_app(sources=sources)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        pods = app.panels["pods"]
+        assert pods.status_line.plain == "not configured (see [cluster] in warroom.example.toml)"
+        # The muted role: the line carries no colour of its own (no red "✖"), the status
+        # line's muted colour shows.
+        assert not pods.status_line._shown.spans and not pods.status_line._shown.style
+        assert "✖" not in pods.title_plain
+        slos = app.panels["slos"]
+        assert "[prometheus] and [[slos]]" in slos.status_line.plain
+        # One quiet line tall; the configured panels in its column take the room.
+        assert pods.region.height == 3 and slos.region.height == 3
+        assert app.panels["logs"].region.height > 30
+        assert app.panels["timeline"].region.height > 40
+        # tab goes through the panels that show something.
+        await pilot.press("1", "tab")
+        assert app.active_panel == "logs"
+
+
+async def test_a_configured_source_that_goes_down_keeps_its_rows_marked_stale_and_its_tab_shows_it():
+    from tui.sources.base import SourceError
+
+    sources = standard_sources()
+    sources["pods"] = ListSource(
+        "kubernetes", [cluster(pod("auth-service-5c6d7e8f9-abcde")), SourceError("connection refused")]
+    )
+    app = make_app(sources=sources)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, 3)
+        pods = app.panels["pods"]
+        assert pods.table.row_keys == ["lomash-wood/auth-service-5c6d7e8f9-abcde"]
+        assert "✖ stale" in pods.title_plain
+        assert "connection refused" in pods.status_line.plain and "stale" in pods.status_line.plain
+        tabs = str(app.tabs.render())
+        assert "2 Pods ✖" in tabs, tabs
