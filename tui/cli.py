@@ -192,9 +192,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tui.errors import UserError
 
     try:
-        return COMMANDS[args.command or "run"](args)
+        status = COMMANDS[args.command or "run"](args)
+        sys.stdout.flush()  # a reader that left shows up here, not in the interpreter's last flush
+        return status
     except UserError as err:
         print(f"warroom: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return reader_left()
+
+
+def reader_left() -> int:
+    """`warroom incidents | head -1`: the reader had enough, which is not an error to report. Point
+    stdout at /dev/null so the interpreter's final flush has nowhere to fail ("Exception ignored"),
+    and exit as a tool killed by SIGPIPE does (141), so `set -o pipefail` and `warroom verify`'s
+    verdict are never mistaken for a complete run."""
+    import os
+    import signal
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE

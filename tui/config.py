@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from tui.errors import UserError
+from tui.files import FileProblem, read_bounded
+
+MAX_CONFIG_BYTES = 1 << 20  # far above any real config; /dev/zero-sized input is refused
 
 
 class ConfigError(UserError):
@@ -733,16 +736,10 @@ def _toml_error(where: str, err: tomllib.TOMLDecodeError) -> str:
 def load_config(path: Path) -> Config:
     """Read, parse and validate one config file; any fault is a one-line ConfigError."""
     where = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{where}: is a directory, not a file") from None
-    except PermissionError:
-        raise ConfigError(f"{where}: permission denied") from None
-    except OSError as err:
-        raise ConfigError(f"{where}: cannot read: {err.strerror or err}") from None
+    try:  # a regular file, bounded: `--config /dev/zero` or a FIFO must not eat memory or hang
+        raw = read_bounded(path, MAX_CONFIG_BYTES)
+    except FileProblem as err:
+        raise ConfigError(f"{where}: {err}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
