@@ -11,28 +11,8 @@ from panels.fmt import middle_ellipsis, since
 from panels.table import Cell, DiffTable
 from tui.clock import utc_iso
 from tui.model import ClusterSnapshot, DeploymentInfo, PodInfo
+from tui.pod_health import pod_rank
 from tui.untrusted import one_line
-
-HEALTHY = {"Running", "Completed", "Succeeded"}
-BROKEN = {
-    "CrashLoopBackOff",
-    "Error",
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "OOMKilled",
-    "CreateContainerConfigError",
-    "InvalidImageName",
-    "Failed",
-    "Evicted",
-}
-
-
-def pod_rank(pod: PodInfo) -> int:
-    if pod.status in BROKEN:
-        return 0
-    if pod.status not in HEALTHY or (pod.status == "Running" and pod.ready < pod.containers):
-        return 1
-    return 2
 
 
 def status_style(pod: PodInfo) -> str:

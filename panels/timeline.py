@@ -16,6 +16,7 @@ from textual.widgets.data_table import ColumnKey
 from panels.base import Panel, fields_text
 from panels.table import Cell, DiffTable
 from tui.clock import utc_iso
+from tui.detection import LEVEL_LABEL
 from tui.incident.actor import short_name
 from tui.incident.events import Event, event_numbers, in_time_order
 from tui.incident.feed import TimelineSnapshot
@@ -55,6 +56,25 @@ KIND_LABEL = {
 }
 
 
+# A detection by its level (data["level"], tui.detection): a recovery must not read like an alarm.
+DETECTION_MARK: dict[str, tuple[str, str]] = {
+    "problem": ("!", "bold red"),
+    "warning": ("!", "yellow"),
+    "flapping": ("~", "bold yellow"),
+    "ok": ("✔", "green"),
+}
+
+
+def kind_mark(event: Event) -> tuple[str, str, str]:
+    """The mark, style and short label of an event's kind column."""
+    if event.kind == "detected":
+        level = str(event.data.get("level", "problem"))
+        if level in DETECTION_MARK:
+            return (*DETECTION_MARK[level], LEVEL_LABEL[level])
+    mark, style = KIND_MARK.get(event.kind, ("·", ""))
+    return mark, style, KIND_LABEL.get(event.kind, event.kind.replace("_", " "))
+
+
 def short_actor(actor: str) -> str:
     """"alice@bastion-1 (ssh 10.0.0.5)" -> "alice", "Alice Ng as root@bastion-1" -> "Alice Ng":
     the full actor is in the event's detail."""
@@ -81,7 +101,7 @@ def event_cells(
     incident (id -> #), shown, and used to name what a correction or a star refers to."""
     others = others or {}
     numbers = numbers or {}
-    mark, style = KIND_MARK.get(event.kind, ("·", ""))
+    mark, style, label = kind_mark(event)
     at = event.occurred_at.astimezone() if local else event.occurred_at
 
     def cite(event_id: int | None) -> str:
@@ -102,7 +122,7 @@ def event_cells(
     elif event.kind == "corrected" and event.supersedes is not None:
         text.append(f"  (corrects {cite(event.supersedes)})", style="dim")
     kind = Text(("★" if starred else " ") + mark + " ", style=style)
-    kind.append(KIND_LABEL.get(event.kind, event.kind.replace("_", " ")), style=style)
+    kind.append(label, style=style)
     number = numbers.get(event.id)
     cited = Text(str(number) if number is not None else "", style="dim", justify="right")
     return (cited, at.strftime("%H:%M:%S"), kind, text, one_line(short_actor(event.actor), 30))

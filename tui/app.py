@@ -29,6 +29,7 @@ from panels.timeline import TimelinePanel
 from themes import default_theme, register_themes, stylesheet
 from tui.action_keys import ACTION_BINDINGS, ActionKeys
 from tui.clock import Clock, SystemClock
+from tui.config import DetectionConfig
 from tui.detection import Detector
 from tui.incident.feed import TimelineSource
 from tui.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKeys
@@ -66,6 +67,7 @@ class AppSetup:
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
     # What quitting with an incident open does to it (tui.quitting); None: it stays open, said.
     quit_hook: QuitHook | None = None
+    detection: DetectionConfig = field(default_factory=DetectionConfig)  # how detection damps
 
 
 class TabStrip(Static):
@@ -150,7 +152,7 @@ class WarroomApp(App[int]):
         self.active_panel = "health"
         self.narrow = False
         self._pending: dict[str, Any] = {}  # snapshots held back while a modal is open
-        self.detector = Detector()
+        self.detector = Detector(setup.detection)
         self._painted: dict[str, Any] = {}  # the last snapshot painted per panel
         self.incident_keys = IncidentKeys(self)
         self.action_keys = ActionKeys(self)

@@ -136,6 +136,22 @@ DEFAULT_SEVERITIES: tuple[SeverityConfig, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class DetectionConfig:
+    """`[detection]`: how automatic detection damps what it records (tui.detection).
+    `hold_s`: how long a state must last before it is recorded, recoveries too;
+    `flap_changes` changes within `flap_window_s` make a subject flapping, recorded once; it
+    settles when it is back to ok for `settle_s`, or in one bad state for `flap_window_s`."""
+
+    hold_s: float = 10.0
+    flap_changes: int = 4
+    flap_window_s: float = 300.0
+
+    @property
+    def settle_s(self) -> float:
+        return max(3 * self.hold_s, 30.0)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: Path | None = None  # the file it came from (None: built in, e.g. the demo)
     read_only: bool = False
@@ -151,6 +167,7 @@ class Config:
     severities: tuple[SeverityConfig, ...] = DEFAULT_SEVERITIES
     db: str | None = None  # incident database path
     actor: str | None = None  # the person behind a shared account (--as and $WARROOM_ACTOR win)
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
 
 
 # --- Loading and validation ----------------------------------------------------------------------
@@ -183,6 +200,7 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
     "actions": _field_names(ActionConfig),
     "actions.http": frozenset(HTTP_KEYS),
     "severities": _field_names(SeverityConfig),
+    "detection": _field_names(DetectionConfig),
 }
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -623,6 +641,21 @@ def _severity(t: _Table) -> SeverityConfig:
     )
 
 
+def _detection(t: _Table) -> DetectionConfig:
+    hold = t.number("hold_s", positive=False)
+    if hold is not None and hold < 0:
+        raise t.expected("hold_s", "a number of seconds >= 0", t.get("hold_s"))
+    changes = t.get("flap_changes")
+    if t.has("flap_changes") and (isinstance(changes, bool) or not isinstance(changes, int) or changes < 2):
+        raise t.expected("flap_changes", "an integer >= 2 (changes within flap_window_s)", changes)
+    return _build(
+        DetectionConfig,
+        hold_s=hold,
+        flap_changes=changes if t.has("flap_changes") else None,
+        flap_window_s=t.number("flap_window_s"),
+    )
+
+
 def _keys(t: _Table) -> dict[str, str]:
     """`[keys]`: binding id -> key(s). An unquoted dotted id (`app.quit = "ctrl+q"`) is a nested
     table in TOML; it is read back as the dotted id the user meant."""
@@ -675,6 +708,7 @@ def parse_config(data: Mapping[str, Any], where: str) -> Config:
     _check_action_keys(action_ts, actions)
 
     keys_t = top.table("keys", "keys")
+    detection_t = top.table("detection", "detection")
     severities: tuple[SeverityConfig, ...] | None = None
     if top.has("severities"):
         severity_ts = top.tables("severities", "severities")
@@ -700,6 +734,7 @@ def parse_config(data: Mapping[str, Any], where: str) -> Config:
         severities=severities,
         db=db,
         actor=actor,
+        detection=_detection(detection_t) if detection_t is not None else None,
     )
 
 
@@ -888,6 +923,11 @@ def describe_config(config: Config) -> list[str]:
         for s in config.severities
     )
     lines.append(f"severities: {q(cadence)}")
+    d = config.detection
+    lines.append(
+        f"detection: a state is recorded after {_secs(d.hold_s)}; flapping at {d.flap_changes} changes "
+        f"in {_secs(d.flap_window_s)}"
+    )
     remaps = ", ".join(f"{name} = {show(keys)}" for name, keys in config.keys.items())
     lines.append(f"keys: {q(remaps) if remaps else 'the defaults'}")
     return lines

@@ -1,78 +1,166 @@
-"""Automatic detection: a service going DOWN, a deployment's pods entering CrashLoopBackOff, an
-SLO entering breach, and each one's recovery, become one `detected` event per transition.
+"""Automatic detection: a service DOWN or DEGRADED, a deployment's pods crash-looping, an SLO in
+breach or burning (WARN), and each one's way back, become `detected` events.
 
-Pure: snapshots in, detections out. The app writes them to the record (actor kind `system`), or
-holds them until an incident is declared, so the first one still counts for time to detect.
+Pure: snapshots in, detections out. A state is reported only once it has held for
+`[detection] hold_s` (a single bad poll is not an incident), and at the time it started (so
+time to detect counts from the first signal, not from the end of the hold). A subject that keeps
+changing (a service that crash-loops behind its health check) is reported once as flapping,
+with the count of changes, and then again only when it has settled: back to ok for
+`settle_s`, or in one bad state for the whole `flap_window_s`.
+
+The levels are ordered: problem (DOWN, BREACH, crash-looping), warning (DEGRADED, WARN), ok. Going
+from DOWN to DEGRADED is a warning, not a recovery; only ok is "recovered".
+
+Every process on one database runs its own detector; the record keeps each subject's state per
+incident and writes a detection only when it changes that state (see
+`IncidentStore.append(transition=...)`), so any number of processes record it once.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
+from tui.config import DetectionConfig
 from tui.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
+from tui.pod_health import crash_looping
 from tui.untrusted import one_line
 
-CRASHING = {"CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "ErrImagePull"}
+Level = Literal["problem", "warning", "ok", "flapping"]
+# What the timeline calls each level: a recovery must not read like a detection.
+LEVEL_LABEL: dict[str, str] = {"problem": "detected", "warning": "warning", "ok": "recovered",
+                               "flapping": "flapping"}
 
 
 @dataclass(frozen=True, slots=True)
 class Detection:
     key: str  # "service:api-gateway", "deployment:lomash-wood/api-gateway", "slo:API availability"
-    problem: bool  # True: entered the bad state; False: recovered
+    level: Level
     text: str
-    at: datetime
+    at: datetime  # when the state began (the first poll that saw it)
     data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def problem(self) -> bool:
+        """Anything but ok: a problem, a warning or flapping."""
+        return self.level != "ok"
+
+    @property
+    def signal(self) -> str:
+        return self.key.split(":", 1)[0]
+
+    @property
+    def subject(self) -> str:
+        return self.key.split(":", 1)[-1]
+
+
+@dataclass(slots=True)
+class _Observation:
+    """What one poll says of one subject, and how the record words it."""
+
+    level: Level
+    label: str  # the subject as the text names it: "api-gateway", "SLO API availability"
+    said: str  # "is DOWN", "in breach", "2 pod(s) crash-looping (…)"; for ok, its state: "UP"
+    data: dict[str, Any]
+    worse: str = ""  # how its problem level reads, for "(was …)" when it eases to a warning
+
+    def text(self, before: str | None) -> str:
+        if self.level == "ok":
+            return f"{self.label} recovered ({self.said})"
+        eased = self.level == "warning" and before in ("problem", "flapping") and self.worse
+        was = f" (was {self.worse if before == 'problem' else 'flapping'})" if eased else ""
+        return f"{self.label} {self.said}{was}"
+
+
+@dataclass(slots=True)
+class _Subject:
+    level: Level  # what the last poll saw
+    since: datetime  # since when it has seen that level
+    seen: _Observation
+    reported: Level | None = None  # what this detector last reported
+    changes: deque[datetime] = field(default_factory=deque)
+    flapping: bool = False
 
 
 class Detector:
-    """Remembers the last bad/good state per key and reports only changes. A key first seen
-    already bad is reported (it is news to this incident); first seen good is not."""
+    """Per subject: the level the polls see, how long it has held, and what was reported; reports
+    only changes that held (or the start and end of flapping). A subject first seen bad is
+    reported (it is news to this incident); first seen ok is not."""
 
-    def __init__(self) -> None:
-        self._bad: dict[str, bool] = {}
-        self._open: dict[str, Detection] = {}  # key -> the detection of a problem still present
+    def __init__(self, rules: DetectionConfig | None = None) -> None:
+        self.rules = rules or DetectionConfig()
+        self._subjects: dict[str, _Subject] = {}
 
-    def _transition(self, key: str, bad: bool) -> bool:
-        before = self._bad.get(key)
-        self._bad[key] = bad
-        return (before is None and bad) or (before is not None and before != bad)
+    def _observe(self, key: str, seen: _Observation, now: datetime) -> Detection | None:
+        rules = self.rules
+        subject = self._subjects.get(key)
+        if subject is None:
+            subject = self._subjects[key] = _Subject(seen.level, now, seen)
+        elif seen.level != subject.level:
+            subject.level, subject.since = seen.level, now
+            subject.changes.append(now)
+        subject.seen = seen  # the newest text and data of the level it is at
+        window = now - timedelta(seconds=rules.flap_window_s)
+        while subject.changes and subject.changes[0] < window:
+            subject.changes.popleft()
+        held = (now - subject.since).total_seconds()
+        if subject.flapping:
+            # Back to ok is news soon (the mitigation worked); a bad state must outlast the
+            # whole window, or a crash loop's longer back-offs would each read as "settled".
+            if held < (rules.settle_s if seen.level == "ok" else rules.flap_window_s):
+                return None
+            subject.flapping = False  # settled: what it settled on is news, even if ok
+            subject.changes.clear()
+            return self._report(key, subject, subject.since, before="flapping")
+        if len(subject.changes) >= rules.flap_changes:
+            subject.flapping = True
+            count = len(subject.changes)
+            subject.reported = "flapping"
+            first = subject.changes[0]
+            return Detection(
+                key,
+                "flapping",
+                f"{seen.label} flapping: {count} changes in {_span(now - first)}",
+                first,
+                {**seen.data, "level": "flapping", "changes": count},
+            )
+        if held < rules.hold_s or seen.level == subject.reported:
+            return None
+        if subject.reported is None and seen.level == "ok":
+            subject.reported = "ok"  # first seen healthy: nothing to say
+            return None
+        return self._report(key, subject, subject.since, before=subject.reported)
 
-    def _note(self, found: list[Detection]) -> list[Detection]:
-        for detection in found:
-            if detection.problem:
-                self._open[detection.key] = detection
-            else:
-                self._open.pop(detection.key, None)
-        return found
+    @staticmethod
+    def _report(key: str, subject: _Subject, at: datetime, *, before: str | None) -> Detection:
+        seen = subject.seen
+        subject.reported = seen.level
+        return Detection(key, seen.level, seen.text(before), at, {**seen.data, "level": seen.level})
 
-    def active(self) -> list[Detection]:
-        """The problems present now, each as first detected (its time is when it started): an
-        incident declared in the middle of an outage gets them, so time to detect counts from
-        the first signal, not from the declaration."""
-        return sorted(self._open.values(), key=lambda d: d.at)
+    def _found(self, observed: list[tuple[str, _Observation]], now: datetime) -> list[Detection]:
+        out = []
+        for key, seen in observed:
+            detection = self._observe(key, seen, now)
+            if detection is not None:
+                out.append(detection)
+        return out
 
     def health(self, snap: HealthSnapshot, now: datetime) -> list[Detection]:
-        out = []
+        observed = []
         for svc in snap.services:
             if svc.state == "UNKNOWN":
                 continue  # not checked yet: neither a problem nor a recovery
-            key = f"service:{svc.name}"
-            bad = svc.state == "DOWN"
-            if self._transition(key, bad):
-                name = one_line(svc.name, 60)
-                text = (
-                    f"{name} is DOWN: {one_line(svc.detail, 120)}"
-                    if bad
-                    else f"{name} recovered ({svc.state})"
-                )
-                out.append(
-                    Detection(
-                        key, bad, text, now, {"service": svc.name, "state": svc.state, "code": svc.code}
-                    )
-                )
-        return self._note(out)
+            state = svc.state
+            level: Level = "problem" if state == "DOWN" else "warning" if state == "DEGRADED" else "ok"
+            detail = one_line(svc.detail, 120)
+            said = svc.state if level == "ok" else f"is {svc.state}" + (f": {detail}" if detail else "")
+            data = {"service": svc.name, "state": svc.state, "code": svc.code}
+            observed.append(
+                (f"service:{svc.name}", _Observation(level, one_line(svc.name, 60), said, data, "DOWN"))
+            )
+        return self._found(observed, now)
 
     def pods(self, snap: ClusterSnapshot, now: datetime) -> list[Detection]:
         crashing: dict[tuple[str, str], list[str]] = {}
@@ -80,37 +168,37 @@ class Detector:
         for pod in snap.pods:
             workload = (pod.namespace, pod.workload or pod.name)
             workloads.add(workload)
-            if pod.status in CRASHING:
+            if crash_looping(pod):
                 crashing.setdefault(workload, []).append(pod.name)
-        out = []
+        observed = []
         for ns, name in sorted(workloads):
-            key = f"deployment:{ns}/{name}"
             pods = crashing.get((ns, name), [])
-            if self._transition(key, bool(pods)):
-                label = f"{one_line(ns, 40)}/{one_line(name, 60)}"
-                text = (
-                    f"{label}: {len(pods)} pod(s) crash-looping ({one_line(', '.join(pods[:3]), 120)})"
-                    if pods
-                    else f"{label}: no pod crash-looping any more"
-                )
-                out.append(
-                    Detection(key, bool(pods), text, now, {"namespace": ns, "deployment": name, "pods": pods})
-                )
-        return self._note(out)
+            label = f"{one_line(ns, 40)}/{one_line(name, 60)}"
+            said = (
+                f"{len(pods)} pod(s) crash-looping ({one_line(', '.join(pods[:3]), 120)})"
+                if pods
+                else "no pod crash-looping"
+            )
+            data = {"namespace": ns, "deployment": name, "pods": pods}
+            level: Level = "problem" if pods else "ok"
+            observed.append((f"deployment:{ns}/{name}", _Observation(level, label, said, data)))
+        return self._found(observed, now)
 
     def slos(self, snap: SloSnapshot, now: datetime) -> list[Detection]:
-        out = []
+        observed = []
         for slo in snap.slos:
             if slo.state == "UNKNOWN":
                 continue
-            key = f"slo:{slo.name}"
-            bad = slo.state == "BREACH"
-            if self._transition(key, bad):
-                name = one_line(slo.name, 60)
-                text = f"SLO {name} in breach" if bad else f"SLO {name} out of breach ({slo.state})"
-                if bad and slo.burn_rate is not None:
-                    text += f", burning {slo.burn_rate:.1f}× budget"
-                out.append(
-                    Detection(key, bad, text, now, {"slo": slo.name, "state": slo.state, "value": slo.value})
-                )
-        return self._note(out)
+            level: Level = "problem" if slo.state == "BREACH" else "warning" if slo.state == "WARN" else "ok"
+            said = {"problem": "in breach", "warning": "at risk (WARN)"}.get(level, slo.state)
+            if level != "ok" and slo.burn_rate is not None:
+                said += f", burning {slo.burn_rate:.1f}× budget"
+            data = {"slo": slo.name, "state": slo.state, "value": slo.value}
+            label = f"SLO {one_line(slo.name, 60)}"
+            observed.append((f"slo:{slo.name}", _Observation(level, label, said, data, "in breach")))
+        return self._found(observed, now)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = max(int(delta.total_seconds()), 1)
+    return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"

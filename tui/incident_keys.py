@@ -269,8 +269,7 @@ class IncidentKeys:
         if severity is None:
             return
         declared = await incidents.declare(title, severity)
-        feed.follow(declared.incident_id)
-        feed.detect(self.app.detector.active())  # what is already wrong belongs to this incident
+        feed.follow(declared.incident_id)  # carries in what is already wrong, each once
         self.past = None
         self.panel.set_past(False)
         self._written()

@@ -134,6 +134,7 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
         registry=actions.registry,
         secret_files=secret_files(config),
         closers=actions.closers,
+        detection=config.detection,
     )
 
 

@@ -247,6 +247,23 @@ MALFORMED = {
         'keys."app.quit": expected a key such as "ctrl+r" or "f5" (several: "ctrl+r,f5"), got 5',
     ),
     "keys-not-table": ('keys = "vim"\n', 'keys: expected a table ([keys]), got "vim"'),
+    "detection-hold": (
+        "[detection]\nhold_s = -1\n",
+        "detection.hold_s: expected a number of seconds >= 0, got -1",
+    ),
+    "detection-hold-text": (
+        '[detection]\nhold_s = "10s"\n',
+        'detection.hold_s: expected a number, got "10s"',
+    ),
+    "detection-flaps": (
+        "[detection]\nflap_changes = 1\n",
+        "detection.flap_changes: expected an integer >= 2 (changes within flap_window_s), got 1",
+    ),
+    "detection-window": (
+        "[detection]\nflap_window_s = 0\n",
+        "detection.flap_window_s: expected a number > 0, got 0",
+    ),
+    "detection-unknown": ("[detection]\nhold = 5\n", 'detection.hold: unknown key (did you mean "hold_s"?)'),
     "severity-rank": (
         '[[severities]]\nname = "SEV1"\nrank = 0\n',
         "severities[0].rank: expected an integer >= 1 (1 is the worst), got 0",

@@ -4,6 +4,9 @@
   write DB ID N TAG   N notes "TAG-k" through `Incidents.note`, then exits 0
   read DB ID N        polls PRAGMA data_version until it has seen N notes; prints a JSON summary
   open DB             opens (creating and migrating) the database, prints its user_version
+  watch DB FIRST      a war-room screen's detection: the outage of `watched` from its step
+                      FIRST on (a process started later), through a Detector and a
+                      TimelineSource as the app runs them; prints "done"
 Each waits for the file DB.go to exist before touching the database, so several start at once.
 """
 
@@ -93,6 +96,54 @@ async def open_only(db: Path) -> None:
         await store.close()
 
 
+def watched(step: int) -> tuple[object, object]:
+    """What every screen polls at step `step` (10 s apart): api DOWN from step 4, DEGRADED from
+    step 10, UP from 12, DOWN again from 40 to 46 (changes far enough apart not to be flapping);
+    redis-0 alternating CrashLoopBackOff / Running every 10 s from step 4 to 30, then running."""
+    from tests.ui.fakes import cluster, health, pod, service
+
+    if 4 <= step < 10 or 40 <= step < 46:
+        api = service("api", "DOWN", "connection refused", None)
+    elif 10 <= step < 12:
+        api = service("api", "DEGRADED", "p99 1.8 s")
+    else:
+        api = service("api")
+    crashing = 4 <= step < 30 and step % 2 == 0
+    redis = pod("redis-0", "CrashLoopBackOff" if crashing else "Running", workload="redis")
+    return health(api), cluster(redis)
+
+
+WATCHED_STEPS = 60
+STEP_S = 0.08  # real seconds per step: every screen sees the same world at the same moment
+
+
+async def watch(db: Path, first: int) -> None:
+    from datetime import timedelta
+
+    from tests.timebase import T0
+    from tui.clock import FrozenClock
+    from tui.detection import Detector
+    from tui.incident.feed import TimelineSource
+
+    go = db.with_name(db.name + ".go").stat().st_mtime
+    clock = FrozenClock(T0)
+    feed = TimelineSource(db, clock=clock)
+    detector = Detector()
+    try:
+        await feed.poll()
+        while (step := int((time.time() - go) / STEP_S)) < WATCHED_STEPS:
+            if step >= first:  # a screen started late sees nothing before
+                clock.advance((T0 + timedelta(seconds=10 * step) - clock.now()).total_seconds())
+                health_snap, cluster_snap = watched(step)
+                feed.detect(detector.health(health_snap, clock.now()))  # type: ignore[arg-type]
+                feed.detect(detector.pods(cluster_snap, clock.now()))  # type: ignore[arg-type]
+                await feed.poll()
+            await asyncio.sleep(0.01)
+    finally:
+        await feed.close()
+    print("done", flush=True)
+
+
 def main(argv: list[str]) -> None:
     command, db = argv[0], Path(argv[1])
     _wait_for_go(db)
@@ -104,6 +155,8 @@ def main(argv: list[str]) -> None:
         asyncio.run(read(db, int(argv[2]), int(argv[3])))
     elif command == "open":
         asyncio.run(open_only(db))
+    elif command == "watch":
+        asyncio.run(watch(db, int(argv[2])))
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -111,3 +111,40 @@ def test_first_openers_racing_create_one_schema(tmp_path: Path) -> None:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"incidents", "events"}
     assert not os.path.exists(str(db) + "-journal")
+
+
+def test_three_screens_on_one_record_write_each_detection_once(tmp_path: Path) -> None:
+    """Three read-write warroom processes (a commander, a second commander, one started two
+    minutes late) watch the same outage: the record has each change once, in order, and the
+    crash loop once as flapping, not a line per crash."""
+    import asyncio
+
+    from tui.incident.service import Incidents, Who
+    from tui.incident.store import IncidentStore
+
+    db = tmp_path / "room.db"
+
+    async def declare() -> int:
+        async with await IncidentStore.open(db) as store:
+            event = await Incidents(store).declare("API down", "SEV1", who=Who("ic@bastion"))
+            return event.incident_id
+
+    incident = asyncio.run(declare())
+    children = [_child("watch", db, first) for first in (0, 0, 24)]
+    time.sleep(0.5)  # they start up before the outage begins
+    _go(db)
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert child.returncode == 0 and out == "done\n", err
+
+    async def detected() -> list[tuple[str, str, str]]:
+        async with await IncidentStore.open(db, read_only=True) as store:
+            events = await store.events(incident)
+        return [(e.data["subject"], e.data["level"], e.text) for e in events if e.kind == "detected"]
+
+    found = asyncio.run(detected())
+    api = [(level, text) for subject, level, text in found if subject == "api"]
+    assert [level for level, _ in api] == ["problem", "warning", "ok", "problem", "ok"], found
+    assert "was DOWN" in api[1][1]
+    redis = [level for subject, level, _ in found if subject == "lomash-wood/redis"]
+    assert redis == ["flapping", "ok"], found

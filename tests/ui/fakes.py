@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.timebase import T0
+from tui.config import DetectionConfig
 from tui.model import (
     ClusterSnapshot,
     HealthSnapshot,
@@ -16,6 +17,10 @@ from tui.model import (
     SloSnapshot,
     SloStatus,
 )
+
+# Detection with no hold: the UI tests run on a frozen clock, where a hold would never end
+# (the hold itself is tested in tests/ui/test_detection.py).
+AT_ONCE = DetectionConfig(hold_s=0)
 
 
 class ListSource:

@@ -22,7 +22,7 @@ from textual.widgets.data_table import ColumnKey
 from panels.help import HelpScreen
 from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
 from panels.timeline import TimelinePanel
-from tests.ui.fakes import T0, standard_sources
+from tests.ui.fakes import AT_ONCE, T0, standard_sources
 from tui.app import AppSetup, WarroomApp
 from tui.clock import FrozenClock
 from tui.incident.events import Event
@@ -69,7 +69,11 @@ def make_app(db: Path, clock: FrozenClock, *, read_only: bool = False) -> tuple[
     for source in sources.values():
         source.interval_s = 1.0  # their data is fixed; a busy screen only slows the key presses
     sources["timeline"] = TimelineSource(db, read_only=read_only, clock=clock, interval_s=0.05)
-    app = WarroomApp(AppSetup(context="test", sources=sources, clock=clock, read_only=read_only, tick_s=0))
+    app = WarroomApp(
+        AppSetup(
+            context="test", sources=sources, clock=clock, read_only=read_only, tick_s=0, detection=AT_ONCE
+        )
+    )
     return app, Notices(app)
 
 
@@ -684,8 +688,10 @@ async def test_declaring_mid_outage_carries_what_is_already_wrong(tmp_path: Path
     app, _ = make_app(tmp_path / "i.db", clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        await until(pilot, lambda: len(app.detector.active()) >= 3, "problems detected")
-        first_seen = min(d.at for d in app.detector.active())
+        feed = app.timeline
+        assert feed is not None
+        await until(pilot, lambda: len(feed.carried()) >= 3, "problems detected")
+        first_seen = min(d.at for d in feed.carried())
         clock.advance(120)
         await pilot.press("D")
         await answer(pilot, "Gateway down")
@@ -699,8 +705,11 @@ async def test_declaring_mid_outage_carries_what_is_already_wrong(tmp_path: Path
             if len(await detected()) >= 3:
                 break
             await pilot.pause(0.02)
+        await pilot.pause(0.3)  # several more timeline cycles: nothing is carried twice
         events = await detected()
         assert {e.data["subject"] for e in events} >= {"api-gateway", "API availability"}
+        subjects = [e.data["subject"] for e in events]
+        assert len(subjects) == len(set(subjects)), f"carried twice: {subjects}"
         assert all(e.occurred_at == first_seen for e in events)
         declared = next(e for e in await record(tmp_path / "i.db") if e.kind == "declared")
         assert declared.occurred_at == first_seen + timedelta(seconds=120)

@@ -8,14 +8,16 @@ from textual.widgets import Input
 from panels.base import Panel
 from panels.help import HelpScreen
 from tests.timebase import frozen
-from tests.ui.fakes import ListSource, health, service, standard_sources
+from tests.ui.fakes import AT_ONCE, ListSource, health, service, standard_sources
 from tui.app import AppSetup, WarroomApp
 from tui.sources.base import SourceError
 
 
 def make_app(**kwargs: object) -> WarroomApp:
     sources = kwargs.pop("sources", standard_sources())
-    setup = AppSetup(context="test", sources=sources, clock=frozen(), tick_s=0, theme="warroom")
+    setup = AppSetup(
+        context="test", sources=sources, clock=frozen(), tick_s=0, theme="warroom", detection=AT_ONCE
+    )
     for key, value in kwargs.items():
         setattr(setup, key, value)
     return WarroomApp(setup)
@@ -120,7 +122,9 @@ async def test_failing_source_marks_only_its_panel_stale():
 async def test_stale_after_success_counts_the_age():
     clock = frozen()
     source = ListSource("health", [health(service("api")), SourceError("timed out")], interval_s=30)
-    app = WarroomApp(AppSetup(context="t", sources={"health": source}, clock=clock, tick_s=0))
+    app = WarroomApp(
+        AppSetup(context="t", sources={"health": source}, clock=clock, tick_s=0, detection=AT_ONCE)
+    )
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot, app, 1)
         clock.advance(30)

@@ -12,6 +12,7 @@ import pytest
 
 from tui.app import WarroomApp
 from tui.clock import FrozenClock
+from tui.config import DetectionConfig
 from tui.wiring import setup_for_demo
 
 AT = datetime(2026, 11, 23, 3, 14, 0, tzinfo=UTC)
@@ -38,6 +39,7 @@ def demo_app(
     args.read_only = read_only
     setup = setup_for_demo(args, clock)
     setup.tick_s = 0  # the clock is frozen: nothing to tick
+    setup.detection = DetectionConfig(hold_s=0)  # frozen too: a hold would never end
     setup.theme = theme  # never from the TERM of whoever runs the tests
     for source in setup.sources.values():
         source.interval_s = 0.02  # type: ignore[misc]  # many cycles quickly; the data is frozen anyway

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.timebase import T0, frozen
-from tests.ui.fakes import ListSource, health, service, standard_sources
+from tests.ui.fakes import AT_ONCE, ListSource, health, service, standard_sources
 from tui.app import AppSetup, WarroomApp
 from tui.detection import Detection
 from tui.incident.feed import DrillDeclaration, TimelineSource
@@ -78,7 +78,7 @@ async def test_app_shows_the_incident_in_header_and_timeline(tmp_path):
     sources["timeline"] = TimelineSource(
         tmp_path / "i.db", clock=frozen(), drill=DrillDeclaration("Demo: gateway down")
     )
-    app = WarroomApp(AppSetup(context="test", sources=sources, clock=frozen(), tick_s=0))
+    app = WarroomApp(AppSetup(context="test", sources=sources, clock=frozen(), tick_s=0, detection=AT_ONCE))
     async with app.run_test(size=(160, 50)) as pilot:
         for _ in range(200):
             panel = app.panels["timeline"]
@@ -100,8 +100,15 @@ async def test_a_detection_is_written_once_per_transition(tmp_path):
     up = health(service("api"))
     source = ListSource("health", [down, down, down, up, up], interval_s=0.02)
     feed = TimelineSource(tmp_path / "i.db", clock=frozen(), drill=DrillDeclaration("t"), interval_s=0.02)
+    await feed.poll()  # the drill is open before the first health poll
     app = WarroomApp(
-        AppSetup(context="t", sources={"health": source, "timeline": feed}, clock=frozen(), tick_s=0)
+        AppSetup(
+            context="t",
+            sources={"health": source, "timeline": feed},
+            clock=frozen(),
+            tick_s=0,
+            detection=AT_ONCE,
+        )
     )
     async with app.run_test(size=(160, 50)) as pilot:
         for _ in range(300):
@@ -135,3 +142,19 @@ async def test_no_news_is_the_same_snapshot_so_the_panel_is_not_repainted(tmp_pa
         assert third is not first and third.events[-1].text == "news"
     finally:
         await feed.close()
+
+
+def test_recoveries_and_warnings_read_differently_from_detections():
+    from dataclasses import replace
+
+    from panels.timeline import event_cells
+    from tui.incident.events import Event
+
+    base = Event(1, 1, T0, T0, "warroom@bastion", "system", "auto", "detected", "api is DOWN", {})
+    kinds = {}
+    for level in ("problem", "warning", "flapping", "ok"):
+        event = replace(base, data={"level": level})
+        cells = event_cells(event, starred=False, corrected_by=None, local=False)
+        kinds[level] = (cells[2].plain.strip(), str(cells[2].style))
+    assert [label for label, _ in kinds.values()] == ["! detected", "! warning", "~ flapping", "✔ recovered"]
+    assert kinds["ok"][1] != kinds["problem"][1]  # another colour role too

@@ -33,7 +33,7 @@ SHOWN_EVENTS = 2000  # the timeline keeps the newest events; the record keeps th
 class TimelineSnapshot:
     state: IncidentState | None  # None: no incident declared (or none open)
     events: tuple[Event, ...]  # the newest SHOWN_EVENTS of it, oldest first
-    pending: int = 0  # detections held until an incident is declared
+    pending: int = 0  # problems on screen with no incident to record them in yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +72,26 @@ class TimelineSource:
         self._events: deque[Event] = deque(maxlen=SHOWN_EVENTS)
         self._version: int | None = None
         self._queued: list[Detection] = []
-        self._held: list[Detection] = []  # seen before any incident: kept for time to detect
+        self._current: dict[str, Detection] = {}  # the latest detection per subject
         self._last: TimelineSnapshot | None = None
 
     # ---- what the app hands in -------------------------------------------------------------
     def detect(self, detections: Sequence[Detection]) -> None:
-        """Queue automatic detections; the next cycle writes them (never in read-only mode)."""
-        if not self.read_only:
+        """Queue automatic detections; the next cycle writes them (never in read-only mode).
+
+        The latest one per subject is also kept: what is wrong now belongs to whichever
+        incident this screen follows next (declared here, by the CLI or by another process),
+        carried in at the time it began, so time to detect counts from the first signal."""
+        if self.read_only:
+            return
+        for detection in detections:
+            self._current[detection.key] = detection
+        if self.incident_id is not None:
             self._queued.extend(detections)
+
+    def carried(self) -> list[Detection]:
+        """What is wrong now, oldest first: carried into the next incident followed."""
+        return sorted((d for d in self._current.values() if d.problem), key=lambda d: d.at)
 
     def follow(self, incident_id: int, *, pinned: bool = False) -> None:
         """Show `incident_id` (the app declared it, or the user opened it). `pinned`: keep showing
@@ -89,6 +101,9 @@ class TimelineSource:
             self.incident_id = incident_id
             self._events.clear()
             self._last = None
+            if not self.read_only:
+                # Each once: the record skips a subject already at that level in the incident.
+                self._queued.extend(self.carried())
 
     # ---- the cycle ---------------------------------------------------------------------------
     async def poll(self) -> TimelineSnapshot:
@@ -108,7 +123,7 @@ class TimelineSource:
                     self.follow(active)
             await self._write_detections()
             if self.incident_id is None:
-                return TimelineSnapshot(None, (), len(self._held))
+                return TimelineSnapshot(None, (), len(self.carried()))
             state = await self.incidents.state(self.incident_id)
             after = self._events[-1].id if self._events else 0
             if after == 0:
@@ -116,12 +131,12 @@ class TimelineSource:
             else:
                 new = await self.store.events(self.incident_id, after_id=after)
             self._events.extend(new)
-            snap = TimelineSnapshot(state, tuple(self._events), len(self._held)) if new else None
+            snap = TimelineSnapshot(state, tuple(self._events)) if new else None
             if snap is None:
                 last = self._last
-                if last is not None and last.state == state and last.pending == len(self._held):
+                if last is not None and last.state == state:
                     return last  # the same object: no news, and the app skips the repaint
-                snap = TimelineSnapshot(state, tuple(self._events), len(self._held))
+                snap = TimelineSnapshot(state, tuple(self._events))
             self._last = snap
             return snap
         except (StoreError, LifecycleError) as err:
@@ -143,17 +158,17 @@ class TimelineSource:
     async def _write_detections(self) -> None:
         assert self.incidents is not None
         if self.incident_id is None:
-            self._held.extend(self._queued)
-            self._queued.clear()
-            return
-        todo, self._held, self._queued = [*self._held, *self._queued], [], []
+            return  # nothing queues without an incident; `_current` carries what is wrong
+        todo, self._queued = self._queued, []
         for number, detection in enumerate(todo):
             try:
                 await self.incidents.detected(
                     self.incident_id,
                     detection.text,
-                    signal=detection.key.split(":", 1)[0],
-                    subject=detection.key.split(":", 1)[-1],
+                    signal=detection.signal,
+                    subject=detection.subject,
+                    level=detection.level,
+                    data=detection.data,
                     occurred_at=detection.at,
                 )
             except LifecycleError:

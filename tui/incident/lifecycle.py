@@ -16,7 +16,8 @@ What each kind carries in `data` (the contract the fold, the export and the UI r
 - corrected: `supersedes` = the corrected event's id, `text` = the new text, {"event": id}.
   A correction replaces text only (a corrected `declared` event renames the incident); the
   old event stays in the record, shown as corrected.
-- detected: {"signal": "slo" | "pod" | "health" | ..., "subject": what was detected}.
+- detected: {"signal": "slo" | "deployment" | "service" | ..., "subject": what was detected,
+  "level": "problem" | "warning" | "ok" (recovered) | "flapping", and the signal's own state}.
 - action_requested: whatever the dispatcher records (action, target, command ...).
 - action_succeeded / action_failed: {"request": the action_requested event's id, ...}.
 
@@ -290,7 +291,11 @@ def _apply(acc: _Fold, event: Event, severities: Sequence[SeverityConfig]) -> No
         if event.supersedes == acc.title_event_id:
             acc.title = event.text
             acc.title_event_id = event.id
-    elif kind == "detected" and (acc.first_detected_at is None or at < acc.first_detected_at):
+    elif (
+        kind == "detected"
+        and data.get("level") != "ok"  # a recovery is not a detection
+        and (acc.first_detected_at is None or at < acc.first_detected_at)
+    ):
         acc.first_detected_at = at
 
 
@@ -507,11 +512,13 @@ def plan_correct(state: IncidentState, event: Event, text: str) -> Planned:
     return Planned("corrected", text, {"event": event.id}, supersedes=event.id)
 
 
-def plan_detected(state: IncidentState, text: str, signal: str, subject: str) -> Planned:
+def plan_detected(
+    state: IncidentState, text: str, signal: str, subject: str, data: Mapping[str, Any] | None = None
+) -> Planned:
     require_accepts(state, "detected")
     if not text.strip():
         raise LifecycleError("a detection needs a description")
-    return Planned("detected", text, {"signal": signal, "subject": subject})
+    return Planned("detected", text, {**dict(data or {}), "signal": signal, "subject": subject})
 
 
 def plan_action_finished(

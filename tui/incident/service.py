@@ -35,7 +35,7 @@ from tui.incident.lifecycle import (
     plan_text,
     require_accepts,
 )
-from tui.incident.store import IncidentStore, StoreConflict
+from tui.incident.store import IncidentStore, StoreConflict, Transition, Unchanged
 
 CONFLICT_RETRIES = 20
 
@@ -93,8 +93,9 @@ class Incidents:
         occurred_at: datetime | None = None,
         starred: bool = False,
         exclusive: bool = True,
+        transition: Transition | None = None,
     ) -> Event:
-        """Check `plan` against the state and append it.
+        """Check `plan` against the state and append it (`Unchanged` from the store passes up).
 
         `exclusive`: the check depends on the state (status, roles, stars), so the append is
         refused if anything was written since the read, and checked again. Free text (notes,
@@ -119,6 +120,7 @@ class Incidents:
                     supersedes=planned.supersedes,
                     starred=starred,
                     expect_last_id=state.last_event_id if exclusive else None,
+                    transition=transition,
                 )
             except StoreConflict:
                 continue  # someone else wrote first: read again, check again
@@ -233,21 +235,30 @@ class Incidents:
         *,
         signal: str,
         subject: str,
+        level: str = "problem",
+        data: Mapping[str, Any] | None = None,
         occurred_at: datetime | None = None,
         who: Who | None = None,
-    ) -> Event:
-        """An automatic detection (SLO breach, CrashLoopBackOff, failing health check).
+    ) -> Event | None:
+        """An automatic detection (SLO breach, CrashLoopBackOff, failing health check) or a
+        recovery (`level` "ok"); None when the record already has the subject at that level
+        (another warroom process on the database wrote it first), so it is recorded once.
 
         Written by the system (`system_actor()`, source auto) unless `who` says otherwise.
         """
         who = who or Who(system_actor(), "system", "auto")
-        return await self._write(
-            incident_id,
-            lambda s: plan_detected(s, text, signal, subject),
-            who,
-            occurred_at=occurred_at,
-            exclusive=False,
-        )
+        payload = {**dict(data or {}), "level": level}
+        try:
+            return await self._write(
+                incident_id,
+                lambda s: plan_detected(s, text, signal, subject, payload),
+                who,
+                occurred_at=occurred_at,
+                exclusive=False,
+                transition=Transition(f"detected:{signal}:{subject}", level),
+            )
+        except Unchanged:
+            return None
 
     async def action_requested(
         self, incident_id: int, text: str, data: Mapping[str, Any] | None = None, *, who: Who | None = None

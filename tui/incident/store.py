@@ -35,7 +35,7 @@ from tui.incident.lifecycle import CLOSED_STATUSES, FOLD_KINDS, Tally, fold
 
 # PRAGMA application_id marks the file as ours: "WRRM" in ASCII.
 APPLICATION_ID = 0x5752524D
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
 # Beyond busy_timeout, BEGIN IMMEDIATE is retried this long before giving up with a StoreError:
 # a burst of writers must queue, never surface "database is locked".
@@ -80,9 +80,20 @@ _V1 = (
         BEGIN SELECT RAISE(ABORT, 'warroom: incidents are append-only'); END""",
 )
 
+# Version 2: a subject's state per incident, for events that record a change of state
+# (detections). Every process on a database runs its own detector; `append(transition=...)`
+# writes only a change of the subject's recorded state, and the unique index makes "the n-th
+# change of this subject in this incident" exist once, whichever process wrote it.
+_V2 = (
+    "ALTER TABLE events ADD COLUMN subject TEXT",
+    "ALTER TABLE events ADD COLUMN state TEXT",
+    "ALTER TABLE events ADD COLUMN episode INTEGER",
+    "CREATE UNIQUE INDEX events_once ON events (incident_id, subject, episode)",
+)
+
 # MIGRATIONS[n] takes a database at schema version n to n + 1 (0 is an empty file). Append,
 # never edit: a database in the field may stand at any earlier version.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 
 _EVENT_COLUMNS = (
     "id, incident_id, recorded_at, occurred_at, actor, actor_kind, source, kind, text, data, "
@@ -98,6 +109,22 @@ class StoreError(Exception):
 
 class StoreConflict(StoreError):
     """Another writer appended to the incident since the caller last read it (see `expect_last_id`)."""
+
+
+class Unchanged(Exception):
+    """`append(transition=...)`: the subject's recorded state is already that one (another
+    process wrote it, or it is a first "ok" that nothing preceded); nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An event that records `subject` entering `state` (a detection). It is written only when
+    it changes the subject's last recorded state in the incident; a first state in `quiet`
+    (ok: nothing to recover from) is not written either."""
+
+    subject: str  # "detected:service:api-gateway"
+    state: str  # "problem" | "warning" | "ok" | "flapping"
+    quiet: frozenset[str] = frozenset({"ok"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,12 +401,14 @@ class IncidentStore:
         supersedes: int | None = None,
         starred: bool = False,
         expect_last_id: int | None = None,
+        transition: Transition | None = None,
     ) -> Event:
         """Append one event in its own transaction; durable (synchronous=FULL) when it returns.
 
         `expect_last_id`: refuse with `StoreConflict` unless the incident's newest event still
         has this id, so a caller that validated against the state it read writes nothing if
-        another writer got in between. Raises `StoreError` when the write failed.
+        another writer got in between. `transition`: raise `Unchanged` instead of writing when
+        the subject is already in that state. Raises `StoreError` when the write failed.
         """
         _validate(kind, actor_kind, source)
         self._check_writable()
@@ -394,11 +423,29 @@ class IncidentStore:
                     raise StoreConflict(
                         f"incident #{incident_id} changed (last event #{last}, expected #{expect_last_id})"
                     )
+            episode = await self._episode(incident_id, transition) if transition else None
             event = await self._insert_event(
                 incident_id, recorded, occurred_at or recorded, actor, actor_kind, source, kind, text,
-                payload, starred, supersedes,
+                payload, starred, supersedes, transition, episode,
             )
         return event
+
+    async def _episode(self, incident_id: int, transition: Transition) -> int:
+        """The number of this change of the subject, under the write lock; `Unchanged` when the
+        subject's last recorded state is the same (or a quiet first state)."""
+        async with self._conn.execute(
+            "SELECT state, episode FROM events WHERE incident_id = ? AND subject = ? "
+            "ORDER BY episode DESC LIMIT 1",
+            (incident_id, transition.subject),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            if transition.state in transition.quiet:
+                raise Unchanged(transition.subject)
+            return 1
+        if row[0] == transition.state:
+            raise Unchanged(transition.subject)
+        return int(row[1]) + 1
 
     async def declare(
         self,
@@ -478,12 +525,14 @@ class IncidentStore:
         payload: str,
         starred: bool,
         supersedes: int | None,
+        transition: Transition | None = None,
+        episode: int | None = None,
     ) -> Event:
         """The INSERT of one event, inside a `_transaction`; the event as it reads back."""
         async with self._conn.execute(
             "INSERT INTO events (incident_id, recorded_at, occurred_at, actor, actor_kind, source, "
-            "kind, text, data, starred, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "RETURNING id",
+            "kind, text, data, starred, supersedes, subject, state, episode) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 incident_id,
                 to_db_time(recorded),
@@ -496,6 +545,9 @@ class IncidentStore:
                 payload,
                 int(bool(starred)),
                 supersedes,
+                transition.subject if transition else None,
+                transition.state if transition else None,
+                episode,
             ),
         ) as cur:
             row = await cur.fetchone()
@@ -592,8 +644,11 @@ class IncidentStore:
                         "ORDER BY id LIMIT 1",
                         key,
                     )
+                    # A recovery is not a detection: time to detect counts from the first signal.
                     detected = await self._conn.execute_fetchall(
-                        f"SELECT MIN(occurred_at) FROM events WHERE kind = 'detected' AND {scope}", key
+                        f"SELECT MIN(occurred_at) FROM events WHERE kind = 'detected' AND {scope} "
+                        "AND (state IS NULL OR state <> 'ok')",
+                        key,
                     )
                     update = await self._conn.execute_fetchall(
                         f"SELECT occurred_at FROM events WHERE kind = 'status_update' AND {scope} "
@@ -758,6 +813,8 @@ __all__ = [
     "IncidentSummary",
     "StoreConflict",
     "StoreError",
+    "Transition",
+    "Unchanged",
     "from_db_time",
     "to_db_time",
 ]
