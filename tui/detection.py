@@ -80,6 +80,9 @@ class _Subject:
     since: datetime  # since when it has seen that level
     seen: _Observation
     reported: Level | None = None  # what this detector last reported
+    # Since when it has been away from what was reported (first seen, if nothing was): where
+    # flapping begins on the timeline, so it sits after the last state it reported.
+    unreported_since: datetime | None = None
     changes: deque[datetime] = field(default_factory=deque)
     flapping: bool = False
 
@@ -97,8 +100,10 @@ class Detector:
         rules = self.rules
         subject = self._subjects.get(key)
         if subject is None:
-            subject = self._subjects[key] = _Subject(seen.level, now, seen)
+            subject = self._subjects[key] = _Subject(seen.level, now, seen, unreported_since=now)
         elif seen.level != subject.level:
+            if subject.level == subject.reported:
+                subject.unreported_since = now
             subject.level, subject.since = seen.level, now
             subject.changes.append(now)
         subject.seen = seen  # the newest text and data of the level it is at
@@ -123,7 +128,7 @@ class Detector:
                 key,
                 "flapping",
                 f"{seen.label} flapping: {count} changes in {_span(now - first)}",
-                first,
+                subject.unreported_since or first,
                 {**seen.data, "level": "flapping", "changes": count},
             )
         if held < rules.hold_s or seen.level == subject.reported:
@@ -136,7 +141,7 @@ class Detector:
     @staticmethod
     def _report(key: str, subject: _Subject, at: datetime, *, before: str | None) -> Detection:
         seen = subject.seen
-        subject.reported = seen.level
+        subject.reported, subject.unreported_since = seen.level, None
         return Detection(key, seen.level, seen.text(before), at, {**seen.data, "level": seen.level})
 
     def _found(self, observed: list[tuple[str, _Observation]], now: datetime) -> list[Detection]:

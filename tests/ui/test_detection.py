@@ -126,3 +126,28 @@ def test_hostile_names_are_cleaned_in_detection_text():
     d = Detector(AT_ONCE)
     found = d.health(health(service("api\x1b]0;x\x07", "DOWN", "\x1b[2Jboom")), T0)
     assert "\x1b" not in found[0].text and "boom" in found[0].text
+
+
+def test_flapping_begins_where_it_left_the_last_reported_state():
+    """On the timeline, flapping sits after what was reported before it, not at the first
+    change of its window (which may be an outage already recorded and recovered)."""
+    d = Detector(DetectionConfig(hold_s=10, flap_changes=4, flap_window_s=300))
+    d.health(up(), seconds(0))
+    d.health(down(), seconds(10))
+    [first] = d.health(down(), seconds(20))  # DOWN from 10 s, held
+    assert d.health(up(), seconds(40)) == []
+    [back] = d.health(up(), seconds(50))  # recovered from 40 s
+    assert (first.level, back.level) == ("problem", "ok")
+    found = []
+    for n, state in enumerate([down, up, down, up, down]):  # from 60 s, a change every 2 s
+        found += d.health(state(), seconds(60 + 2 * n))
+    [flapping] = found
+    assert flapping.level == "flapping" and flapping.at == seconds(60)
+
+
+def test_a_crash_loop_from_the_start_is_flapping_from_its_first_sight():
+    d = Detector(DetectionConfig(hold_s=10, flap_changes=4))
+    found = []
+    for n in range(6):
+        found += d.health(down() if n % 2 == 0 else up(), seconds(3 * n))
+    assert [(x.level, x.at) for x in found] == [("flapping", seconds(0))]
