@@ -103,12 +103,25 @@ class HeaderBar(Horizontal):
         self.badge.show(badge_text(self.read_only, event.size.width))
 
     state: IncidentState | None = None
+    record_error: str | None = None  # the record cannot be read or written: the alarm says why
 
     def set_incident(self, state: IncidentState | None, now: datetime) -> None:
         self.state = state
         self.tick(now)
 
+    def set_record_error(self, error: str | None, now: datetime) -> None:
+        """The record is the point: when it fails (gone, unreadable), the header says so first,
+        in the alarm colours, until it works again."""
+        if error != self.record_error:
+            self.record_error = error
+            self.tick(now)
+
     def tick(self, now: datetime) -> None:
-        self.incident.show(incident_text(self.state, now))
+        incident = incident_text(self.state, now)
+        if self.record_error is not None:
+            gone = "gone" in self.record_error
+            alarm = Text(" ✖ RECORD GONE " if gone else " ✖ RECORD FAILING ", style="bold white on red")
+            incident = Text.assemble(alarm, " ", incident, no_wrap=True, overflow="ellipsis")
+        self.incident.show(incident)
         self.countdown.show(countdown_text(self.state, now))
         self.clock.show(Text(now.strftime("%H:%M:%SZ"), style="bold"))

@@ -34,6 +34,7 @@ from tui.detection import Detector
 from tui.incident.feed import TimelineSource
 from tui.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKeys
 from tui.keys import BindingInfo, binding_infos, check_keymap
+from tui.model import SourceStatus
 from tui.quitting import QuitGuard, QuitHook
 from tui.runtime import SourceLoop
 from tui.sources.base import PollSource
@@ -206,13 +207,19 @@ class WarroomApp(App[int]):
                 self,
                 source,
                 deliver=lambda data, pid=pid: self._deliver(pid, data),
-                report=lambda status, pid=pid: self.panels[pid].set_source_status(status, self.clock.now()),
+                report=lambda status, pid=pid: self._report(pid, status),
                 clock=self.clock,
             )
             self.loops[pid] = loop
             loop.start()
         if self.setup.tick_s > 0:
             self.set_interval(self.setup.tick_s, self.tick, name="tick")
+
+    def _report(self, pid: str, status: SourceStatus) -> None:
+        now = self.clock.now()
+        self.panels[pid].set_source_status(status, now)
+        if pid == "timeline":
+            self.header.set_record_error(None if status.ok else status.error, now)
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_for(event.size.width, event.size.height)

@@ -101,6 +101,15 @@ async def test_an_unwritable_database_runs_nothing(record: Record, tmp_path: Pat
     assert await record.kinds() == ["declared"]
 
 
+async def test_a_deleted_database_runs_nothing(record: Record, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    record.path.unlink()
+    reg = Registry(config_actions([command("Touch", touch_argv(marker))]))
+    with pytest.raises(NotRecordedError, match="the incident record is gone: the file was deleted"):
+        await record.dispatcher(reg).dispatch("config.touch", Target.none())
+    assert not marker.exists()
+
+
 async def test_a_read_only_store_runs_nothing(record: Record, tmp_path: Path) -> None:
     """Even a dispatcher wired (by a bug) to write over an observer's read-only store."""
     marker = tmp_path / "ran"

@@ -245,3 +245,28 @@ async def test_a_writer_needs_a_directory_it_can_write(tmp_path: Path) -> None:
         with pytest.raises(StoreError) as err:
             await IncidentStore.open(path)
         assert expected in _one_line(err, path)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+async def test_a_record_deleted_or_replaced_under_a_writer_refuses_every_later_write(tmp_path, how):
+    """A connection keeps writing to a deleted file's inode: the events would show on screen and
+    be gone at exit. Every write and every poll checks the file is still the one opened."""
+    path = tmp_path / "i.db"
+    store = await IncidentStore.open(path)
+    try:
+        incident = await store.declare(
+            "API down", "SEV1", drill=False, actor="ic@b", actor_kind="human", source="key"
+        )
+        path.unlink()
+        for suffix in ("-wal", "-shm"):
+            (tmp_path / f"i.db{suffix}").unlink(missing_ok=True)
+        if how == "replaced":
+            path.write_bytes(b"")
+        with pytest.raises(StoreError, match=f"record is gone: the file was {how}"):
+            await store.append(incident.id, "note", "lost?", actor="ic@b", actor_kind="human", source="key")
+        with pytest.raises(StoreError, match="record is gone"):
+            await store.data_version()
+        with pytest.raises(StoreError, match="record is gone"):
+            await store.declare("again", "SEV1", drill=False, actor="ic@b", actor_kind="human", source="key")
+    finally:
+        await store.close()

@@ -158,3 +158,24 @@ def test_recoveries_and_warnings_read_differently_from_detections():
         kinds[level] = (cells[2].plain.strip(), str(cells[2].style))
     assert [label for label, _ in kinds.values()] == ["! detected", "! warning", "~ flapping", "✔ recovered"]
     assert kinds["ok"][1] != kinds["problem"][1]  # another colour role too
+
+
+async def test_a_deleted_record_turns_the_header_to_an_alarm(tmp_path):
+    db = tmp_path / "i.db"
+    sources = standard_sources()
+    sources["timeline"] = TimelineSource(db, clock=frozen(), drill=DrillDeclaration("t"), interval_s=0.05)
+    app = WarroomApp(AppSetup(context="test", sources=sources, clock=frozen(), tick_s=0, detection=AT_ONCE))
+    async with app.run_test(size=(160, 50)) as pilot:
+        for _ in range(100):
+            if "DRILL" in app.header.incident.plain:
+                break
+            await pilot.pause(0.02)
+        assert "RECORD" not in app.header.incident.plain
+        db.unlink()
+        for _ in range(100):
+            if "RECORD GONE" in app.header.incident.plain:
+                break
+            await pilot.pause(0.02)
+        assert "✖ RECORD GONE" in app.header.incident.plain
+        status = app.panels["timeline"].source_status
+        assert status is not None and "the incident record is gone" in (status.error or "")

@@ -218,6 +218,7 @@ class IncidentStore:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._closed = False
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
 
     # -- opening --------------------------------------------------------------------------
 
@@ -251,6 +252,7 @@ class IncidentStore:
         store = cls(conn, path, read_only=read_only, clock=clock or SystemClock())
         try:
             await store._prepare()
+            store._identity = _identity(path)
         except BaseException:
             await conn.close()
             raise
@@ -384,6 +386,26 @@ class IncidentStore:
             raise StoreError(f"{self.path}: the store is closed")
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only; nothing can be written")
+        self._check_same_file()
+
+    def _check_same_file(self) -> None:
+        """The file at the path is still the one opened. A connection keeps writing to a deleted
+        (or replaced) file's inode, and every event written there is lost at exit: so a write
+        refuses instead, and the observers' polls say so."""
+        if self._identity is None:
+            return
+        try:
+            now = _identity(self.path)
+        except FileNotFoundError:
+            now = None
+        except OSError as err:
+            raise StoreError(f"{self.path}: the incident record cannot be checked: {_one_line(err)}") from err
+        if now != self._identity:
+            what = "deleted" if now is None else "replaced by another file"
+            raise StoreError(
+                f"{self.path}: the incident record is gone: the file was {what} while warroom had it "
+                "open; nothing more is recorded (restore it, or restart warroom to start a new one)"
+            )
 
     # -- writing --------------------------------------------------------------------------
 
@@ -761,7 +783,9 @@ class IncidentStore:
         return int(rows[0][0]) if rows else None
 
     async def data_version(self) -> int:
-        """Changes whenever another connection commits: what observers poll."""
+        """Changes whenever another connection commits: what every screen polls (so it also
+        checks that the file is still the one opened)."""
+        self._check_same_file()
         rows = await self._fetch("PRAGMA data_version")
         return int(rows[0][0])
 
@@ -777,6 +801,11 @@ class IncidentStore:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
 
 
 def _check_directory(path: Path) -> None:
