@@ -44,11 +44,13 @@ def incident_text(state: IncidentState | None, now: datetime) -> Text:
     return text
 
 
-def badge_text(read_only: bool, width: int) -> Text:
-    """"[RW]", or "[R] read-only" for an observer ("[R]" on a narrow screen)."""
-    if not read_only:
+def badge_text(read_only: bool, width: int, *, past: bool = False) -> Text:
+    """"[RW]", or "[R] read-only" for an observer, "[R] past, read-only" for a past incident
+    opened from the history ("[R]" on a narrow screen)."""
+    if not read_only and not past:
         return Text("[RW]", style="bold")
-    return Text("[R] read-only" if width >= BADGE_FULL_FROM else "[R]", style="bold black on yellow")
+    wide = "[R] read-only" if read_only else "[R] past, read-only"
+    return Text(wide if width >= BADGE_FULL_FROM else "[R]", style="bold black on yellow")
 
 
 def countdown_text(state: IncidentState | None, now: datetime) -> Text:
@@ -97,13 +99,19 @@ class HeaderBar(Horizontal):
 
     def on_mount(self) -> None:
         self.where.show(Text.assemble((" warroom ", "bold reverse"), " ", (self.context, "bold")))
-        self.badge.show(badge_text(self.read_only, self.app.size.width))
+        self.badge.show(badge_text(self.read_only, self.app.size.width, past=self.past))
 
     def on_resize(self, event: events.Resize) -> None:
-        self.badge.show(badge_text(self.read_only, event.size.width))
+        self.badge.show(badge_text(self.read_only, event.size.width, past=self.past))
 
     state: IncidentState | None = None
     record_error: str | None = None  # the record cannot be read or written: the alarm says why
+    past = False  # a past incident opened from the history: shown read-only whatever the mode
+
+    def set_past(self, past: bool) -> None:
+        self.past = past
+        if self.is_mounted:
+            self.badge.show(badge_text(self.read_only, self.app.size.width, past=past))
 
     def set_incident(self, state: IncidentState | None, now: datetime) -> None:
         self.state = state

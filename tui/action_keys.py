@@ -96,8 +96,8 @@ def config_keymap(configs: Iterable[ActionConfig]) -> dict[str, str]:
 
 
 class _TimelineIncidents:
-    """The dispatcher's `IncidentsProvider`: the newest open incident of the store the timeline
-    opened. Asked at each dispatch, because the store opens on the timeline's first cycle and
+    """The dispatcher's `IncidentsProvider`: the incident the screen works on, in the store the
+    timeline opened. Asked at each dispatch, because the store opens on the timeline's first cycle and
     another process may declare or resolve an incident at any time."""
 
     def __init__(self, app: WarroomApp) -> None:
@@ -108,7 +108,9 @@ class _TimelineIncidents:
         incidents = timeline.incidents if timeline is not None else None
         if incidents is None:
             raise RuntimeError("the incident record is not open yet (see the Timeline panel)")
-        incident_id = await incidents.store.active_incident()
+        # The incident this screen works on (the one shown, or the one chosen from the palette),
+        # not the store's newest open one: with several open, that was a guess.
+        incident_id = await self.app.incident_keys.working_incident(incidents)
         return None if incident_id is None else ActiveIncident(incidents, incident_id)
 
 

@@ -8,7 +8,10 @@ writes through `Incidents`, whose lifecycle rules have the last word: a refusal
 at once after a write, so the row and the header change as soon as the dialog closes.
 
 Past incidents are opened from the command palette ("Open incident #N ..."); a resolved or
-closed one is shown read-only until "Follow the active incident" goes back.
+closed one is shown read-only (the header's badge and the timeline's title say so) until
+"Follow the active incident" goes back. Another open incident is made the active one of this
+screen with "Switch to incident #N ...": the keys and the mitigations then act on it. `D` with
+an incident open says so first and offers a note on it instead of a second incident.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from tui.incident.lifecycle import (
     severity_named,
 )
 from tui.incident.store import IncidentSummary, StoreError
+from tui.incident.target import SeveralOpen, is_open, label, open_incidents, the_open_incident
 from tui.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
 from tui.status_update import can_template
 from tui.untrusted import clean, one_line
@@ -83,6 +87,7 @@ ROLE_HELP = {
     "scribe": "keeps the timeline",
 }
 ALL_KINDS = "*"  # the kind filter's "every kind" choice
+OFFERED = 5  # open incidents offered a note instead of a second declaration
 
 
 def severity_label(severity: SeverityConfig) -> str:
@@ -124,6 +129,7 @@ class IncidentKeys:
         self.busy = False  # one key's dialogs at a time
         self.queued: str | None = None  # a key pressed while the previous one was saving
         self.past: int | None = None  # a resolved/closed incident opened from the history
+        self.chosen: int | None = None  # an open incident made the active one from the palette
         self.history: list[IncidentSummary] = []  # for the command palette, refreshed in the background
         self._refreshing = False
         self.flows: dict[str, Callable[[], Awaitable[None]]] = {
@@ -141,6 +147,7 @@ class IncidentKeys:
             "starred_only": self.starred_only,
             "history": self.pick_history,
             "follow_active": self.follow_active,
+            "follow_newest": self.follow_newest,
         }
 
     # ---- running a key ---------------------------------------------------------------------
@@ -248,6 +255,10 @@ class IncidentKeys:
         if found is None:
             return
         feed, incidents = found
+        assert feed.store is not None
+        already = await open_incidents(feed.store)
+        if already and not await self._second_declaration(feed, incidents, already):
+            return
         title = await self.ask(
             PromptScreen(
                 "Declare an incident",
@@ -270,13 +281,44 @@ class IncidentKeys:
             return
         declared = await incidents.declare(title, severity)
         feed.follow(declared.incident_id)  # carries in what is already wrong, each once
-        self.past = None
-        self.panel.set_past(False)
+        self.chosen = None
+        self._show_past(None)
         self._written()
         self.say(
             f"declared #{declared.incident_id} {declared.data.get('severity', severity)}: "
             f"{declared.data.get('title', title)}; A assigns the commander"
         )
+
+    async def _second_declaration(
+        self, feed: TimelineSource, incidents: Incidents, already: list[IncidentSummary]
+    ) -> bool:
+        """`D` while incidents are open: most often the problem is the one already declared, so
+        say so and offer a note on it; True goes on to declare a second incident."""
+        newest_first = list(reversed(already))
+        offered = newest_first[:OFFERED]
+        shown = feed.incident_id if any(s.id == feed.incident_id for s in offered) else offered[0].id
+        choices = [(f"note:{s.id}", f"add a note to {label(s, 60)} instead") for s in offered]
+        choices.append(("declare", "declare a second, separate incident"))
+        # Short, so it is one line at 80 columns; the choices name each incident in full.
+        if len(already) == 1:
+            title = f"#{already[0].id} is already open: declare a second incident?"
+        else:
+            title = f"{len(already)} incidents are already open: declare another?"
+        choice = await self.ask(
+            ChoiceScreen(
+                title,
+                choices,
+                hint="a second incident splits the timeline and the postmortem · enter picks · esc cancels",
+                selected=f"note:{shown}",
+            )
+        )
+        if choice is None or choice == "declare":
+            return choice == "declare"
+        incident_id = int(choice.removeprefix("note:"))
+        if incident_id != feed.incident_id or self.past is not None:
+            await self._open(incident_id)  # the note goes to the incident the screen then shows
+        await self._note_on(incidents, await incidents.state(incident_id))
+        return False
 
     async def severity(self) -> None:
         found = await self._incident()
@@ -359,6 +401,9 @@ class IncidentKeys:
         if found is None:
             return
         _, incidents, state = found
+        await self._note_on(incidents, state)
+
+    async def _note_on(self, incidents: Incidents, state: IncidentState) -> None:
         require_accepts(state, "note")
         text = await self.ask(
             PromptScreen(f"Note on #{state.id}", placeholder="what you saw, did or decided")
@@ -557,37 +602,50 @@ class IncidentKeys:
             self._refreshing = False
 
     def system_commands(self) -> Iterator[SystemCommand]:
-        """Palette entries: the incident history, and the way back from it."""
+        """Palette entries: the other open incidents to switch to, the incident history, and
+        the way back from it."""
         feed = self.app.timeline
         if feed is None:
             return
         self.refresh_history()  # the palette searches again as one types: it sees the fresh list
-        if feed.pinned or self.past is not None:
+        if self.past is not None:
             yield SystemCommand(
                 "Follow the active incident",
-                "Back from the history to the incident being worked on now",
+                "Back from the history to the incident being worked on here",
                 partial(self._start, "follow_active"),
+            )
+        elif feed.pinned:
+            yield SystemCommand(
+                "Follow the newest incident",
+                "Let go of the incident chosen here: the newest open one takes the screen, as it "
+                "does when one is declared anywhere",
+                partial(self._start, "follow_newest"),
             )
         yield SystemCommand(
             "Incident history",
-            "Pick a past incident to read (shown read-only)",
+            "Pick an incident: a past one to read (read-only), or an open one to work on",
             partial(self._start, "history"),
         )
-        for summary in reversed(self.history):
+        history = list(reversed(self.history))
+        for summary in [s for s in history if is_open(s)] + [s for s in history if not is_open(s)]:
             if summary.id == feed.incident_id:
                 continue
             # The palette reads titles as markup: escaped, so a title stays text.
-            yield SystemCommand(
-                f"Open incident #{summary.id} {escape(one_line(summary.title, 80))}",
-                escape(describe(summary)),
-                partial(self.open_incident, summary.id),
-            )
+            title = escape(one_line(summary.title, 80))
+            if is_open(summary):
+                name = f"Switch to incident #{summary.id} {title}"
+                help_text = f"make it the active one: keys and mitigations act on it · {describe(summary)}"
+            else:
+                name = f"Open incident #{summary.id} {title}"
+                help_text = f"read it (read-only) · {describe(summary)}"
+            yield SystemCommand(name, escape(help_text), partial(self.open_incident, summary.id))
 
     def _start(self, name: str) -> None:
         self.app.call_later(self.run, name)
 
     def open_incident(self, incident_id: int) -> None:
-        """Follow a past incident (a palette entry); resolved or closed, it is read-only."""
+        """Show an incident (a palette entry): an open one becomes the active incident of this
+        screen; a resolved or closed one is shown read-only."""
         if self.busy:
             return
         self.busy = True
@@ -605,13 +663,18 @@ class IncidentKeys:
             raise LifecycleError(f"no incident #{incident_id}")
         feed.follow(incident_id, pinned=True)
         closed = summary.status in CLOSED_STATUSES
-        self.past = incident_id if closed else None
-        self.panel.set_past(closed)
+        self._show_past(incident_id if closed else None)
         self._written()
+        if closed:
+            self.say(
+                f"showing #{incident_id} {summary.title} ({summary.status}), read-only; "
+                "ctrl+p, Follow the active incident, to go back"
+            )
+            return
+        self.chosen = incident_id
         self.say(
-            f"showing #{incident_id} {summary.title} ({summary.status})"
-            + (", read-only" if closed else "")
-            + "; ctrl+p, Follow the active incident, to go back"
+            f"#{incident_id} {summary.title} ({summary.status}) is now the active incident here: "
+            "the keys and mitigations act on it"
         )
 
     async def pick_history(self) -> None:
@@ -634,15 +697,26 @@ class IncidentKeys:
         if choice is not None:
             await self._open(int(choice))
 
+    async def follow_newest(self) -> None:
+        self.chosen = None
+        await self.follow_active()
+
     async def follow_active(self) -> None:
+        """Back to the incident chosen here (while it is open), else to the newest open one."""
         found = self._record()
         if found is None:
             return
         feed, _ = found
         assert feed.store is not None
+        chosen = await feed.store.incident(self.chosen) if self.chosen is not None else None
+        self._show_past(None)
+        if chosen is not None and is_open(chosen):
+            feed.follow(chosen.id, pinned=True)
+            self._written()
+            self.say(f"following #{chosen.id} {chosen.title}, the active incident here")
+            return
+        self.chosen = None
         active = await feed.store.active_incident() or await feed.store.latest_incident()
-        self.past = None
-        self.panel.set_past(False)
         if active is None:
             feed.pinned = False
             self.say("no incident declared yet")
@@ -651,6 +725,29 @@ class IncidentKeys:
         self._written()
         summary = await feed.store.incident(active)
         self.say(f"following #{active} {summary.title if summary else ''}")
+
+
+    def _show_past(self, incident_id: int | None) -> None:
+        """Whether the screen shows a past incident (read-only): the timeline's title and the
+        header's badge say so, and the keys that write refuse with a notice."""
+        self.past = incident_id
+        self.panel.set_past(incident_id is not None)
+        self.app.header.set_past(incident_id is not None)
+
+    async def working_incident(self, incidents: Incidents) -> int | None:
+        """The incident this screen works on, for the mitigations' record: the one shown when it
+        is open (and not a past one being read), else the one chosen here while it is open, else
+        the one open incident. Several open and none of those is a refusal that says how to
+        choose, never a guess."""
+        feed = self.app.timeline
+        shown = feed.incident_id if feed is not None and feed.incident_id != self.past else None
+        for candidate in (shown, self.chosen):
+            if candidate is not None and (await incidents.state(candidate)).is_open:
+                return candidate
+        try:
+            return await the_open_incident(incidents.store)
+        except SeveralOpen as err:
+            raise LifecycleError(f"{err}; ctrl+p, Switch to incident #N, makes one active here") from None
 
 
 def describe(summary: IncidentSummary) -> str:

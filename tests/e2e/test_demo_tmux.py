@@ -58,6 +58,7 @@ def test_demo_at_160x50_shows_all_panels_live(demo):
     # live data: the health table has rows and a pod table with namespaces
     screen = s.wait_for("lomash-wood")
     assert screen.count("\n") >= 49
+    s.wait_for("DRILL")  # the drill is on the record: q has an open incident to ask about
     s.keys("q")
     s.wait_for("Quit warroom?")
     s.keys("Tab", "Enter")

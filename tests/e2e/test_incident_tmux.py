@@ -26,6 +26,8 @@ def test_commander_runs_the_incident_by_keys_and_the_observer_follows_it(tmp_pat
         observer.wait_for("declared")
 
         commander.keys("D")
+        commander.wait_for("#1 is already open: declare a second incident?")  # the drill is open: asked first
+        commander.keys("Down", "Enter")  # past "add a note to #1 … instead", to a second incident
         commander.wait_for("Declare an incident")
         commander.keys("Orders API 502s", "Enter")
         commander.wait_for("Severity of: Orders API 502s")

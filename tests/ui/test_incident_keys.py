@@ -27,6 +27,7 @@ from tui.app import AppSetup, WarroomApp
 from tui.clock import FrozenClock
 from tui.incident.events import Event
 from tui.incident.feed import TimelineSource
+from tui.incident.lifecycle import LifecycleError
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore
 from tui.incident_keys import INCIDENT_BINDINGS, WRITES
@@ -620,6 +621,7 @@ async def test_history_opens_a_past_incident_read_only(tmp_path):
         assert "Redis [red]evictions[/red]" in app.header.incident.plain
         panel = app.panels["timeline"]
         assert "past, closed, read-only" in panel.border_title
+        assert app.header.badge.plain == "[R] past, read-only"  # not [RW]: nothing here is writable
 
         # Writes are refused while reading it; nothing is written.
         before = await count(db)
@@ -637,6 +639,7 @@ async def test_history_opens_a_past_incident_read_only(tmp_path):
         await until(pilot, lambda: any(e.text == "from the pipeline" for e in shown(app)), "back")
         assert "Checkout errors" in app.header.incident.plain
         assert "past" not in panel.border_title
+        assert app.header.badge.plain == "[RW]"
         n = await count(db)
         await pilot.press("n")
         await answer(pilot, "writable again")
@@ -741,3 +744,131 @@ async def test_the_keys_record_the_person_named_with_as(tmp_path: Path) -> None:
         await choose(pilot, "commander")
         prompt = await dialog(pilot, PromptScreen)
         assert prompt.query_one(Input).value == "Alice Ng"
+
+
+
+async def test_declaring_with_an_incident_open_asks_and_offers_a_note_on_it(tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    async with await IncidentStore.open(db, clock=clock) as store:
+        incidents = Incidents(store, clock=clock)
+        drill = (await incidents.declare("Drill: redis down", "SEV3", drill=True)).incident_id
+    app, notices = make_app(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert app.timeline is not None
+        await until(pilot, lambda: app.timeline.incident_id == drill, "drill shown")
+        await pilot.press("D")
+        screen = await dialog(pilot, ChoiceScreen)
+        assert screen.title_text == f"#{drill} is already open: declare a second incident?"
+        assert screen.choices == [
+            (f"note:{drill}", f'add a note to #{drill} DRILL "Drill: redis down" (SEV3 investigating) '
+             "instead"),
+            ("declare", "declare a second, separate incident"),
+        ]
+        await pilot.press("enter")  # the default: a note on the open one, not a second incident
+        prompt = await dialog(pilot, PromptScreen)
+        assert prompt.title_text == f"Note on #{drill}"
+        await answer(pilot, "redis-master is back, replicas syncing")
+        note = await wrote(pilot, db, "note", 0)
+        assert note.incident_id == drill
+        async with await IncidentStore.open(db, read_only=True) as store:
+            assert len(await store.incidents()) == 1
+
+        # esc at the question: nothing at all
+        await pilot.press("D")
+        await dialog(pilot, ChoiceScreen)
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.screen_stack[0], "question closed")
+
+        # said yes: a second incident, followed
+        await pilot.press("D")
+        await choose(pilot, "declare")
+        await answer(pilot, "Checkout 502s")
+        await choose(pilot, "SEV1")
+        await until(pilot, lambda: app.timeline.incident_id not in (None, drill), "second declared")
+        second = app.timeline.incident_id
+        # the third D lists both, newest first, the shown one offered first
+        await pilot.press("D")
+        screen = await dialog(pilot, ChoiceScreen)
+        assert screen.title_text == "2 incidents are already open: declare another?"
+        assert [v for v, _ in screen.choices] == [f"note:{second}", f"note:{drill}", "declare"]
+        await choose(pilot, f"note:{drill}")  # a note on the other one: the screen goes to it
+        await answer(pilot, "drill: failover done")
+        await until(pilot, lambda: app.timeline.incident_id == drill, "the drill shown")
+        async with await IncidentStore.open(db, read_only=True) as store:
+            notes = [e for e in await store.events(drill) if e.kind == "note"]
+            assert [e.text for e in notes] == [
+                "redis-master is back, replicas syncing",
+                "drill: failover done",
+            ]
+            assert len(await store.incidents()) == 2
+    assert notices.errors() == []
+
+
+async def test_another_open_incident_is_made_the_active_one_from_the_palette(tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    async with await IncidentStore.open(db, clock=clock) as store:
+        incidents = Incidents(store, clock=clock)
+        closed = (await incidents.declare("Last week's outage", "SEV2")).incident_id
+        await incidents.close_incident(closed)
+        older = (await incidents.declare("Payments slow", "SEV2")).incident_id
+        newer = (await incidents.declare("Checkout 502s", "SEV1")).incident_id
+    app, notices = make_app(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        feed = app.timeline
+        assert feed is not None and feed.incidents is not None
+        await until(pilot, lambda: feed.incident_id == newer, "the newest followed")
+        assert await app.incident_keys.working_incident(feed.incidents) == newer
+
+        hit = await palette(pilot, f"Switch to incident #{older}")
+        assert hit == f"Switch to incident #{older} Payments slow"
+        await until(pilot, lambda: "Payments slow" in app.header.incident.plain, "switched")
+        assert app.header.badge.plain == "[RW]" and "is now the active incident here" in notices.last()
+        n = await count(db)
+        await pilot.press("n")
+        await answer(pilot, "pool size doubled")
+        await until(pilot, lambda: any(e.text == "pool size doubled" for e in shown(app)), "note shown")
+        async with await IncidentStore.open(db, read_only=True) as store:
+            assert [e.text for e in await store.events(older) if e.kind == "note"] == ["pool size doubled"]
+        assert await count(db) == n + 1
+        assert await app.incident_keys.working_incident(feed.incidents) == older  # mitigations too
+
+        # a newer declaration elsewhere does not take the chosen incident away
+        async with await IncidentStore.open(db, clock=clock) as store:
+            newest = (await Incidents(store, clock=clock).declare("Search down", "SEV3")).incident_id
+        await pilot.pause(0.3)
+        assert feed.incident_id == older
+
+        # reading a past one meanwhile: read-only, and the mitigations still go to the chosen one
+        await palette(pilot, f"Open incident #{closed}")
+        await until(pilot, lambda: app.header.badge.plain == "[R] past, read-only", "past shown")
+        assert await app.incident_keys.working_incident(feed.incidents) == older
+        await palette(pilot, "Follow the active incident")
+        await until(pilot, lambda: feed.incident_id == older, "back to the chosen one")
+        assert app.header.badge.plain == "[RW]"
+
+        await palette(pilot, "Follow the newest incident")
+        await until(pilot, lambda: feed.incident_id == newest, "the newest followed again")
+        assert not feed.pinned
+    assert notices.errors() == []
+
+
+async def test_with_several_open_and_a_past_one_shown_a_mitigation_is_not_guessed(tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    clock = FrozenClock(T0)
+    async with await IncidentStore.open(db, clock=clock) as store:
+        incidents = Incidents(store, clock=clock)
+        closed = (await incidents.declare("Old", "SEV2")).incident_id
+        await incidents.close_incident(closed)
+        await incidents.declare("One", "SEV2")
+        await incidents.declare("Two", "SEV2")
+    app, _ = make_app(db, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await palette(pilot, f"Open incident #{closed}")
+        await until(pilot, lambda: app.incident_keys.past == closed, "past shown")
+        with pytest.raises(LifecycleError, match=r'2 incidents are open: #2 "One" .*#3 "Two".*Switch to'):
+            await app.action_keys.provider.active()
