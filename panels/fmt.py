@@ -74,4 +74,11 @@ def middle_ellipsis(text: str, width: int | None) -> str:
     if width < 5:
         return text[:width]
     tail = (width - 1) // 2
+    # A pod's name ends in its ReplicaSet hash and its own suffix ("-7d9f8b6c5-x2k4p"): keep
+    # both whole when the deployment's name can still show a few characters before the cut.
+    parts = text.rsplit("-", 2)
+    if len(parts) == 3:
+        ids = len(parts[1]) + len(parts[2]) + 2
+        if width - 1 - ids >= 5:
+            tail = max(tail, ids)
     return f"{text[: width - 1 - tail]}…{text[-tail:]}"

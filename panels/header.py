@@ -17,12 +17,15 @@ from tui.untrusted import one_line
 
 WARN_BEFORE_S = 120  # the countdown turns to a warning this long before an update is due
 # Below this width the badge is "[R]" alone: at 80 columns "[R] read-only" took the room of the
-# incident's status word.
+# incident's status word. Below it too the other parts shorten before the incident's title does:
+# no "warroom" brand, no age and commander (in the timeline), "upd 12:34".
 BADGE_FULL_FROM = 120
+COMPACT_BELOW = 120
 
 
-def incident_text(state: IncidentState | None, now: datetime) -> Text:
-    """`#12 DRILL SEV2 investigating · API gateway crash loop · 4m · IC alice@bastion`."""
+def incident_text(state: IncidentState | None, now: datetime, *, compact: bool = False) -> Text:
+    """`#12 DRILL SEV2 investigating · API gateway crash loop · 4m · IC alice@bastion`;
+    `compact` (a narrow terminal) keeps the title and leaves out the age and the commander."""
     if state is None:
         return Text("no incident declared", style="dim")
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -30,10 +33,13 @@ def incident_text(state: IncidentState | None, now: datetime) -> Text:
     if state.drill:
         text.append("DRILL ", style="bold reverse")
     severity_style = "bold white on red" if state.severity in ("SEV1", "SEV2") else "bold reverse"
-    text.append(f" {one_line(state.severity, 12)} ", style=severity_style)
-    text.append(f" {state.status} ", style="bold cyan" if state.is_open else "bold green")
-    text.append("· ")
+    pad = "" if compact else " "  # the badges' padding is the first room given to the title
+    text.append(f"{pad}{one_line(state.severity, 12)}{pad}", style=severity_style)
+    text.append(f" {state.status}{pad}", style="bold cyan" if state.is_open else "bold green")
+    text.append(" · " if compact else "· ")
     text.append(one_line(state.title, 80), style="bold")
+    if compact:
+        return text
     if state.declared_at is not None:
         text.append(f" · {since(state.declared_at, now)}")  # minutes: the clock shows seconds
     commander = state.commander
@@ -53,16 +59,18 @@ def badge_text(read_only: bool, width: int, *, past: bool = False) -> Text:
     return Text(wide if width >= BADGE_FULL_FROM else "[R]", style="bold black on yellow")
 
 
-def countdown_text(state: IncidentState | None, now: datetime) -> Text:
-    """"update in 12:34", a warning near the end, an error when overdue (short: at 80 columns
-    the header also carries the incident)."""
+def countdown_text(state: IncidentState | None, now: datetime, *, compact: bool = False) -> Text:
+    """"update in 12:34", a warning near the end, an error when overdue; `compact`: "upd 12:34"
+    (at 80 columns the header also carries the incident's title)."""
     if state is None or state.next_update_due is None:
         return Text("")
     left = int((state.next_update_due - now).total_seconds())
     if left < 0:
-        return Text(f" update overdue {-left // 60:02d}:{-left % 60:02d} ", style="bold white on red")
+        words = "overdue" if compact else "update overdue"
+        return Text(f" {words} {-left // 60:02d}:{-left % 60:02d} ", style="bold white on red")
     style = "bold black on yellow" if left <= WARN_BEFORE_S else ""
-    return Text(f" update in {left // 60:02d}:{left % 60:02d} ", style=style)
+    words = f"{'upd' if compact else 'update in'} {left // 60:02d}:{left % 60:02d}"
+    return Text(f" {words} " if style or not compact else words, style=style)
 
 
 class Part(ChangedText):
@@ -75,7 +83,7 @@ class HeaderBar(Horizontal):
     DEFAULT_CSS = """
     HeaderBar { height: 1; background: $panel; color: $text; }
     HeaderBar Part { width: auto; height: 1; padding: 0 1 0 0; }
-    HeaderBar #hdr-incident { width: 1fr; }
+    HeaderBar #hdr-incident { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
     HeaderBar #hdr-badge { padding: 0 1; text-style: bold; }
     HeaderBar #hdr-clock { padding: 0 1; }
     """
@@ -97,12 +105,22 @@ class HeaderBar(Horizontal):
         yield self.badge
         yield self.clock
 
+    compact = False
+
     def on_mount(self) -> None:
-        self.where.show(Text.assemble((" warroom ", "bold reverse"), " ", (self.context, "bold")))
-        self.badge.show(badge_text(self.read_only, self.app.size.width, past=self.past))
+        self._fit(self.app.size.width)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.badge.show(badge_text(self.read_only, event.size.width, past=self.past))
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        self.compact = width < COMPACT_BELOW
+        brand = Text("") if self.compact else Text(" warroom ", style="bold reverse")
+        context = Text(one_line(self.context, 40), style="bold")
+        self.where.show(Text.assemble(brand, " ", context, "" if self.compact else " "))
+        self.badge.show(badge_text(self.read_only, width, past=self.past))
+        if self.state is not None:
+            self.tick(self.app.clock.now())  # type: ignore[attr-defined]
 
     state: IncidentState | None = None
     record_error: str | None = None  # the record cannot be read or written: the alarm says why
@@ -125,11 +143,11 @@ class HeaderBar(Horizontal):
             self.tick(now)
 
     def tick(self, now: datetime) -> None:
-        incident = incident_text(self.state, now)
+        incident = incident_text(self.state, now, compact=self.compact)
         if self.record_error is not None:
             gone = "gone" in self.record_error
             alarm = Text(" ✖ RECORD GONE " if gone else " ✖ RECORD FAILING ", style="bold white on red")
             incident = Text.assemble(alarm, " ", incident, no_wrap=True, overflow="ellipsis")
         self.incident.show(incident)
-        self.countdown.show(countdown_text(self.state, now))
+        self.countdown.show(countdown_text(self.state, now, compact=self.compact))
         self.clock.show(Text(now.strftime("%H:%M:%SZ"), style="bold"))

@@ -86,15 +86,19 @@ class HealthPanel(Panel):
         self.table = DiffTable(
             [
                 ("State", "state", 10),
-                ("Service", "name", 21),
+                ("Service", "name", 24),
                 ("Code", "code", 4),
                 ("Latency", "latency", 7),
                 ("Since", "since", 5),
                 ("Recent", "history", SHOWN_HISTORY),
                 ("Detail", "detail", None),
             ],
+            # The detail says why a service is down: the code (which the detail repeats) and
+            # then the recent marks make room for it on a narrow screen.
+            optional=("code", "history"),
             id="health-table",
         )
+        self.table.flex_need = 20
         return self.table
 
     def show(self, snap: HealthSnapshot, now: datetime) -> None:  # type: ignore[override]

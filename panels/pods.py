@@ -14,6 +14,10 @@ from tui.model import ClusterSnapshot, DeploymentInfo, PodInfo
 from tui.pod_health import pod_rank
 from tui.untrusted import one_line
 
+# The namespace column goes rather than cut names up to this long (longer ones are cut in the
+# middle, keeping the hash and the pod's own suffix).
+NAME_NEED_MAX = 48
+
 
 def status_style(pod: PodInfo) -> str:
     return ("bold red", "yellow", "green")[pod_rank(pod)]
@@ -39,15 +43,18 @@ class PodsPanel(Panel):
     def body(self) -> DiffTable:
         self.table = DiffTable(
             [
-                # The pod's name carries its deployment's; the name is what a reader scans for,
-                # so it takes the room and the namespace comes last.
-                ("Status", "status", 16),
+                # The status is sized to the statuses there are ("ContainerCreating" whole,
+                # "Running" no wider); the pod's name carries its deployment's and the
+                # ReplicaSet hash, is what a reader scans for, and takes the rest; the namespace
+                # comes last and is the first to go when the names do not fit.
+                ("Status", "status", 26),
                 ("Pod", "pod", None),
                 ("Ready", "ready", 5),
                 ("Restarts", "restarts", 8),
                 ("Age", "age", 4),
-                ("Namespace", "ns", 13),
+                ("Namespace", "ns", 20),
             ],
+            optional=("ns",),
             id="pods-table",
         )
         self.pods: dict[str, PodInfo] = {}
@@ -62,6 +69,7 @@ class PodsPanel(Panel):
         self.deployments = {d.key: d for d in snap.deployments}
         shown = [p for p in snap.pods if self.matches(p.name, p.namespace, p.status, p.workload or "")]
         ordered = sorted(shown, key=lambda p: (pod_rank(p), p.namespace, p.name))
+        self.table.flex_need = min(max((len(p.name) for p in snap.pods), default=0), NAME_NEED_MAX)
         width = self.table.flex_width
         self.table.set_rows({pod.key: pod_cells(pod, now, width) for pod in ordered})
         broken = sum(pod_rank(p) == 0 for p in snap.pods)

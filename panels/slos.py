@@ -20,6 +20,9 @@ STATE_STYLE: dict[SloState, tuple[str, str]] = {
 }
 
 
+SPARK_WIDTH = 10
+
+
 def _number(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 100 or value == int(value) else f"{value:.2f}"
 
@@ -36,10 +39,10 @@ def slo_cells(slo: SloStatus) -> tuple[Cell, ...]:
         objective = f"≤{slo.objective:g}"
         budget, burn = "-", "-"
     budget_style = "red" if (slo.budget_remaining is not None and slo.budget_remaining < 0) else ""
-    name = Text(one_line(slo.name, 60) + " ")
-    name.append(sparkline(slo.history, 10), style=style.replace("bold ", ""))
     return (
-        name,
+        Text(one_line(slo.name, 60)),
+        # Its own column: glued to the name, a cut name took the sparkline with it.
+        Text(sparkline(slo.history, SPARK_WIDTH), style=style.replace("bold ", "")),
         Text(label, style=style),
         Text(now, style=style if slo.state in ("WARN", "BREACH") else ""),
         Text(objective, style="dim"),
@@ -78,14 +81,17 @@ class SloPanel(Panel):
         self.table = DiffTable(
             [
                 ("SLO", "name", None),
+                ("Trend", "trend", SPARK_WIDTH),
                 ("State", "state", 8),
-                ("Now", "now", 9),
-                ("Target", "objective", 9),
-                ("Budget", "budget", 6),
-                ("Burn", "burn", 6),
+                ("Now", "now", 12),
+                ("Target", "objective", 12),
+                ("Budget", "budget", 7),
+                ("Burn", "burn", 7),
             ],
+            optional=("trend",),
             id="slos-table",
         )
+        self.table.flex_need = 16  # the trend goes before the names are cut shorter than this
         self.slos: dict[str, SloStatus] = {}
         return self.table
 

@@ -43,8 +43,11 @@ if TYPE_CHECKING:
     from actions import Registry
     from tui.config import ActionConfig
 
-NARROW_COLS = 120
-NARROW_ROWS = 30
+# Below these the five panels do not fit side by side with their key columns readable (at
+# 120×30 the pods showed four rows and the timeline's text 19 characters): one panel at a time,
+# under tabs, each with the whole width.
+NARROW_COLS = 150
+NARROW_ROWS = 36
 PANEL_ORDER = ("health", "pods", "slos", "logs", "timeline")
 COLUMNS = {"col-left": ("health", "pods", "logs"), "col-right": ("slos", "timeline")}
 

@@ -169,3 +169,153 @@ async def test_a_configured_source_that_goes_down_keeps_its_rows_marked_stale_an
         assert "connection refused" in pods.status_line.plain and "stale" in pods.status_line.plain
         tabs = str(app.tabs.render())
         assert "2 Pods ✖" in tabs, tabs
+
+
+# ---- columns by importance -------------------------------------------------------------------
+
+LONG_PODS = (
+    pod("ingress-nginx-controller-8pkqqfznr-j8slg", "ContainerCreating", ns="ingress-nginx"),
+    pod("order-payment-service-tgfb6z5b9-57l8x", "CrashLoopBackOff"),
+    pod("api-gateway-l99dwp4dt-4n7fl"),
+)
+
+
+def long_pod_sources() -> dict[str, ListSource]:
+    sources = standard_sources()
+    sources["pods"] = ListSource("kubernetes", [cluster(*LONG_PODS)])
+    return sources
+
+
+def shown_cells(table, key: str) -> dict[str, str]:
+    """What a row shows, column by column (the cell as the table holds it)."""
+    row = table.get_row(key)
+    columns = table.shown_columns
+    return {col: str(getattr(cell, "plain", cell)) for col, cell in zip(columns, row, strict=True)}
+
+
+async def test_status_is_sized_to_its_values_and_pod_names_keep_their_hash_at_160_columns():
+    app = make_app(sources=long_pod_sources())
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        table = app.panels["pods"].table
+        assert table.column_width("status") == len("ContainerCreating")
+        for p in LONG_PODS:
+            cells = shown_cells(table, p.key)
+            assert cells["status"] == p.status
+            width = table.column_width("pod")
+            if len(p.name) <= width:
+                assert cells["pod"] == p.name, "the whole name, ReplicaSet hash and all"
+            else:
+                # Longer than the room: cut in the deployment's name, never in the hash.
+                head, tail = cells["pod"].split("…")
+                _, rs_hash, suffix = p.name.rsplit("-", 2)
+                assert tail == f"-{rs_hash}-{suffix}" and len(head) >= 10, cells["pod"]
+        # The status took its values' width, the namespace went, and the names took the rest.
+        assert table.column_width("pod") >= 33
+
+
+async def test_at_230_columns_the_status_is_whole_and_the_namespace_is_back():
+    app = make_app(sources=long_pod_sources())
+    async with app.run_test(size=(230, 60)) as pilot:
+        await settle(pilot, app)
+        table = app.panels["pods"].table
+        assert table.column_width("status") >= len("ContainerCreating")
+        assert "ns" in table.shown_columns
+        assert shown_cells(table, LONG_PODS[0].key)["ns"] == "ingress-nginx"
+        for p in LONG_PODS:
+            assert shown_cells(table, p.key)["pod"] == p.name
+
+
+async def test_a_status_column_holding_only_running_is_no_wider_than_its_label():
+    sources = standard_sources()
+    sources["pods"] = ListSource("kubernetes", [cluster(pod("api-gateway-l99dwp4dt-4n7fl"))])
+    app = make_app(sources=sources)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        assert app.panels["pods"].table.column_width("status") == len("Running")
+
+
+async def test_slo_names_stand_apart_from_their_sparklines():
+    app = make_app()
+    async with app.run_test(size=(230, 60)) as pilot:
+        await settle(pilot, app)
+        table = app.panels["slos"].table
+        assert "trend" in table.shown_columns
+        cells = shown_cells(table, "Celery backlog")
+        assert cells["name"] == "Celery backlog"
+        assert cells["trend"] and set(cells["trend"]) <= set("▁▂▃▄▅▆▇█")
+
+
+async def test_health_detail_gets_room_at_80_columns():
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        table = app.panels["health"].table
+        assert {"state", "name", "detail"} <= set(table.shown_columns)
+        assert table.column_width("detail") >= 20
+
+
+# ---- tabs below the width where the panels fit ---------------------------------------------------
+
+
+async def test_tabs_below_the_width_where_five_panels_fit():
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        assert app.narrow, "at 120×30 five panels at once are unreadable"
+        assert [p.PANEL_ID for p in app.panels.values() if p.region.width > 0] == ["health"]
+        # The one panel shown has the whole width, and the pods tab its key columns.
+        assert app.panels["health"].region.width == 120
+        await pilot.press("2")
+        table = app.panels["pods"].table
+        assert {"status", "pod", "ready", "restarts", "age"} <= set(table.shown_columns)
+        await pilot.resize_terminal(140, 50)
+        await pilot.pause()
+        assert app.narrow
+        await pilot.resize_terminal(160, 50)
+        await pilot.pause()
+        assert not app.narrow
+        assert all(p.region.width > 0 for p in app.panels.values())
+
+
+# ---- the demo as a user sees it: the timeline's text, the header's title ------------------------
+
+
+async def run_demo(tmp_path, size, check) -> None:
+    from tests.ui.test_snapshots import demo_app
+    from tests.ui.test_snapshots import settle as settle_demo
+
+    app = demo_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle_demo(pilot)
+        await check(pilot, app)
+
+
+async def test_the_timeline_text_gets_the_room_at_160x50(tmp_path):
+    async def check(pilot, app) -> None:
+        table = app.panels["timeline"].table
+        assert table.row_count >= 1
+        # The fixed columns are as wide as their values; the text takes the rest.
+        assert table.column_width("text") >= 34, {k: table.column_width(k) for k in table.shown_columns}
+        assert table.column_width("kind") <= len(" ◆ declared") + 1
+
+    await run_demo(tmp_path, (160, 50), check)
+
+
+async def test_the_header_keeps_the_incident_title_at_100_and_80_columns(tmp_path):
+    title = "Drill: db-connection-exhaustion"
+
+    async def at_100(pilot, app) -> None:
+        part = app.header.incident
+        assert title in part.plain
+        # Shown whole: the part is as wide as what it holds up to the title's end.
+        assert part.region.width >= part.plain.index(title) + len(title), (part.region, part.plain)
+        assert "warroom" not in app.header.where.plain  # the brand goes first
+
+    async def at_80(pilot, app) -> None:
+        part = app.header.incident
+        shown = part.plain[: part.region.width]
+        assert "Drill: db-con" in shown, shown
+
+    await run_demo(tmp_path / "100", (100, 30), at_100)
+    await run_demo(tmp_path / "80", (80, 24), at_80)
