@@ -3,6 +3,9 @@ only routes snapshots to panels and keys to the one dispatcher."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -217,6 +220,25 @@ class WarroomApp(App[int]):
             loop.start()
         if self.setup.tick_s > 0:
             self.set_interval(self.setup.tick_s, self.tick, name="tick")
+        self._stop_on_signals(True)
+
+    def _stop_on_signals(self, on: bool) -> None:
+        """SIGTERM (a kill, a shutdown) and SIGHUP (the SSH link dropped) end the app as `q`
+        does, without asking, so the sources close properly: the record is closed and a drill
+        the screen declared is resolved, not left open for ever."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                if on:
+                    loop.add_signal_handler(sig, self._stopped_by, sig.name)
+                else:
+                    loop.remove_signal_handler(sig)
+
+    def _stopped_by(self, name: str) -> None:
+        timeline = self.timeline
+        if timeline is not None:
+            timeline.stop_reason = f"warroom was stopped by {name}"
+        self.exit(0)
 
     def _report(self, pid: str, status: SourceStatus) -> None:
         now = self.clock.now()
@@ -484,6 +506,7 @@ class WarroomApp(App[int]):
         yield from self.incident_keys.system_commands()
 
     async def on_unmount(self) -> None:
+        self._stop_on_signals(False)
         for loop in self.loops.values():
             loop.stop()
         for close in [*(source.close for source in self.setup.sources.values()), *self.setup.closers]:

@@ -16,7 +16,7 @@ from tui.clock import Clock, SystemClock
 from tui.config import Config, LogConfig
 from tui.errors import UserError
 from tui.incident.actor import current_actor, named_person
-from tui.incident.feed import DrillDeclaration, TimelineSource
+from tui.incident.feed import TimelineSource
 from tui.incident.service import Who
 from tui.paths import db_path
 from tui.sources.base import PollSource
@@ -140,6 +140,7 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
 
 def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
     from actions.demo import demo_actions
+    from tui.demo.drill import DemoDrill, demo_start
     from tui.demo.platform import DemoControl, DemoPlatform, demo_sources
     from tui.demo.scenarios import DEFAULT_SCENARIO
 
@@ -153,7 +154,7 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
         read_only=read_only,
         clock=clock,
         # An observer follows the commander's drill; only the commander's screen declares it.
-        drill=None if read_only else DrillDeclaration(f"Drill: {scenario}"),
+        drill=None if read_only else DemoDrill(f"Drill: {scenario}", start=demo_start(platform)),
         who=_who(args, None),
     )
     # The same Kubernetes actions as against a real cluster, over the simulation, and the

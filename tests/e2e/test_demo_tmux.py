@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import sys
+import time
 
 import pytest
 
 from tests.e2e.tmux import TmuxSession
+from tui.demo.drill import DemoStart
+from tui.incident.store import IncidentStore
 
 
 @pytest.fixture
@@ -52,9 +58,8 @@ def test_demo_at_80x24_reaches_every_panel_and_quits(demo):
 
 def test_demo_at_160x50_shows_all_panels_live(demo):
     s = demo(160, 50)
-    screen = s.wait_for("5 Timeline")
     for title in ("1 Health", "2 Pods", "3 SLOs", "4 Logs", "5 Timeline"):
-        assert title in screen
+        s.wait_for(title)  # one by one: a capture may catch the first paint half done
     # live data: the health table has rows and the pod table whole pod names (at 160 columns
     # the namespace column gives way to them; it is back on a wider screen)
     screen = s.wait_for("api-gateway-")
@@ -74,3 +79,66 @@ def test_read_only_demo_shows_the_r_badge(demo):
     s.wait_for("read-only: D (declare) is disabled")
     s.keys("q")  # an observer leaves at once: nothing of the record is theirs to leave open
     s.wait_for("EXITED:0")
+
+
+def _drills(db) -> list[tuple[int, str, int]]:
+    """(id, status, pid of the demo that declared it) of every incident in the record."""
+
+    async def read() -> list[tuple[int, str, int]]:
+        async with await IncidentStore.open(db, read_only=True) as store:
+            found = []
+            for summary in await store.incidents():
+                start = DemoStart.from_data((await store.events(summary.id, limit=1))[0].data)
+                found.append((summary.id, summary.status, start.pid if start else 0))
+            return found
+
+    return asyncio.run(read())
+
+
+def _wait_drills(db, check, timeout: float = 15.0) -> list[tuple[int, str, int]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            found = _drills(db)
+        except Exception:  # not created yet
+            found = []
+        if check(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def test_a_demo_resolves_its_drill_when_it_quits_is_killed_or_loses_its_terminal(demo, tmp_path):
+    db = tmp_path / "i.db"
+    s = demo(80, 24)
+    s.wait_for("investigating")
+    s.keys("q")
+    s.wait_for("EXITED:0")
+    assert [d[1] for d in _drills(db)] == ["resolved"]
+
+    # SIGTERM (a kill, a shutdown): the same end as q
+    s = demo(80, 24)
+    found = _wait_drills(db, lambda ds: len(ds) == 2)
+    assert found[-1][1] == "investigating" and found[-1][2] > 0
+    os.kill(found[-1][2], signal.SIGTERM)
+    s.wait_for("EXITED:0")
+    assert [d[1] for d in _drills(db)] == ["resolved", "resolved"]
+
+    # SIGHUP: the terminal goes away (an SSH link drops; here the tmux server is killed)
+    s = demo(80, 24)
+    found = _wait_drills(db, lambda ds: len(ds) == 3)
+    s.close()
+    found = _wait_drills(db, lambda ds: all(d[1] == "resolved" for d in ds))
+    assert [d[1] for d in found] == ["resolved"] * 3
+
+    # killed with no chance to clean up (SIGKILL, a crash): the next demo resolves what it left
+    s = demo(80, 24)
+    found = _wait_drills(db, lambda ds: len(ds) == 4)
+    os.kill(found[-1][2], signal.SIGKILL)
+    s.wait_for("EXITED:")
+    assert _drills(db)[-1][1] == "investigating"
+    s = demo(80, 24)
+    found = _wait_drills(db, lambda ds: len(ds) == 5)
+    assert [d[1] for d in found] == ["resolved"] * 4 + ["investigating"]
+    s.keys("q")
+    s.wait_for("EXITED:0")
+    assert [d[1] for d in _drills(db)] == ["resolved"] * 5

@@ -183,7 +183,7 @@ def test_every_failure_is_one_line_and_exit_2(tmp_path: Path) -> None:
         (("declare", "x", "--db", str(tmp_path / "a-file" / "i.db")), "is not a directory"),
         (("declare", "x", "--db", str(tmp_path / "no-dir" / "i.db")), "does not exist"),
         (("export", "--db", str(db), "-o", str(tmp_path / "no-dir" / "x.md")), "cannot write"),
-        (("incidents", "--db", str(tmp_path / "none.db")), "a writer creates it"),
+        (("export", "--db", str(tmp_path / "none.db")), "a writer creates it"),
         (("note", "x", "--read-only", "--db", str(db)), "--read-only"),
         (("export", "--incident", "7", "--db", str(db)), "no incident #7"),
     ]
@@ -198,6 +198,18 @@ def test_every_failure_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "no-dir").exists() and not (tmp_path / "none.db").exists()
     with sqlite3.connect(foreign) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (0,)
+
+
+def test_incidents_on_a_database_not_made_yet_is_an_empty_list(tmp_path: Path) -> None:
+    missing = tmp_path / "not-yet" / "i.db"
+    result = warroom(tmp_path, "incidents", "--db", str(missing))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and "no incidents in" in result.stderr and "Traceback" not in result.stderr
+    assert not missing.parent.exists(), "listing must never create the record"
+    # the default path too, on a machine where no warroom ever ran
+    result = warroom(tmp_path, "incidents")
+    assert result.returncode == 0 and result.stdout == "", result.stderr
+    assert not (tmp_path / "state" / "warroom").exists()
 
 
 def test_a_directory_without_write_permission(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@ open, read-only connections and schema migrations. Real files in tmp_path."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -270,3 +272,21 @@ async def test_a_record_deleted_or_replaced_under_a_writer_refuses_every_later_w
             await store.declare("again", "SEV1", drill=False, actor="ic@b", actor_kind="human", source="key")
     finally:
         await store.close()
+
+
+async def test_a_write_cancelled_while_it_begins_leaves_no_transaction_open(tmp_path):
+    """The app stopping cancels the timeline's worker mid-write; aiosqlite may still run the BEGIN
+    in its thread. The store must stay usable (the demo resolves its drill as it closes) and must
+    not hold the write lock every other process waits on."""
+    async with await IncidentStore.open(tmp_path / "i.db") as store:
+        incident = await store.declare("x", "SEV2", drill=True, **WHO)
+        for spins in range(12):  # cancel at every point of the write's first steps
+            task = asyncio.create_task(store.append(incident.id, "note", "cancelled", **WHO))
+            for _ in range(spins):
+                await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StoreError):
+                await task
+            await store.append(incident.id, "note", f"after {spins}", **WHO)
+        async with await IncidentStore.open(tmp_path / "i.db") as other:
+            await other.append(incident.id, "note", "another process writes too", **WHO)

@@ -185,8 +185,11 @@ def cmd_incidents(args: argparse.Namespace) -> int:
 
     async def body() -> int:
         target = _target(args)
-        async with await IncidentStore.open(target.path, read_only=True) as store:
-            found = await store.incidents()
+        found: list[IncidentSummary] = []
+        # No database yet is no incidents yet (a writer creates it), not an error.
+        if target.path.expanduser().exists():
+            async with await IncidentStore.open(target.path, read_only=True) as store:
+                found = await store.incidents()
         if not found:
             print(f"warroom incidents: no incidents in {target.path}", file=sys.stderr)
             return 0

@@ -11,6 +11,7 @@ connection commits, and only then is the active incident looked up again.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from tui.config import DEFAULT_SEVERITIES, SeverityConfig
 from tui.detection import Detection
 from tui.incident.actor import system_actor
 from tui.incident.events import Event
-from tui.incident.lifecycle import IncidentState, LifecycleError
+from tui.incident.lifecycle import CLOSED_STATUSES, IncidentState, LifecycleError
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore, StoreError
 from tui.sources.base import SourceError
@@ -38,10 +39,25 @@ class TimelineSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class DrillDeclaration:
-    """`warroom demo` declares a drill incident on start, so its timeline writes itself."""
+    """A drill the screen declares on start, so its timeline writes itself, and resolves when
+    it stops, so no drill is left open after its screen is gone (`tui.demo.drill` is the demo's:
+    it also records what the world is and clears drills left open by a crashed run)."""
 
     title: str
     severity: str = "SEV2"
+
+    async def begin(self, incidents: Incidents) -> int:
+        """Declare the drill (or take one over); the incident id the screen follows."""
+        declared = await incidents.declare(
+            self.title, self.severity, drill=True, who=Who(system_actor(), "system", "auto")
+        )
+        return declared.incident_id
+
+    async def end(self, incidents: Incidents, incident_id: int, why: str) -> None:
+        """The screen stops: resolve the drill (unless someone already moved it there)."""
+        state = await incidents.state(incident_id)
+        if state.status not in CLOSED_STATUSES:
+            await incidents.resolve(incident_id, why, who=Who(system_actor(), "system", "auto"))
 
 
 class TimelineSource:
@@ -65,6 +81,8 @@ class TimelineSource:
         self.interval_s = interval_s
         self.drill = drill
         self.who = who  # who this screen's keys write as (default: the user at this terminal)
+        self.drill_id: int | None = None  # the drill this screen declared (or took over)
+        self.stop_reason = "warroom quit"  # why the drill ends, when it ends with the screen
         self.store: IncidentStore | None = None
         self.incidents: Incidents | None = None
         self.incident_id: int | None = None
@@ -150,10 +168,8 @@ class TimelineSource:
         self.store = await IncidentStore.open(self.db_path, read_only=self.read_only, clock=self.clock)
         self.incidents = Incidents(self.store, self.severities, self.clock, who=self.who)
         if self.drill is not None and not self.read_only:
-            declared = await self.incidents.declare(
-                self.drill.title, self.drill.severity, drill=True, who=Who(system_actor(), "system", "auto")
-            )
-            self.follow(declared.incident_id)
+            self.drill_id = await self.drill.begin(self.incidents)
+            self.follow(self.drill_id)
 
     async def _write_detections(self) -> None:
         assert self.incidents is not None
@@ -178,5 +194,10 @@ class TimelineSource:
                 raise
 
     async def close(self) -> None:
-        if self.store is not None:
-            await self.store.close()
+        if self.store is None:
+            return
+        if self.drill is not None and self.drill_id is not None and self.incidents is not None:
+            drill_id, self.drill_id = self.drill_id, None  # once, whoever closes first
+            with contextlib.suppress(StoreError, LifecycleError):  # best effort: leaving anyway
+                await self.drill.end(self.incidents, drill_id, self.stop_reason)
+        await self.store.close()

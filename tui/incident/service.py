@@ -139,11 +139,13 @@ class Incidents:
         impact_started_at: datetime | None = None,
         occurred_at: datetime | None = None,
         who: Who | None = None,
+        data: Mapping[str, Any] | None = None,
     ) -> Event:
-        """A new incident (status investigating); returns its `declared` event."""
+        """A new incident (status investigating); returns its `declared` event. `data`: more for
+        the declared event's data (the demo's drill: its scenario, seed and start)."""
         who = who or self.who
         title, name = check_declare(title, severity, self.severities)
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = dict(data or {})
         if impact_started_at is not None:
             extra["impact_started_at"] = impact_started_at.astimezone(UTC).isoformat()
         incident = await self.store.declare(

@@ -517,7 +517,14 @@ class IncidentStore:
         times follow the order of its ids."""
         async with self._lock:
             recorded = self._clock.now()
-            await self._begin_immediate_or_fail()
+            try:
+                await self._begin_immediate_or_fail()
+            except asyncio.CancelledError:
+                # aiosqlite runs the BEGIN in its own thread: cancelled while waiting for it (the
+                # app stopping), it may have begun all the same, and an open transaction keeps
+                # every later write of this store failing and holds the write lock of all.
+                await self._rollback()
+                raise
             try:
                 yield recorded
                 await self._conn.execute("COMMIT")
