@@ -17,8 +17,10 @@ from tui.config import Config, LogConfig
 from tui.errors import UserError
 from tui.incident.actor import current_actor, named_person
 from tui.incident.feed import TimelineSource
+from tui.incident.lifecycle import IncidentState
 from tui.incident.service import Who
 from tui.paths import db_path
+from tui.quitting import QuitHook, QuitPlan
 from tui.sources.base import PollSource
 
 
@@ -149,7 +151,7 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
     platform = DemoPlatform(scenario, args.seed, clock)
     sources: dict[str, PollSource[Any]] = dict(demo_sources(platform))
     read_only = _read_only(args, None)
-    sources["timeline"] = TimelineSource(
+    timeline = TimelineSource(
         db_path(args.db, None, demo=True),
         read_only=read_only,
         clock=clock,
@@ -157,6 +159,7 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
         drill=None if read_only else DemoDrill(f"Drill: {scenario}", start=demo_start(platform)),
         who=_who(args, None),
     )
+    sources["timeline"] = timeline
     # The same Kubernetes actions as against a real cluster, over the simulation, and the
     # runbooks' own mitigations the demo knows (in the action menu, `a`).
     control = DemoControl(platform)
@@ -168,7 +171,23 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
         read_only=read_only,
         theme=args.theme,
         registry=registry,
+        quit_hook=_drill_ends_with_the_demo(timeline),
     )
+
+
+def _drill_ends_with_the_demo(timeline: TimelineSource) -> QuitHook:
+    """The quit dialog of the demo says what quitting does to its drill: the timeline's source
+    resolves it as it closes (on q as on SIGTERM/SIGHUP, which do not ask)."""
+
+    def hook(state: IncidentState) -> QuitPlan | None:
+        if state.id != timeline.drill_id:
+            return None  # an incident someone declared: it stays open, as anywhere
+        return QuitPlan(
+            f"Drill #{state.id} {state.title!r} ends with this demo: quitting resolves it "
+            "(its simulated world stops with it)."
+        )
+
+    return hook
 
 
 def run_app(setup: AppSetup) -> int:

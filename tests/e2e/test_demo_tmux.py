@@ -46,6 +46,7 @@ def test_demo_at_80x24_reaches_every_panel_and_quits(demo):
     s.keys("?")
     s.wait_for("warroom keys")
     s.keys("Escape")
+    s.wait_for("DRILL")  # declared in the timeline's first cycle, which a loaded machine delays
     s.keys("q")  # the demo's drill is open: quitting asks, Cancel first
     s.wait_for("Quit warroom?")
     s.keys("Enter")
@@ -112,6 +113,8 @@ def test_a_demo_resolves_its_drill_when_it_quits_is_killed_or_loses_its_terminal
     s = demo(80, 24)
     s.wait_for("investigating")
     s.keys("q")
+    s.wait_for("ends with this demo")  # the dialog says what happens to the drill
+    s.keys("Tab", "Enter")
     s.wait_for("EXITED:0")
     assert [d[1] for d in _drills(db)] == ["resolved"]
 
@@ -140,5 +143,7 @@ def test_a_demo_resolves_its_drill_when_it_quits_is_killed_or_loses_its_terminal
     found = _wait_drills(db, lambda ds: len(ds) == 5)
     assert [d[1] for d in found] == ["resolved"] * 4 + ["investigating"]
     s.keys("q")
+    s.wait_for("Quit warroom?")
+    s.keys("Tab", "Enter")
     s.wait_for("EXITED:0")
     assert [d[1] for d in _drills(db)] == ["resolved"] * 5
