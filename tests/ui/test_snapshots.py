@@ -52,7 +52,9 @@ def _write_drill(setup) -> None:
     async def declare() -> None:
         feed = setup.sources["timeline"]
         await feed.poll()
-        await feed.close()
+        # Only the connection: the commander's screen is still up, so its drill stays open
+        # (closing the source would resolve it, as quitting the demo does).
+        await feed.store.close()
 
     asyncio.run(declare())
 
