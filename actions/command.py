@@ -26,8 +26,11 @@ import asyncio
 import contextlib
 import os
 import shlex
+import shutil
 import signal
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from actions.output import Output
@@ -37,6 +40,9 @@ from actions.team import team_action
 from tui.config import ActionConfig
 
 KILL_GRACE_S = 1.0  # SIGTERM to SIGKILL
+# The supervisor between warroom and each command: the command dies with warroom, even a
+# warroom killed with SIGKILL (actions/leash.py).
+LEASH = str(Path(__file__).with_name("leash.py"))
 OUTPUT_GRACE_S = 0.5  # after the exit, how long the rest of the output may take to arrive
 READ_CHUNK = 65536
 SHELL = "/bin/sh"
@@ -95,10 +101,17 @@ def environment(target: Target, action_id: str) -> dict[str, str]:
 async def run_command(
     argv: Sequence[str], output: Output, *, env: Mapping[str, str] | None = None
 ) -> RunResult:
-    """Run `argv` to its end, its output into `output`. Cancelled: the process group is killed."""
+    """Run `argv` to its end, its output into `output`. Cancelled: the process group is killed;
+    warroom gone: the leash kills it."""
+    found = shutil.which(argv[0], path=(env or os.environ).get("PATH"))
+    if found is None:
+        if os.sep in argv[0] and os.path.exists(argv[0]):
+            return RunResult(False, f"cannot run {argv[0]}: not executable")
+        return RunResult(False, f"command not found: {argv[0]}")
+    leashed = [sys.executable, "-I", LEASH, str(os.getpid()), str(KILL_GRACE_S), "--", found, *argv[1:]]
     try:
         proc = await asyncio.create_subprocess_exec(
-            *argv,
+            *leashed,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

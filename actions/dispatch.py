@@ -5,11 +5,13 @@ has to guard (k9s guarded view by view and leaked twice).
 1. read-only: raise `ReadOnlyError`. Nothing is checked, read, written or run.
 2. check that the action is registered, that it fits the target, the inputs
    (`NotApplicableError`, `InvalidInputError`), and that the same action is not already
-   running on the same subject (`InFlightError`). Nothing written.
+   running on the same subject in this process (`InFlightError`). Nothing written.
 3. ask the incidents provider for the open incident. None: raise `NoIncidentError`
    ("declare an incident first (D)"). See below for why it does not declare one itself.
 4. write `action_requested` (actor, action id, target, inputs, preview), durable when it
-   returns. If it fails for any reason: raise `NotRecordedError`, run nothing.
+   returns. The record refuses it while a request for the same action and target has no
+   outcome, from whichever screen (`InFlightError` naming who and when; `override=True` runs
+   a stuck one anyway). If it fails for any other reason: raise `NotRecordedError`, run nothing.
 5. run, bounded by `asyncio.wait_for(action.timeout_s)`; what it printed or answered goes to a
    bounded `Output`.
 6. write `action_succeeded` or `action_failed`: duration, exit code or HTTP status, whether it
@@ -17,6 +19,9 @@ has to guard (k9s guarded view by view and leaked twice).
    redacted.
 7. return an `Outcome` (and hand it to `notify`). A failed run is an Outcome with ok=False, not
    an exception: the world may have changed, and the caller must say so.
+
+`interrupt_all(reason)` (warroom quitting, or a signal): every run in flight is stopped (a
+command's whole process group) and written as `action_interrupted` before it returns.
 
 No open incident: refuse, rather than declare one automatically. At 3 a.m. the IC loses one
 key press (D, a title, enter) and gains an incident with the right title and severity; an
@@ -47,7 +52,8 @@ from actions.redact import read_secrets, redact, redact_data
 from actions.registry import Action, Registry, RunResult, Target
 from tui.clock import Clock, SystemClock
 from tui.incident.events import Event
-from tui.incident.service import Incidents, Who
+from tui.incident.outcomes import OUTCOME_GRACE_S
+from tui.incident.service import ActionRunning, Incidents, Who
 
 NO_INCIDENT = "declare an incident first (D)"
 
@@ -121,6 +127,8 @@ class Dispatcher:
         self.notify = notify
         self._monotonic = monotonic
         self._running: dict[tuple[str, str, str, str], str] = {}
+        self._runs: dict[int, _Run] = {}  # request id -> its run, while it runs
+        self._interrupted: str | None = None  # why interrupt_all stopped the runs
 
     @property
     def read_only(self) -> bool:
@@ -142,7 +150,10 @@ class Dispatcher:
         inputs: Mapping[str, Any] | None = None,
         *,
         who: Who | None = None,
+        override: bool = False,
     ) -> Outcome:
+        """Run `action` on `target` (see the module's steps). `override`: run even though the
+        record says the same action on the same target is still running (a stuck request)."""
         if self._read_only:
             name = action.title if isinstance(action, Action) else action
             raise ReadOnlyError(f"read-only: {name} was not run")
@@ -155,7 +166,7 @@ class Dispatcher:
         # Claimed before the first await: two key presses in one loop turn cannot both pass.
         self._running[key] = subject
         try:
-            return await self._dispatch(action, target, values, subject, who or self.who)
+            return await self._dispatch(action, target, values, subject, who or self.who, override)
         finally:
             del self._running[key]
 
@@ -172,8 +183,29 @@ class Dispatcher:
     def _key(action: Action, target: Target) -> tuple[str, str, str, str]:
         return (action.id, target.context or "", target.namespace or "", action.subject(target))
 
+    def stopping(self, reason: str) -> None:
+        """warroom is about to stop: runs cancelled from now on are recorded with `reason`."""
+        self._interrupted = self._interrupted or reason
+
+    async def interrupt_all(self, reason: str) -> int:
+        """Stop every run in flight and return once each is recorded as `action_interrupted`
+        (or its record failed); the number stopped."""
+        self.stopping(reason)
+        runs = list(self._runs.values())
+        for run in runs:
+            run.task.cancel()
+        for run in runs:
+            await run.recorded.wait()
+        return len(runs)
+
     async def _dispatch(
-        self, action: Action, target: Target, values: dict[str, Any], subject: str, who: Who | None
+        self,
+        action: Action,
+        target: Target,
+        values: dict[str, Any],
+        subject: str,
+        who: Who | None,
+        override: bool = False,
     ) -> Outcome:
         secrets = read_secrets((*self.secret_files, *self.registry.secret_files(), *action.secret_files))
         try:
@@ -197,10 +229,21 @@ class Dispatcher:
             "dangerous": action.dangerous,
             "timeout_s": action.timeout_s,
         }
+        guard = "/".join((action.id, target.context or "", target.namespace or "", subject))
         try:
             request = await active.incidents.action_requested(
-                active.incident_id, redact(text, secrets), redact_data(data, secrets), who=who
+                active.incident_id,
+                redact(text, secrets),
+                redact_data(data, secrets),
+                who=who,
+                guard=guard,
+                # A request older than its timeout (and the outcome's write) cannot be running:
+                # its process died (kill -9) and its outcome is unknown.
+                running_for_s=action.timeout_s + OUTCOME_GRACE_S,
+                override=override,
             )
+        except ActionRunning as err:
+            raise InFlightError(f"{action.named(subject, ' on ')} is {err}", err.request) from None
         except Exception as err:
             # Fail closed: no record, no run (DESIGN.md: "if that write fails, it does not run").
             raise NotRecordedError(f"{action.title} was not run: not recorded: {_line(err)}") from err
@@ -208,41 +251,57 @@ class Dispatcher:
         started_at = self.clock.now()
         start = self._monotonic()
         output = Output()
-        timed_out = False
+        run = _Run(asyncio.ensure_future(self._bounded(action, target, values, output)), asyncio.Event())
+        self._runs[request.id] = run
+        interrupted = False
         try:
-            result = await asyncio.wait_for(action.run(target, values, output), action.timeout_s)
-        except TimeoutError:
-            timed_out = True
-            note = f"; {action.timeout_note}" if action.timeout_note else ""
-            result = RunResult(False, f"no result in {action.timeout_s:g} s{note}")
-        except asyncio.CancelledError:
-            # warroom stopped waiting (quit, worker cancelled): the record still says so.
-            interrupted = RunResult(False, "interrupted: warroom stopped before it finished")
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.shield(
-                    self._finish(
-                        action,
-                        active,
-                        request,
-                        subject,
-                        interrupted,
-                        output,
-                        start,
-                        started_at,
-                        False,
-                        secrets,
-                        who,
-                    )
+            try:
+                # Shielded: a cancelled caller (the screen's worker) does not cut the run short
+                # without the record hearing of it; interrupt_all cancels the run itself.
+                result, timed_out = await asyncio.shield(run.task)
+            except asyncio.CancelledError:
+                interrupted = True
+                run.task.cancel()
+                with contextlib.suppress(BaseException):
+                    await run.task  # the process group stopped, its output read
+                why = self._interrupted or "warroom stopped before it finished"
+                result, timed_out = RunResult(False, f"interrupted: {why}"), False
+            finishing = asyncio.ensure_future(
+                self._finish(
+                    action, active, request, subject, result, output, start, started_at, timed_out,
+                    secrets, who, interrupted,
                 )
-            raise
-        except Exception as err:  # a bug in a run must not take the app down, nor go unrecorded
-            result = RunResult(False, f"{type(err).__name__}: {_line(err)}")
-        outcome = await self._finish(
-            action, active, request, subject, result, output, start, started_at, timed_out, secrets, who
-        )
+            )
+            try:
+                outcome = await asyncio.shield(finishing)
+            except asyncio.CancelledError:
+                with contextlib.suppress(BaseException):
+                    await finishing  # the outcome is written even when the caller goes away
+                raise
+        finally:
+            self._runs.pop(request.id, None)
+            run.recorded.set()
+        if interrupted:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
         if self.notify is not None:
             self.notify(outcome)
         return outcome
+
+    @staticmethod
+    async def _bounded(
+        action: Action, target: Target, values: dict[str, Any], output: Output
+    ) -> tuple[RunResult, bool]:
+        """The run under the action's timeout: (result, timed out). A bug in a run must not take
+        the app down, nor go unrecorded."""
+        try:
+            return await asyncio.wait_for(action.run(target, values, output), action.timeout_s), False
+        except TimeoutError:
+            note = f"; {action.timeout_note}" if action.timeout_note else ""
+            return RunResult(False, f"no result in {action.timeout_s:g} s{note}"), True
+        except Exception as err:
+            return RunResult(False, f"{type(err).__name__}: {_line(err)}"), False
 
     async def _finish(
         self,
@@ -257,6 +316,7 @@ class Dispatcher:
         timed_out: bool,
         secrets: tuple[str, ...],
         who: Who | None,
+        interrupted: bool = False,
     ) -> Outcome:
         duration = max(0.0, self._monotonic() - start)
         excerpt = redact(output.text(), secrets)
@@ -279,7 +339,7 @@ class Dispatcher:
         record_error: str | None = None
         try:
             finished = await active.incidents.action_finished(
-                request, ok=result.ok, text=text, data=data, who=who
+                request, ok=result.ok, text=text, data=data, who=who, interrupted=interrupted
             )
         except Exception as err:
             record_error = f"the result could not be recorded: {_line(err)}"
@@ -299,6 +359,12 @@ class Dispatcher:
             finished=finished,
             record_error=record_error,
         )
+
+
+@dataclass(slots=True)
+class _Run:
+    task: asyncio.Future[tuple[RunResult, bool]]
+    recorded: asyncio.Event  # set once its outcome (or the failure to write it) is settled
 
 
 def _line(value: object) -> str:

@@ -22,7 +22,13 @@ class InvalidInputError(ActionRefused):
 
 
 class InFlightError(ActionRefused):
-    """The same action on the same target is still running. Nothing was written."""
+    """The same action on the same target is still running, here or (by the record) on another
+    screen. Nothing was written. `request`: the running one's `action_requested` event, when
+    the record named it (dispatch again with `override=True` to run anyway)."""
+
+    def __init__(self, message: str, request: object | None = None) -> None:
+        super().__init__(message)
+        self.request = request
 
 
 class NoIncidentError(ActionRefused):

@@ -20,6 +20,7 @@ from tui.detection import LEVEL_LABEL
 from tui.incident.actor import short_name
 from tui.incident.events import Event, event_numbers, in_time_order
 from tui.incident.feed import TimelineSnapshot
+from tui.incident.outcomes import UNKNOWN, pending
 from tui.untrusted import one_line
 
 # One mark and colour per kind, so a glance down the column tells what happened.
@@ -33,6 +34,7 @@ KIND_MARK: dict[str, tuple[str, str]] = {
     "action_requested": ("»", "bold magenta"),
     "action_succeeded": ("✔", "green"),
     "action_failed": ("✖", "bold red"),
+    "action_interrupted": ("✖", "bold yellow"),
     "detected": ("!", "yellow"),
     "checklist_step": ("☑", "green"),
     "starred": ("★", "yellow"),
@@ -50,6 +52,7 @@ KIND_LABEL = {
     "action_requested": "action",
     "action_succeeded": "action ok",
     "action_failed": "action FAIL",
+    "action_interrupted": "action stopped",
     "checklist_step": "checklist",
     "starred": "star",
     "corrected": "correction",
@@ -96,9 +99,11 @@ def event_cells(
     local: bool,
     others: dict[int, Event] | None = None,
     numbers: Mapping[int, int] | None = None,
+    unfinished: str | None = None,
 ) -> tuple[Cell, ...]:
     """One timeline row. `others`: the shown events by id; `numbers`: their numbers in the
-    incident (id -> #), shown, and used to name what a correction or a star refers to."""
+    incident (id -> #), shown, and used to name what a correction or a star refers to.
+    `unfinished`: an action request with no outcome yet, "running" or "outcome unknown"."""
     others = others or {}
     numbers = numbers or {}
     mark, style, label = kind_mark(event)
@@ -117,6 +122,10 @@ def event_cells(
         text = Text(f"{verb} {cite(ref)}{what}")
     else:
         text = Text(one_line(event.text, 400), style="dim strike" if corrected_by else "")
+    if unfinished == UNKNOWN:
+        text.append(f"  · {UNKNOWN}", style="bold yellow")
+    elif unfinished is not None:
+        text.append(f"  · {unfinished}", style="dim")
     if corrected_by:
         text.append(f"  (corrected by {cite(corrected_by)})", style="dim")
     elif event.kind == "corrected" and event.supersedes is not None:
@@ -250,6 +259,8 @@ class TimelinePanel(Panel):
         at_end = self.table.cursor_row >= self.table.row_count - 1
         self.events = {e.id: e for e in events}
         self.numbers = dict(numbers) if numbers is not None else event_numbers(events)
+        # Shown events hold every outcome of a shown request (an outcome is newer than it).
+        running = pending(events, now)
         rows = {
             str(e.id): event_cells(
                 e,
@@ -258,6 +269,7 @@ class TimelinePanel(Panel):
                 local=self.local,
                 others=self.events,
                 numbers=self.numbers,
+                unfinished=running.get(e.id),
             )
             for e in in_time_order(events)
             if visible is None or e.id in visible

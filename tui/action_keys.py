@@ -26,11 +26,12 @@ from actions import (
     ActionRefused,
     ActiveIncident,
     Dispatcher,
+    InFlightError,
     Registry,
     Target,
     config_actions,
 )
-from panels.modals import ChoiceScreen, ConfirmScreen
+from panels.modals import AskScreen, ChoiceScreen, ConfirmScreen
 from tui.config import ActionConfig
 from tui.keys import normalise
 from tui.untrusted import one_line
@@ -315,12 +316,14 @@ class ActionKeys:
         return Target.none(context)
 
     # ---- the run ---------------------------------------------------------------------------------
-    def start(self, action: Action, target: Target, inputs: Mapping[str, Any]) -> Worker[None]:
+    def start(
+        self, action: Action, target: Target, inputs: Mapping[str, Any], *, override: bool = False
+    ) -> Worker[None]:
         """Dispatch in a worker: the screen keeps moving while a cluster or a command answers.
         Not `exclusive`: cancelling a running action would only stop warroom waiting for it."""
         self.workers = [w for w in self.workers if not w.is_finished]
         worker = self.app.run_worker(
-            self._dispatch(action, target, dict(inputs)),
+            self._dispatch(action, target, dict(inputs), override),
             name=f"action {action.id}",
             group="actions",
             exit_on_error=False,
@@ -335,9 +338,17 @@ class ActionKeys:
             if not worker.is_finished:
                 await worker.wait()
 
-    async def _dispatch(self, action: Action, target: Target, inputs: dict[str, Any]) -> None:
+    async def _dispatch(
+        self, action: Action, target: Target, inputs: dict[str, Any], override: bool = False
+    ) -> None:
         try:
-            outcome = await self.dispatcher.dispatch(action, target, inputs)
+            outcome = await self.dispatcher.dispatch(action, target, inputs, override=override)
+        except InFlightError as err:
+            if err.request is None:  # running on this screen: nothing to override
+                self._say(str(err), "warning", action.title)
+                return
+            self._ask_override(action, target, inputs, str(err))
+            return
         except ActionRefused as err:
             self._say(str(err), "warning", action.title)
             return
@@ -351,6 +362,27 @@ class ActionKeys:
             self._say(text, "information", "Done")
         else:
             self._say(text, "error", "Failed")
+
+    def _ask_override(self, action: Action, target: Target, inputs: dict[str, Any], why: str) -> None:
+        """The record says another screen started the same action and has no outcome for it. It
+        may be running there (wait), or stuck (its screen was killed): run it anyway on purpose,
+        recorded as an override. Cancel is focused."""
+
+        def answered(again: bool | None) -> None:
+            if again:
+                self.start(action, target, inputs, override=True)
+            else:
+                self._say(f"{action.title}: not run again", "information")
+
+        self.app.push_screen(
+            AskScreen(
+                "Already running",
+                f"{why}.\n\nIt may still be running on another screen. If it is stuck (that "
+                "screen was closed or killed), run it again: the record says you overrode it.",
+                "Run anyway",
+            ),
+            answered,
+        )
 
     def _refresh(self) -> None:
         # The record and the panels the action touched, now rather than at their next cycle.

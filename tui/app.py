@@ -160,6 +160,7 @@ class WarroomApp(App[int]):
         self.narrow = False
         self._pending: dict[str, Any] = {}  # snapshots held back while a modal is open
         self.detector = Detector(setup.detection)
+        self.stop_reason: str | None = None  # why warroom is stopping: recorded on interrupted runs
         self._painted: dict[str, Any] = {}  # the last snapshot painted per panel
         self.incident_keys = IncidentKeys(self)
         self.action_keys = ActionKeys(self)
@@ -223,22 +224,27 @@ class WarroomApp(App[int]):
         self._stop_on_signals(True)
 
     def _stop_on_signals(self, on: bool) -> None:
-        """SIGTERM (a kill, a shutdown) and SIGHUP (the SSH link dropped) end the app as `q`
-        does, without asking, so the sources close properly: the record is closed and a drill
-        the screen declared is resolved, not left open for ever."""
+        """SIGTERM (a kill, a shutdown), SIGHUP (the SSH link dropped) and SIGINT end the app as
+        `q` does, without asking, so everything closes properly: running actions are stopped and
+        recorded as interrupted, the record is closed, a drill the screen declared is resolved,
+        and the terminal is restored (by default a SIGTERM left the alternate screen, mouse
+        tracking and a hidden cursor)."""
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
                 if on:
-                    loop.add_signal_handler(sig, self._stopped_by, sig.name)
+                    loop.add_signal_handler(sig, self._stopped_by, sig)
                 else:
                     loop.remove_signal_handler(sig)
 
-    def _stopped_by(self, name: str) -> None:
+    def _stopped_by(self, sig: signal.Signals) -> None:
+        if self.stop_reason is not None:
+            return  # already stopping
+        self.stop_reason = f"warroom was stopped by {sig.name}"
         timeline = self.timeline
         if timeline is not None:
-            timeline.stop_reason = f"warroom was stopped by {name}"
-        self.exit(0)
+            timeline.stop_reason = self.stop_reason
+        self.exit(return_code=128 + int(sig))  # as a shell reports a death by that signal
 
     def _report(self, pid: str, status: SourceStatus) -> None:
         now = self.clock.now()
@@ -505,8 +511,20 @@ class WarroomApp(App[int]):
         # The incident history: "Open incident #N <title>", and the way back to the active one.
         yield from self.incident_keys.system_commands()
 
+    # ---- stopping ------------------------------------------------------------------------
+    def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None:
+        # Said before anything is cancelled, so every interrupted run is recorded with why.
+        self.action_keys.dispatcher.stopping(self.stop_reason or "warroom quit")
+        super().exit(result, return_code, message)
+
     async def on_unmount(self) -> None:
         self._stop_on_signals(False)
+        # Before the record closes: each action still running is stopped and written as
+        # interrupted (the process exits right after this).
+        try:
+            await self.action_keys.dispatcher.interrupt_all(self.stop_reason or "warroom quit")
+        except Exception:  # the record may be gone; the outcome is then unknown, as the record says
+            pass
         for loop in self.loops.values():
             loop.stop()
         for close in [*(source.close for source in self.setup.sources.values()), *self.setup.closers]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from tui.clock import utc_iso
-from tui.incident.events import Event
+from tui.incident.events import OUTCOME_KINDS, Event
 from tui.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
 from tui.untrusted import one_line
 
@@ -53,13 +53,13 @@ def actions_taken(events: Sequence[Event], since: datetime | None) -> list[str]:
     requested = {e.id: e for e in events if e.kind == "action_requested"}
     lines = []
     for event in events:
-        if event.kind not in ("action_succeeded", "action_failed"):
+        if event.kind not in OUTCOME_KINDS:
             continue
         if since is not None and event.occurred_at <= since:
             continue
         request = requested.get(int(event.data.get("request", -1)))
         what = one_line(request.text if request else event.text, 120)
-        outcome = "done" if event.kind == "action_succeeded" else "FAILED"
+        outcome = {"action_succeeded": "done", "action_interrupted": "INTERRUPTED"}.get(event.kind, "FAILED")
         lines.append(f"{event.occurred_at.strftime('%H:%M')}Z {what}: {outcome}")
     return lines or ["none since the last update"]
 

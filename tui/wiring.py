@@ -199,6 +199,8 @@ def run_app(setup: AppSetup) -> int:
             raise UserError(f"--theme: unknown theme {setup.theme!r} (one of: {', '.join(names)})")
     app = WarroomApp(setup)
     result = app.run()
+    if app.stop_reason is not None and app.return_code:
+        return app.return_code  # 128 + the signal, as a shell expects
     return int(result or 0)
 
 

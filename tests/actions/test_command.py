@@ -200,3 +200,49 @@ def test_build_argv_leaves_other_braces_and_gives_the_shell_variables_not_values
         "-c",
         'kubectl delete pod "${WARROOM_POD}"',
     ]
+
+
+def test_a_command_dies_with_a_warroom_killed_by_sigkill(tmp_path: Path) -> None:
+    """kill -9 gives warroom no chance to stop its commands: the leash between them does, the
+    whole group (here a shell and the sleep it started)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "pids"
+    script = (
+        "import asyncio, sys\n"
+        "from actions.command import run_command\n"
+        "from actions.output import Output\n"
+        "print('ready', flush=True)\n"
+        f"asyncio.run(run_command(['sh', '-c', 'sleep 60 & echo $$ $! > {pids}; wait'], Output()))\n"
+    )
+    warroom = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert warroom.stdout is not None and warroom.stdout.readline() == "ready\n"
+        for _ in range(500):
+            if pids.exists() and len(pids.read_text().split()) == 2:
+                break
+            time.sleep(0.01)
+        shell, sleeper = map(int, pids.read_text().split())
+        warroom.send_signal(signal.SIGKILL)
+        warroom.wait(timeout=10)
+
+        def alive(pid: int) -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            # a zombie (not yet reaped by init) is gone for our purpose
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().split(") ", 1)[1][0] != "Z"
+
+        for _ in range(300):
+            if not alive(shell) and not alive(sleeper):
+                break
+            time.sleep(0.01)
+        assert not alive(shell) and not alive(sleeper), "the command outlived a killed warroom"
+    finally:
+        warroom.kill()

@@ -32,7 +32,7 @@ from tests.actions.conftest import PY, Record, command, touch_argv
 from tests.timebase import T0
 from tui.clock import FrozenClock
 from tui.demo.platform import DemoControl, DemoPlatform
-from tui.incident.service import Incidents
+from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore
 
 WEB = Target.of_deployment("prod", "shop", "web", replicas=3)
@@ -211,9 +211,64 @@ async def test_a_cancelled_dispatch_records_that_it_was_interrupted(record: Reco
     with pytest.raises(asyncio.CancelledError):
         await task
     failed = (await record.events())[-1]
-    assert failed.kind == "action_failed"
+    assert failed.kind == "action_interrupted"
     assert failed.data["result"] == "interrupted: warroom stopped before it finished"
     assert not dispatcher.running()
+
+
+async def test_the_same_action_from_two_screens_runs_once(record: Record) -> None:
+    """Two commanders (two connections to one record): the second request is refused by the
+    record while the first has no outcome, naming who started it; after the outcome it runs."""
+    gate = Gate()
+    reg = Registry([gate.action()])
+    other_store = await IncidentStore.open(record.path)
+    try:
+        bob = Incidents(other_store, who=Who("bob@bastion-2"))
+        other = Dispatcher(reg, StoreIncidents(bob), read_only=False)
+        first = asyncio.create_task(record.dispatcher(reg).dispatch("test.gate", WEB))
+        await gate.started.wait()
+        with pytest.raises(InFlightError, match=r"already running: started by alice@bastion-1 .* at \d\d:"):
+            await other.dispatch("test.gate", WEB)
+        assert gate.runs == ["web"]
+        gate.open.set()
+        await first
+        gate.open.clear()
+        second = asyncio.create_task(other.dispatch("test.gate", WEB))
+        for _ in range(200):
+            if len(gate.runs) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert gate.runs == ["web", "web"]
+        gate.open.set()
+        await second
+    finally:
+        await other_store.close()
+    kinds = [e.kind for e in await record.events() if e.kind.startswith("action")]
+    assert kinds == ["action_requested", "action_succeeded", "action_requested", "action_succeeded"]
+
+
+async def test_a_stuck_request_is_overridden_on_purpose_or_expires(record: Record) -> None:
+    """A request whose screen was killed (-9) has no outcome: it blocks the same action until
+    it is overridden, or until it is older than its timeout (it cannot still be running)."""
+    ran: list[str] = []
+
+    async def run(target: Target, inputs: Mapping[str, Any], output: Output) -> RunResult:
+        ran.append("ran")
+        return RunResult(True, "done")
+
+    action = Action(
+        id="test.quick", title="Quick", scope="global", run=run, preview=lambda t, i: "q", timeout_s=5
+    )
+    reg = Registry([action])
+    guard = "/".join(("test.quick", "", "", action.subject(Target.none())))
+    await record.incidents.action_requested(record.incident_id, "Quick (killed -9)", {}, guard=guard)
+    with pytest.raises(InFlightError, match="already running") as refused:
+        await record.dispatcher(reg).dispatch("test.quick", Target.none())
+    assert refused.value.request is not None
+    outcome = await record.dispatcher(reg).dispatch("test.quick", Target.none(), override=True)
+    assert outcome.ok and ran == ["ran"]
+    requests = [e for e in await record.events() if e.kind == "action_requested"]
+    assert requests[-1].data["override"] is True
 
 
 async def test_inputs_are_checked_before_anything_is_written(record: Record) -> None:

@@ -123,7 +123,7 @@ def test_a_demo_resolves_its_drill_when_it_quits_is_killed_or_loses_its_terminal
     found = _wait_drills(db, lambda ds: len(ds) == 2)
     assert found[-1][1] == "investigating" and found[-1][2] > 0
     os.kill(found[-1][2], signal.SIGTERM)
-    s.wait_for("EXITED:0")
+    s.wait_for("EXITED:143")  # 128 + SIGTERM, as a shell reports it
     assert [d[1] for d in _drills(db)] == ["resolved", "resolved"]
 
     # SIGHUP: the terminal goes away (an SSH link drops; here the tmux server is killed)

@@ -41,6 +41,11 @@ class TmuxSession:
             self._tmux("send-keys", "-t", self.name, key)
             time.sleep(0.15)
 
+    def pane(self, fmt: str) -> str:
+        """A tmux format of the pane, e.g. "#{alternate_on} #{cursor_flag}": what the terminal's
+        state is, as tmux (the terminal here) holds it."""
+        return self._tmux("display-message", "-p", "-t", self.name, fmt).strip()
+
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", self.name)
 

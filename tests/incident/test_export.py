@@ -356,3 +356,21 @@ async def test_check_chain_says_where_and_what(tmp_path: Path) -> None:
     at, _, why = problem([*lines[:3], others[3], *lines[3:]])  # a line of another log, seq 4 too
     assert at == 4 and "line 3" in why and "inserted" in why
     assert not check_chain(["hello", "world"]).audit_lines
+
+
+async def test_actions_without_an_outcome_or_interrupted_say_so(tmp_path: Path) -> None:
+    async def build(incidents, clock) -> int:
+        incident = (await incidents.declare("API down", "SEV1")).incident_id
+        stopped = await incidents.action_requested(incident, "Restart api", {"timeout_s": 60}, guard="r/api")
+        await incidents.action_finished(
+            stopped, ok=False, text="Restart api: failed: interrupted: warroom got SIGHUP", interrupted=True
+        )
+        await incidents.action_requested(incident, "Scale web", {"timeout_s": 60}, guard="s/web")
+        return incident
+
+    text, _ = await _exported(tmp_path, build)
+    rows = [line for line in text.splitlines() if (line.startswith("|") and "api" in line) or "web" in line]
+    restart = next(row for row in rows if "Restart api (" in row and "interrupted" in row)
+    assert "**interrupted**" in restart and "SIGHUP" in restart
+    scale = next(row for row in rows if "Scale web (" in row and "outcome" in row)
+    assert "**outcome unknown**" in scale

@@ -290,3 +290,23 @@ async def test_a_write_cancelled_while_it_begins_leaves_no_transaction_open(tmp_
             await store.append(incident.id, "note", f"after {spins}", **WHO)
         async with await IncidentStore.open(tmp_path / "i.db") as other:
             await other.append(incident.id, "note", "another process writes too", **WHO)
+async def test_a_request_without_outcome_blocks_its_guard_until_it_cannot_still_be_running(tmp_path):
+    from tui.clock import FrozenClock
+    from tui.incident.service import ActionRunning, Incidents
+
+    clock = FrozenClock(T0)
+    async with await IncidentStore.open(tmp_path / "i.db", clock=clock) as store:
+        incidents = Incidents(store, clock=clock)
+        incident = (await incidents.declare("API down", "SEV1")).incident_id
+        web = {"guard": "k8s.restart/web", "running_for_s": 60.0}
+        first = await incidents.action_requested(incident, "restart", **web)  # type: ignore[arg-type]
+        clock.advance(59)
+        with pytest.raises(ActionRunning) as running:
+            await incidents.action_requested(incident, "restart", **web)  # type: ignore[arg-type]
+        assert running.value.request is not None and running.value.request.id == first.id
+        await incidents.action_requested(incident, "restart api", guard="k8s.restart/api", running_for_s=60)
+        clock.advance(2)  # 61 s: its screen died without an outcome; it cannot still be running
+        later = await incidents.action_requested(incident, "restart", **web)  # type: ignore[arg-type]
+        await incidents.action_finished(later, ok=True, text="done")
+        again = await incidents.action_requested(incident, "restart", **web)  # type: ignore[arg-type]
+        assert again.id > later.id

@@ -179,3 +179,36 @@ async def test_a_deleted_record_turns_the_header_to_an_alarm(tmp_path):
         assert "✖ RECORD GONE" in app.header.incident.plain
         status = app.panels["timeline"].source_status
         assert status is not None and "the incident record is gone" in (status.error or "")
+
+
+async def test_a_request_left_without_outcome_reads_outcome_unknown_on_the_next_start(tmp_path):
+    """A warroom killed with -9 mid-mitigation writes nothing more: the screen that starts next
+    finds the bare request in the record and says its outcome is unknown, not that it runs."""
+    from datetime import timedelta
+
+    from tui.clock import FrozenClock
+    from tui.incident.service import Incidents
+    from tui.incident.store import IncidentStore
+
+    db = tmp_path / "i.db"
+    async with await IncidentStore.open(db, clock=frozen()) as store:
+        incidents = Incidents(store, clock=frozen())
+        incident = (await incidents.declare("API down", "SEV1")).incident_id
+        await incidents.action_requested(
+            incident, "Rollout restart deployment/api", {"timeout_s": 60}, guard="k8s.restart/api"
+        )
+        await incidents.action_requested(
+            incident, "Scale deployment/web", {"timeout_s": 60}, guard="k8s.scale/web"
+        )
+    later = FrozenClock(T0 + timedelta(minutes=10))
+    sources = {"timeline": TimelineSource(db, clock=later, interval_s=0.05)}
+    app = WarroomApp(AppSetup(context="t", sources=sources, clock=later, tick_s=0, detection=AT_ONCE))
+    async with app.run_test(size=(160, 50)) as pilot:
+        for _ in range(100):
+            if len(getattr(app.panels["timeline"], "events", {})) >= 3:
+                break
+            await pilot.pause(0.02)
+        panel = app.panels["timeline"]
+        texts = [str(panel.table.get_row(key)[3]) for key in panel.table.rows]  # type: ignore[attr-defined]
+    unknown = [t for t in texts if "outcome unknown" in t]
+    assert len(unknown) == 2, texts

@@ -11,6 +11,10 @@ from typing import Any, Literal
 ActorKind = Literal["human", "automation", "system"]
 EventSource = Literal["key", "cli", "auto"]
 
+# What ends an `action_requested` (data["request"] names it). A request with none of these is
+# running while younger than its timeout, and its outcome is unknown after that.
+OUTCOME_KINDS = ("action_succeeded", "action_failed", "action_interrupted")
+
 KINDS = (
     "declared",
     "severity_changed",
@@ -21,6 +25,7 @@ KINDS = (
     "action_requested",
     "action_succeeded",
     "action_failed",
+    "action_interrupted",
     "detected",
     "checklist_step",
     "starred",

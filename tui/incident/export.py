@@ -55,6 +55,7 @@ from typing import Any
 from tui.config import DEFAULT_SEVERITIES, SeverityConfig
 from tui.incident.events import ROLES, Event, event_numbers, in_time_order
 from tui.incident.lifecycle import STATUS_RANK, IncidentState, severity_named
+from tui.incident.outcomes import UNKNOWN, outcomes, unfinished
 from tui.incident.response_times import response_times
 from tui.incident.store import to_db_time
 from tui.untrusted import MAX_LINE, clean
@@ -76,6 +77,7 @@ _LABELS = {
     "action_requested": "Action requested",
     "action_succeeded": "Action succeeded",
     "action_failed": "Action failed",
+    "action_interrupted": "Action interrupted",
     "detected": "Detected",
     "checklist_step": "Checklist",
     "reopened": "Reopened",
@@ -400,7 +402,7 @@ def postmortem_markdown(
     out += ["", *_impact(record, generated_at)]
     out += ["", *_history(record)]
     out += ["", *_timeline(record)]
-    out += ["", *_actions(record)]
+    out += ["", *_actions(record, generated_at)]
     out += ["", *_response_times(state)]
     out += ["", *_follow_up_section(record)]
     out += ["", *_to_write()]
@@ -500,22 +502,25 @@ def _timeline(record: _Record) -> list[str]:
     return lines
 
 
-def _actions(record: _Record) -> list[str]:
-    outcomes: dict[int, Event] = {}
-    for event in record.events:
-        if event.kind in ("action_succeeded", "action_failed"):
-            request = event.data.get("request")
-            if isinstance(request, int) and request not in outcomes:
-                outcomes[request] = event
+def _actions(record: _Record, now: datetime | None) -> list[str]:
+    """Each request with its outcome; one with none is "outcome unknown" unless the export is
+    made while it may still be running (no export time: unknown)."""
+    done_by = outcomes(record.events)
     rows = []
     for event in record.ordered():
         if event.kind != "action_requested":
             continue
-        done = outcomes.get(event.id)
+        done = done_by.get(event.id)
         if done is None:
-            outcome, took = "no outcome recorded", NONE
+            if now is None or unfinished(event, now) == UNKNOWN:
+                outcome = "**outcome unknown**: no outcome recorded (warroom stopped without hearing)"
+            else:
+                outcome = "still running at export"
+            took = NONE
         else:
-            verb = "succeeded" if done.kind == "action_succeeded" else "**failed**"
+            verb = {"action_succeeded": "succeeded", "action_interrupted": "**interrupted**"}.get(
+                done.kind, "**failed**"
+            )
             text = md(record.current_text(done))
             cited = record.cite(done.id)
             outcome = f"{verb}: {text} ({cited})" if text else f"{verb} ({cited})"

@@ -19,7 +19,8 @@ What each kind carries in `data` (the contract the fold, the export and the UI r
 - detected: {"signal": "slo" | "deployment" | "service" | ..., "subject": what was detected,
   "level": "problem" | "warning" | "ok" (recovered) | "flapping", and the signal's own state}.
 - action_requested: whatever the dispatcher records (action, target, command ...).
-- action_succeeded / action_failed: {"request": the action_requested event's id, ...}.
+- action_succeeded / action_failed / action_interrupted: {"request": the action_requested
+  event's id, ...}; interrupted: warroom stopped (quit, a signal) before the run ended.
 
 Status moves only forward (investigating → identified → mitigating → resolved → closed; skipping
 ahead is allowed); going back is refused; a resolved or closed incident is reopened by its own
@@ -52,6 +53,7 @@ CLOSED_ACCEPTS = frozenset(
         "action_requested",
         "action_succeeded",
         "action_failed",
+        "action_interrupted",
     }
 )
 _NO_CORRECTION = frozenset({"starred", "corrected"})
@@ -522,11 +524,16 @@ def plan_detected(
 
 
 def plan_action_finished(
-    state: IncidentState, request: Event, ok: bool, text: str, data: Mapping[str, Any]
+    state: IncidentState,
+    request: Event,
+    ok: bool,
+    text: str,
+    data: Mapping[str, Any],
+    interrupted: bool = False,
 ) -> Planned:
     if request.kind != "action_requested" or request.incident_id != state.id:
         raise LifecycleError(f"event #{request.id} is not an action request of incident #{state.id}")
-    kind = "action_succeeded" if ok else "action_failed"
+    kind = "action_interrupted" if interrupted else "action_succeeded" if ok else "action_failed"
     return Planned(kind, text, {**dict(data), "request": request.id})
 
 

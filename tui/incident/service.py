@@ -263,16 +263,42 @@ class Incidents:
             return None
 
     async def action_requested(
-        self, incident_id: int, text: str, data: Mapping[str, Any] | None = None, *, who: Who | None = None
+        self,
+        incident_id: int,
+        text: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        who: Who | None = None,
+        guard: str | None = None,
+        running_for_s: float | None = None,
+        override: bool = False,
     ) -> Event:
-        """Written before the action runs; if this raises, the action must not run."""
+        """Written before the action runs; if this raises, the action must not run.
+
+        `guard` names the action and its target: while another request for it has no outcome
+        (from any process on the record) and is younger than `running_for_s`, this one is
+        refused with `ActionRunning`, naming it. `override`: written anyway (a stuck one).
+        """
         payload = dict(data or {})
+        if guard is not None:
+            payload["guard"] = guard
+            if override:
+                payload["override"] = True
 
         def plan(state: IncidentState) -> Planned:
             require_accepts(state, "action_requested")
             return Planned("action_requested", text, payload)
 
-        return await self._write(incident_id, plan, who, exclusive=False)
+        transition = (
+            Transition(_guard(guard), "running", force=override, same_for_s=running_for_s)
+            if guard is not None
+            else None
+        )
+        try:
+            return await self._write(incident_id, plan, who, exclusive=False, transition=transition)
+        except Unchanged as running:
+            first = await self.store.event(running.event_id) if running.event_id is not None else None
+            raise ActionRunning(first) from None
 
     async def action_finished(
         self,
@@ -282,14 +308,18 @@ class Incidents:
         text: str = "",
         data: Mapping[str, Any] | None = None,
         who: Who | None = None,
+        interrupted: bool = False,
     ) -> Event:
-        """`action_succeeded` / `action_failed` for `request`, linked by data["request"]."""
+        """`action_succeeded` / `action_failed` / `action_interrupted` for `request`, linked by
+        data["request"]; it frees the request's guard."""
         payload = dict(data or {})
+        guard = request.data.get("guard")
         return await self._write(
             request.incident_id,
-            lambda s: plan_action_finished(s, request, ok, text, payload),
+            lambda s: plan_action_finished(s, request, ok, text, payload, interrupted),
             who,
             exclusive=False,
+            transition=Transition(_guard(guard), "done", force=True) if isinstance(guard, str) else None,
         )
 
     async def _event_of(self, incident_id: int, event_id: int) -> Event:
@@ -299,4 +329,19 @@ class Incidents:
         return event
 
 
-__all__ = ["Incidents", "Who"]
+def _guard(guard: str) -> str:
+    return f"action:{guard}"
+
+
+class ActionRunning(LifecycleError):
+    """The same action on the same target was requested and has no outcome yet; `request` is
+    that request (None if it could not be read back)."""
+
+    def __init__(self, request: Event | None) -> None:
+        when = f" at {request.occurred_at.strftime('%H:%M:%SZ')}" if request is not None else ""
+        who = f" by {request.actor}" if request is not None else ""
+        super().__init__(f"already running: started{who}{when}, no outcome recorded yet")
+        self.request = request
+
+
+__all__ = ["ActionRunning", "Incidents", "Who"]

@@ -113,18 +113,29 @@ class StoreConflict(StoreError):
 
 class Unchanged(Exception):
     """`append(transition=...)`: the subject's recorded state is already that one (another
-    process wrote it, or it is a first "ok" that nothing preceded); nothing was written."""
+    process wrote it, or it is a first "ok" that nothing preceded); nothing was written.
+    `event_id`: the event that put the subject in that state (None for a quiet first state)."""
+
+    def __init__(self, subject: str, event_id: int | None = None) -> None:
+        super().__init__(subject)
+        self.subject = subject
+        self.event_id = event_id
 
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """An event that records `subject` entering `state` (a detection). It is written only when
-    it changes the subject's last recorded state in the incident; a first state in `quiet`
-    (ok: nothing to recover from) is not written either."""
+    """An event that records `subject` entering `state` (a detection, an action starting or
+    ending). It is written only when it changes the subject's last recorded state in the
+    incident; a first state in `quiet` (ok: nothing to recover from) is not written either.
+    `force`: written whatever the last state (an action's outcome, an override).
+    `same_for_s`: the same state recorded longer ago than this no longer counts (a request
+    whose process died without an outcome cannot still be running past its timeout)."""
 
-    subject: str  # "detected:service:api-gateway"
-    state: str  # "problem" | "warning" | "ok" | "flapping"
+    subject: str  # "detected:service:api-gateway", "action:k8s.restart:prod/shop/deployment/web"
+    state: str  # "problem" | "warning" | "ok" | "flapping"; "running" | "done"
     quiet: frozenset[str] = frozenset({"ok"})
+    force: bool = False
+    same_for_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,28 +456,30 @@ class IncidentStore:
                     raise StoreConflict(
                         f"incident #{incident_id} changed (last event #{last}, expected #{expect_last_id})"
                     )
-            episode = await self._episode(incident_id, transition) if transition else None
+            episode = await self._episode(incident_id, transition, recorded) if transition else None
             event = await self._insert_event(
                 incident_id, recorded, occurred_at or recorded, actor, actor_kind, source, kind, text,
                 payload, starred, supersedes, transition, episode,
             )
         return event
 
-    async def _episode(self, incident_id: int, transition: Transition) -> int:
+    async def _episode(self, incident_id: int, transition: Transition, recorded: datetime) -> int:
         """The number of this change of the subject, under the write lock; `Unchanged` when the
         subject's last recorded state is the same (or a quiet first state)."""
         async with self._conn.execute(
-            "SELECT state, episode FROM events WHERE incident_id = ? AND subject = ? "
+            "SELECT state, episode, id, recorded_at FROM events WHERE incident_id = ? AND subject = ? "
             "ORDER BY episode DESC LIMIT 1",
             (incident_id, transition.subject),
         ) as cur:
             row = await cur.fetchone()
         if row is None:
-            if transition.state in transition.quiet:
+            if transition.state in transition.quiet and not transition.force:
                 raise Unchanged(transition.subject)
             return 1
-        if row[0] == transition.state:
-            raise Unchanged(transition.subject)
+        if row[0] == transition.state and not transition.force:
+            age = (recorded - from_db_time(row[3])).total_seconds()
+            if transition.same_for_s is None or age <= transition.same_for_s:
+                raise Unchanged(transition.subject, int(row[2]))
         return int(row[1]) + 1
 
     async def declare(
