@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from actions import MAX_OUTPUT, NotApplicableError, Registry, Target, config_actions
 from actions.command import build_argv, shell_script
 from tests.actions.conftest import PY, Record, command, touch_argv
+from tests.processes import alive, all_gone
 
 POD = Target.of_pod("prod", "shop", "web-0", deployment="web")
 
@@ -20,25 +20,10 @@ def registry(*configs: object) -> Registry:
     return Registry(config_actions(configs))  # type: ignore[arg-type]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc: ask the kernel (a zombie still counts as alive there)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    return state not in ("Z", "X")  # a zombie has stopped running; only its exit status is left
-
-
 async def _gone(pid: int) -> bool:
     """Whether `pid` has stopped running, allowing the kernel a moment to deliver the signal."""
     for _ in range(250):
-        if not _alive(pid):
+        if not alive(pid):
             return True
         await asyncio.sleep(0.02)
     return False
@@ -205,7 +190,6 @@ def test_build_argv_leaves_other_braces_and_gives_the_shell_variables_not_values
 def test_a_command_dies_with_a_warroom_killed_by_sigkill(tmp_path: Path) -> None:
     """kill -9 gives warroom no chance to stop its commands: the leash between them does, the
     whole group (here a shell and the sleep it started)."""
-    import os
     import signal
     import subprocess
     import sys
@@ -230,19 +214,6 @@ def test_a_command_dies_with_a_warroom_killed_by_sigkill(tmp_path: Path) -> None
         warroom.send_signal(signal.SIGKILL)
         warroom.wait(timeout=10)
 
-        def alive(pid: int) -> bool:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return False
-            # a zombie (not yet reaped by init) is gone for our purpose
-            with open(f"/proc/{pid}/stat") as stat:
-                return stat.read().split(") ", 1)[1][0] != "Z"
-
-        for _ in range(300):
-            if not alive(shell) and not alive(sleeper):
-                break
-            time.sleep(0.01)
-        assert not alive(shell) and not alive(sleeper), "the command outlived a killed warroom"
+        assert all_gone(shell, sleeper), "the command outlived a killed warroom"
     finally:
         warroom.kill()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.tmux import TmuxSession
+from tests.processes import all_gone
 from tui.incident.store import IncidentStore
 
 CONFIG = """
@@ -39,14 +40,6 @@ def _warroom_pid(config: Path) -> int:
         if str(config).encode() in argv and b"tui" in argv:
             return int(entry.name)
     raise AssertionError("warroom is not running")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 async def _action_events(db: Path) -> list[tuple[str, str]]:
@@ -91,11 +84,7 @@ def test_an_interrupted_mitigation_is_recorded_and_stopped_and_the_terminal_rest
             expected_code, reason = 128 + int(sig), f"warroom was stopped by {how}"
         s.wait_for(f"EXITED:{expected_code}", timeout=30)
         assert s.pane("#{alternate_on} #{cursor_flag} #{mouse_any_flag}") == "0 1 0"
-        for _ in range(100):
-            if not _alive(shell) and not _alive(sleeper):
-                break
-            time.sleep(0.05)
-        assert not _alive(shell) and not _alive(sleeper), "the command outlived warroom"
+        assert all_gone(shell, sleeper), "the command outlived warroom"
     finally:
         s.close()
     assert asyncio.run(_action_events(db)) == [
