@@ -88,7 +88,8 @@ async def test_the_postmortem_reads_like_one(tmp_path: Path) -> None:
     # The status update, several lines as sent, quoted in full below the timeline, not in a cell.
     assert "| **Status update** #16: [see below](#status-update-16) | bob@bastion-1 |" in text
     quote = "> Conditions: checkout recovering\\\n> \\- Actions: undo of v42\\\n> \\- Needs: nothing\n>\n"
-    assert f"### Status update #16\n\n2026-11-23 03:05:42 UTC, bob@bastion-1:\n\n{quote}" in text
+    sent = "2026-11-23 03:05:42 UTC, bob@bastion-1, at SEV1 (an update every 15 min):"  # its cadence then
+    assert f"### Status update #16\n\n{sent}\n\n{quote}" in text
     assert "_(recorded 2026-11-23 03:05:42)_" in text  # the asserted time is not when it was written
 
 

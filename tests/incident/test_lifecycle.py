@@ -118,7 +118,8 @@ async def test_stars(setup) -> None:
     incidents, i, _ = setup
     note = await incidents.note(i, "the moment it broke")
     star = await incidents.star(i, note.id)
-    await _refused(incidents.star(i, note.id), "already starred")
+    await _refused(incidents.star(i, note.id), "that note is already starred")  # no record id
+    await _refused(incidents.correct(i, note.id, "the moment it broke"), "that note already says that")
     await _refused(incidents.star(i, star.id), "cannot be starred")
     await _refused(incidents.correct(i, star.id, "x"), "undone by unstarring")
     assert note.id in (await incidents.state(i)).starred

@@ -151,8 +151,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 class _Record:
     """The events indexed the ways the postmortem reads them."""
 
-    def __init__(self, state: IncidentState, events: Sequence[Event]) -> None:
+    def __init__(
+        self,
+        state: IncidentState,
+        events: Sequence[Event],
+        severities: Sequence[SeverityConfig] = DEFAULT_SEVERITIES,
+    ) -> None:
         self.state = state
+        self.severities = severities
         self.events = sorted((e for e in events if e.incident_id == state.id), key=lambda e: e.id)
         self.by_id = {e.id: e for e in self.events}
         self.numbers = event_numbers(self.events)
@@ -324,10 +330,12 @@ def _status_update(event: Event, record: _Record) -> list[str]:
     quote, line by line (`quoted`)."""
     later = record.corrected_by.get(event.id)
     corrected = f"; corrected by {record.cite(later)}" if later is not None else ""
+    severity = event.data.get("severity")  # as it was when the update was sent
+    at = f", at {md(severity)} ({_cadence(str(severity), record.severities)})" if severity else ""
     return [
         f"### Status update {record.cite(event.id)}",
         "",
-        f"{_time(event.occurred_at)} UTC, {_actor(event)}{corrected}:",
+        f"{_time(event.occurred_at)} UTC, {_actor(event)}{at}{corrected}:",
         "",
         *quoted(event.text),
     ]
@@ -382,10 +390,10 @@ def postmortem_markdown(
 ) -> str:
     """The incident's postmortem in Markdown; `events` are all of its events, oldest first.
 
-    Deterministic: the same record and `generated_at` give the same text. `severities` is kept
-    for the cadence line; the names shown are the recorded ones.
+    Deterministic: the same record and `generated_at` give the same text. `severities` give the
+    status-update cadences named; the severity names shown are the recorded ones.
     """
-    record = _Record(state, events)
+    record = _Record(state, events, severities)
     out: list[str] = []
     title = md(state.title or f"incident #{state.id}")
     out.append(f"# {'[DRILL] ' if state.drill else ''}Postmortem: {title}")

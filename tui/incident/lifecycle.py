@@ -493,7 +493,9 @@ def plan_star(state: IncidentState, event: Event, starred: bool = True) -> Plann
     if event.kind == "starred":
         raise LifecycleError("a star cannot be starred")
     if (event.id in state.starred) == starred:
-        raise LifecycleError(f"event #{event.id} is already {'starred' if starred else 'not starred'}")
+        # No id here: the screen cites events by their number in the incident, not the record's id.
+        what = event.kind.replace("_", " ")
+        raise LifecycleError(f"that {what} is already {'starred' if starred else 'not starred'}")
     text = f"starred #{event.id}" if starred else f"unstarred #{event.id}"
     return Planned("starred", text, {"event": event.id, "starred": starred})
 
@@ -510,7 +512,7 @@ def plan_correct(state: IncidentState, event: Event, text: str) -> Planned:
     if not text.strip():
         raise LifecycleError("a correction needs the corrected text")
     if text == event.text:
-        raise LifecycleError(f"event #{event.id} already says that")
+        raise LifecycleError(f"that {event.kind.replace('_', ' ')} already says that: nothing to correct")
     return Planned("corrected", text, {"event": event.id}, supersedes=event.id)
 
 
