@@ -375,3 +375,26 @@ async def test_actions_without_an_outcome_or_interrupted_say_so(tmp_path: Path) 
     assert "**interrupted**" in restart and "SIGHUP" in restart
     scale = next(row for row in rows if "Scale web (" in row and "outcome" in row)
     assert "**outcome unknown**" in scale
+
+
+async def test_a_recovery_reads_as_one_and_is_not_counted_as_a_detection(tmp_path: Path) -> None:
+    clock = frozen()
+    incidents = await open_incidents(tmp_path / "i.db", clock)
+    try:
+        incident = (await incidents.declare("Checkout slow", "SEV2")).incident_id
+        clock.advance(30)
+        await incidents.detected(
+            incident, "checkout DEGRADED", signal="service", subject="checkout", level="warning", who=SYSTEM
+        )
+        clock.advance(30)
+        await incidents.detected(
+            incident, "checkout recovered (UP)", signal="service", subject="checkout", level="ok", who=SYSTEM
+        )
+        events = await incidents.store.events(incident)
+    finally:
+        await incidents.store.close()
+    text = postmortem_markdown(fold(events), events)
+    assert "| **Warning** #2: checkout DEGRADED |" in text
+    assert "| **Recovered** #3: checkout recovered (UP) |" in text
+    impact = "  - service checkout: 1 detection, first 2026-11-23 03:00:30 UTC; recovered 2026-11-23 03:01:00"
+    assert impact in text

@@ -53,6 +53,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tui.config import DEFAULT_SEVERITIES, SeverityConfig
+from tui.detection import LEVEL_LABEL
 from tui.incident.events import ROLES, Event, event_numbers, in_time_order
 from tui.incident.lifecycle import STATUS_RANK, IncidentState, severity_named
 from tui.incident.outcomes import UNKNOWN, outcomes, unfinished
@@ -272,6 +273,11 @@ def _cadence(severity: str, severities: Sequence[SeverityConfig]) -> str:
     return f"an update every {found.update_every_min:g} min"
 
 
+def _level(event: Event) -> str:
+    """A detection's level (`tui.detection`): problem, warning, flapping or ok (recovered)."""
+    return str(event.data.get("level", "problem"))
+
+
 def _history_text(event: Event, record: _Record) -> str:
     data = event.data
     if event.kind == "declared":
@@ -294,6 +300,8 @@ def _history_text(event: Event, record: _Record) -> str:
 
 def _timeline_text(event: Event, record: _Record) -> str:
     label = _LABELS.get(event.kind, event.kind)
+    if event.kind == "detected":
+        label = LEVEL_LABEL.get(_level(event), "detected").capitalize()  # "Recovered", "Warning"
     if event.kind == "corrected":
         target = record.by_id.get(event.supersedes or -1)
         what = _LABELS.get(target.kind, target.kind).lower() if target else "event"
@@ -476,10 +484,17 @@ def _impact(record: _Record, generated_at: datetime | None) -> list[str]:
     if subjects:
         lines.append("- **Detected automatically:**")
         for (signal, subject), found in subjects.items():
-            times = sorted(e.occurred_at for e in found)
-            count = f"{len(found)} detection{'s' if len(found) != 1 else ''}"
-            span = f"first {_time(times[0])}" + (f", last {_time(times[-1])}" if len(times) > 1 else "")
-            lines.append(f"  - {md(signal)} {md(subject)}: {count}, {span} UTC")
+            # A recovery is recorded as a `detected` event too; it is not a detection.
+            times = [e.occurred_at for e in found if _level(e) != "ok"]
+            recovered = [e.occurred_at for e in found if _level(e) == "ok"]
+            said = []
+            if times:
+                count = f"{len(times)} detection{'s' if len(times) != 1 else ''}"
+                span = f"first {_time(times[0])}" + (f", last {_time(times[-1])}" if len(times) > 1 else "")
+                said.append(f"{count}, {span} UTC")
+            if recovered:
+                said.append(f"recovered {_time(recovered[-1])} UTC")
+            lines.append(f"  - {md(signal)} {md(subject)}: {'; '.join(said)}")
     else:
         lines.append("- **Detected automatically:** nothing")
     lines.append("- **Who and what was affected, and how much:** _to be written by the team_")
