@@ -23,14 +23,14 @@ import time
 PR_SET_PDEATHSIG = 1
 
 
-def _stop_group(grace_s: float, child: subprocess.Popen[bytes]) -> None:
+def _stop_group(grace_s: float, child: subprocess.Popen[bytes] | None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the group's SIGTERM must not stop us half-way
     try:
         os.killpg(0, signal.SIGTERM)
     except ProcessLookupError:
         pass
     deadline = time.monotonic() + grace_s
-    while child.poll() is None and time.monotonic() < deadline:
+    while child is not None and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.killpg(0, signal.SIGKILL)  # what is left of the group, this process last
@@ -38,12 +38,16 @@ def _stop_group(grace_s: float, child: subprocess.Popen[bytes]) -> None:
 
 def main(argv: list[str]) -> int:
     parent, grace_s, argv = int(argv[0]), float(argv[1]), argv[3:]
+    running: list[subprocess.Popen[bytes]] = []
+    # Before the command starts: a SIGTERM the moment after would otherwise end this process
+    # alone and leave the command running.
+    signal.signal(signal.SIGTERM, lambda *_: _stop_group(grace_s, running[0] if running else None))
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
     if os.getppid() != parent:  # warroom died before the request to the kernel
         return 128 + int(signal.SIGTERM)
     child = subprocess.Popen(argv)
-    signal.signal(signal.SIGTERM, lambda *_: _stop_group(grace_s, child))
+    running.append(child)
     code = child.wait()
     if code < 0:  # died of a signal: die of the same one, so warroom reads the same status
         signal.signal(-code, signal.SIG_DFL)

@@ -4,9 +4,9 @@
   write DB ID N TAG   N notes "TAG-k" through `Incidents.note`, then exits 0
   read DB ID N        polls PRAGMA data_version until it has seen N notes; prints a JSON summary
   open DB             opens (creating and migrating) the database, prints its user_version
-  watch DB FIRST      a war-room screen's detection: the outage of `watched` from its step
+  watch DB FIRST NAME a war-room screen's detection: the outage of `watched` from its step
                       FIRST on (a process started later), through a Detector and a
-                      TimelineSource as the app runs them; prints "done"
+                      TimelineSource as the app runs them, in lockstep; prints "done"
 Each waits for the file DB.go to exist before touching the database, so several start at once.
 """
 
@@ -114,10 +114,12 @@ def watched(step: int) -> tuple[object, object]:
 
 
 WATCHED_STEPS = 60
-STEP_S = 0.08  # real seconds per step: every screen sees the same world at the same moment
 
 
-async def watch(db: Path, first: int) -> None:
+async def watch(db: Path, first: int, name: str) -> None:
+    """Steps in lockstep with the other screens: the test writes the step number to DB.step and
+    waits for every screen's DB.ack.NAME, so each one has seen the same world at each step,
+    however loaded the machine (as real screens see it within one poll)."""
     from datetime import timedelta
 
     from tests.timebase import T0
@@ -125,20 +127,29 @@ async def watch(db: Path, first: int) -> None:
     from tui.detection import Detector
     from tui.incident.feed import TimelineSource
 
-    go = db.with_name(db.name + ".go").stat().st_mtime
+    step_file, ack = db.with_name(db.name + ".step"), db.with_name(f"{db.name}.ack.{name}")
     clock = FrozenClock(T0)
     feed = TimelineSource(db, clock=clock)
     detector = Detector()
+    done = -1
     try:
         await feed.poll()
-        while (step := int((time.time() - go) / STEP_S)) < WATCHED_STEPS:
-            if step >= first:  # a screen started late sees nothing before
+        while done < WATCHED_STEPS - 1:
+            try:
+                step = int(step_file.read_text() or -1)
+            except (FileNotFoundError, ValueError):
+                step = -1
+            if step <= done:
+                await asyncio.sleep(0.002)
+                continue
+            done = step
+            if step >= first:  # a screen started late saw nothing before
                 clock.advance((T0 + timedelta(seconds=10 * step) - clock.now()).total_seconds())
                 health_snap, cluster_snap = watched(step)
                 feed.detect(detector.health(health_snap, clock.now()))  # type: ignore[arg-type]
                 feed.detect(detector.pods(cluster_snap, clock.now()))  # type: ignore[arg-type]
                 await feed.poll()
-            await asyncio.sleep(0.01)
+            ack.write_text(str(step))
     finally:
         await feed.close()
     print("done", flush=True)
@@ -156,7 +167,7 @@ def main(argv: list[str]) -> None:
     elif command == "open":
         asyncio.run(open_only(db))
     elif command == "watch":
-        asyncio.run(watch(db, int(argv[2])))
+        asyncio.run(watch(db, int(argv[2]), argv[3]))
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -130,9 +130,20 @@ def test_three_screens_on_one_record_write_each_detection_once(tmp_path: Path) -
             return event.incident_id
 
     incident = asyncio.run(declare())
-    children = [_child("watch", db, first) for first in (0, 0, 24)]
-    time.sleep(0.5)  # they start up before the outage begins
+    screens = {"ic": 0, "second-ic": 0, "late": 24}
+    children = [_child("watch", db, first, name) for name, first in screens.items()]
     _go(db)
+    from tests.incident.child import WATCHED_STEPS
+
+    step_file = db.with_name(db.name + ".step")
+    for step in range(WATCHED_STEPS):
+        step_file.write_text(str(step))
+        deadline = time.monotonic() + 60
+        for name in screens:
+            ack = db.with_name(f"{db.name}.ack.{name}")
+            while not (ack.exists() and ack.read_text() == str(step)):
+                assert time.monotonic() < deadline, f"screen {name} is stuck at step {step}"
+                time.sleep(0.002)
     for child in children:
         out, err = child.communicate(timeout=120)
         assert child.returncode == 0 and out == "done\n", err
