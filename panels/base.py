@@ -140,7 +140,9 @@ class Panel(Vertical):
         return None
 
     def focus_body(self) -> None:
-        self.children[0].focus()
+        # At once, not after the next refresh (`focus()`): keys typed in a burst (a slow SSH
+        # link delivers them so) must reach the panel the key before them chose.
+        self.screen.set_focus(self.children[0])
 
     def set_unconfigured(self) -> None:
         """No source behind this panel: a quiet line that says where to set one up, in the

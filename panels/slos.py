@@ -35,8 +35,9 @@ def slo_cells(slo: SloStatus) -> tuple[Cell, ...]:
         budget = percent(slo.budget_remaining, 0)
         burn = "-" if slo.burn_rate is None else f"{slo.burn_rate:.1f}×"
     else:
-        now = "-" if slo.value is None else _number(slo.value)
-        objective = f"≤{slo.objective:g}"
+        unit = f" {one_line(slo.unit, 16)}" if slo.unit else ""  # "1415 ms", not a bare 1415
+        now = "-" if slo.value is None else _number(slo.value) + unit
+        objective = f"≤{slo.objective:g}{unit}"
         budget, burn = "-", "-"
     budget_style = "red" if (slo.budget_remaining is not None and slo.budget_remaining < 0) else ""
     return (
@@ -61,9 +62,10 @@ def slo_detail(slo: SloStatus) -> str:
             ("burn rate", "-" if slo.burn_rate is None else f"{slo.burn_rate:.2f}×"),
         ]
     else:
+        unit = f" {slo.unit}" if slo.unit else ""
         rows += [
-            ("objective", f"≤ {slo.objective:g}"),
-            ("value", "-" if slo.value is None else _number(slo.value)),
+            ("objective", f"≤ {slo.objective:g}{unit}"),
+            ("value", "-" if slo.value is None else _number(slo.value) + unit),
         ]
     rows.append(
         ("recent", " ".join(_number(v) if slo.kind == "threshold" else percent(v) for v in slo.history))
@@ -88,7 +90,7 @@ class SloPanel(Panel):
                 ("Budget", "budget", 7),
                 ("Burn", "burn", 7),
             ],
-            optional=("trend",),
+            optional=(("trend", SPARK_WIDTH),),  # whole or not at all: a cut one loses "now"
             id="slos-table",
         )
         self.table.flex_need = 16  # the trend goes before the names are cut shorter than this

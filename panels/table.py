@@ -33,20 +33,22 @@ class DiffTable(DataTable[Cell]):
         self,
         columns: Sequence[tuple[str, str, int | None]],
         *,
-        optional: Sequence[str] = (),
+        optional: Sequence[str | tuple[str, int]] = (),
         **kwargs: object,
     ) -> None:
         """`columns`: (label, key, width). A number is the most that column takes: it is as wide
         as its label and its widest value, so a state column holding "Running" does not keep
         the room of "CreateContainerConfigError". None marks the one flexible column (the name
-        or the text), which takes what is left. `optional`: column keys given up, first first,
-        while the flexible column is narrower than `flex_need` (set by the panel: what its
-        values need, e.g. the longest pod name)."""
+        or the text), which takes what is left. `optional`: column keys cut (down to
+        OPTIONAL_MIN, or the width given with the key: a sparkline is never cut) and then given
+        up, first first, while the flexible column is narrower than `flex_need` (set by the
+        panel: what its values need, e.g. the longest pod name)."""
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._columns_spec = list(columns)
         self._keys = [key for _, key, _ in self._columns_spec]
         self._flex = next((key for _, key, width in self._columns_spec if width is None), None)
-        self._optional = tuple(optional)
+        self._optional = tuple(k if isinstance(k, str) else k[0] for k in optional)
+        self._optional_min = {k[0]: k[1] for k in optional if not isinstance(k, str)}
         self._shown: list[str] = list(self._keys)
         self._rows: dict[str, tuple[Cell, ...]] = {}
         self._order: list[str] = []
@@ -98,7 +100,7 @@ class DiffTable(DataTable[Cell]):
             short = self.flex_need - widths[self._flex] if self._flex is not None else 0
             if short <= 0:
                 break
-            if widths[key] - short >= self.OPTIONAL_MIN:
+            if widths[key] - short >= self._optional_min.get(key, self.OPTIONAL_MIN):
                 # Cut (with an ellipsis) rather than lose it: "lomash-wo…" still tells.
                 widths[key] -= short
                 widths[self._flex] += short

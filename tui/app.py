@@ -477,7 +477,7 @@ class WarroomApp(App[int]):
         self.filter_bar.value = self.panels[pid].filter_text
         self.filter_bar.placeholder = f"filter {self.panels[pid].TITLE} (enter keeps, escape clears)"
         self.filter_bar.add_class("-shown")
-        self.filter_bar.focus()
+        self.screen.set_focus(self.filter_bar)  # at once: "/pay" typed in one burst is all filter
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input is self.filter_bar and self.filter_bar.has_class("-shown"):

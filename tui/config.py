@@ -89,6 +89,7 @@ class SloConfig:
     query: str | None = None
     warn: float | None = None
     breach: float | None = None
+    unit: str | None = None  # a threshold SLO's unit, shown with its value and levels: "ms"
 
     @property
     def kind(self) -> str:
@@ -495,7 +496,7 @@ def _slo(t: _Table) -> SloConfig:
         except ValueError:
             raise t.expected("window", 'a duration such as "30d", "6h" or "5m"', window) from None
     if ratio:
-        for key in ("warn", "breach"):
+        for key in ("warn", "breach", "unit"):
             if t.has(key):
                 raise t.error(key, "only for a threshold SLO (one with query)")
         if window is _MISSING:
@@ -519,7 +520,10 @@ def _slo(t: _Table) -> SloConfig:
     first = "warn" if warn is not None else "breach" if breach is not None else None
     if first is not None and (warn if warn is not None else breach) < objective_f:  # type: ignore[operator]
         raise t.expected(first, f"a number >= objective ({objective_f:g})", t.get(first))
-    return SloConfig(name=name or "", objective=objective_f, query=query, warn=warn, breach=breach)
+    unit = t.string("unit")
+    if unit is not None and (len(unit) > 16 or " ".join(unit.split()) != unit or not unit.isprintable()):
+        raise t.expected("unit", "a short unit on one line, such as \"ms\" or \"connections\"", unit)
+    return SloConfig(name=name or "", objective=objective_f, query=query, warn=warn, breach=breach, unit=unit)
 
 
 def _log(t: _Table, has_loki: bool) -> LogConfig:

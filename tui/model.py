@@ -101,6 +101,7 @@ class SloStatus:
     burn_rate: float | None = None  # error ratio / (1 - objective)
     detail: str = ""
     history: tuple[float, ...] = field(default=())  # recent values, oldest first, for a sparkline
+    unit: str = ""  # a threshold SLO's unit ("ms", "connections"), shown with its values
 
 
 @dataclass(frozen=True, slots=True)

@@ -319,3 +319,40 @@ async def test_the_header_keeps_the_incident_title_at_100_and_80_columns(tmp_pat
 
     await run_demo(tmp_path / "100", (100, 30), at_100)
     await run_demo(tmp_path / "80", (80, 24), at_80)
+
+
+def test_threshold_values_keep_their_unit_and_the_trend_is_whole_or_gone():
+    from panels.slos import slo_cells
+    from tui.model import SloStatus
+
+    slo = SloStatus("API p95", "threshold", 500, "WARN", 1415.0, history=(1.0, 2.0, 3.0), unit="ms")
+    _, trend, _, now, target, _, _ = slo_cells(slo)
+    assert (now.plain, target.plain) == ("1415 ms", "≤500 ms")
+    assert trend.plain == "▁▄█"
+
+
+async def test_the_slo_trend_is_never_cut_only_given_up():
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        table = app.panels["slos"].table
+        for width in (160, 150, 100, 80):
+            await pilot.resize_terminal(width, 50)
+            await pilot.pause()
+            if "trend" in table.shown_columns:
+                for key in table.row_keys:
+                    trend = shown_cells(table, key)["trend"]
+                    assert len(trend) <= table.column_width("trend"), (width, key, trend)
+
+
+async def test_home_and_end_in_the_timeline(tmp_path):
+    async def check(pilot, app) -> None:
+        await pilot.press("5")
+        table = app.panels["timeline"].table
+        assert table.row_count >= 3
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+
+    await run_demo(tmp_path, (160, 50), check)

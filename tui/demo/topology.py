@@ -264,9 +264,12 @@ class ThresholdSloSpec:
     breach: float
     series: str
     query: str
+    unit: str = ""
 
     def config(self) -> SloConfig:
-        return SloConfig(self.name, self.objective, query=self.query, warn=self.warn, breach=self.breach)
+        return SloConfig(
+            self.name, self.objective, query=self.query, warn=self.warn, breach=self.breach, unit=self.unit or None
+        )
 
 
 def _ratio_query(selector: str) -> str:
@@ -306,6 +309,7 @@ SLOS: tuple[RatioSloSpec | ThresholdSloSpec, ...] = (
         1500,
         "p95",
         "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) * 1000",
+        unit="ms",
     ),
     ThresholdSloSpec("Celery backlog", 50, 75, 100, "backlog", "sum(celery_queue_length)"),
     ThresholdSloSpec("PostgreSQL connections", 150, 170, 190, "pg", "sum(pg_stat_activity_count)"),

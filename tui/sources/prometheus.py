@@ -332,7 +332,8 @@ class _Plan:
 def _unknown(slo: SloConfig, detail: str) -> SloStatus:
     kind = "ratio" if slo.error_ratio is not None else "threshold"
     window = (slo.window or DEFAULT_WINDOW) if kind == "ratio" else None
-    return SloStatus(slo.name, kind, slo.objective, "UNKNOWN", None, window=window, detail=detail)
+    unit = slo.unit or ""
+    return SloStatus(slo.name, kind, slo.objective, "UNKNOWN", None, window=window, detail=detail, unit=unit)
 
 
 def _plan(slo: SloConfig) -> _Plan:
@@ -434,4 +435,4 @@ def judge_threshold(slo: SloConfig, sample: Sample) -> SloStatus:
         detail = f"{_num(value)} within objective {_num(slo.objective)}"
     if sample.series > 1:
         detail += f" (worst of {sample.series} series)"
-    return SloStatus(slo.name, "threshold", slo.objective, state, value, detail=detail)
+    return SloStatus(slo.name, "threshold", slo.objective, state, value, detail=detail, unit=slo.unit or "")
