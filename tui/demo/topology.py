@@ -268,7 +268,12 @@ class ThresholdSloSpec:
 
     def config(self) -> SloConfig:
         return SloConfig(
-            self.name, self.objective, query=self.query, warn=self.warn, breach=self.breach, unit=self.unit or None
+            self.name,
+            self.objective,
+            query=self.query,
+            warn=self.warn,
+            breach=self.breach,
+            unit=self.unit or None,
         )
 
 
