@@ -130,6 +130,11 @@ async def test_every_kubernetes_and_demo_confirmation_shows_what_the_dispatcher_
             screen = await _dialog(r)
             shown = screen.shown()
             assert not shown["dry-run"].startswith("Dry run  dry run failed"), shown
+            verb = {"r": "Restart", "U": "Roll back", "x": "Delete"}[key]
+            assert shown["hint"] == (
+                f"tab to {verb}, enter runs it · enter on Cancel or esc cancels · recorded before it runs"
+            )
+            assert screen.focused is not None and screen.focused.id == "cancel"
             requested, finished = await _confirm_and_read(r, screen)
             ran.append((key, shown["preview"], WILL_RUN + requested.data["preview"]))
             # The subject the dialog names is the one the dispatcher recorded and acted on.

@@ -4,17 +4,20 @@ drill), and an observer's key that would write says "read-only" instead of doing
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from panels.modals import AskScreen, ConfirmScreen, PromptScreen
 from tests.ui.fakes import T0
-from tests.ui.test_action_keys import Room, demo_args, room
+from tests.ui.test_action_keys import Room, _config, demo_args, room
+from tui.app import WarroomApp
 from tui.clock import FrozenClock
+from tui.config import load_config
 from tui.incident.lifecycle import IncidentState
 from tui.incident.service import Incidents
 from tui.incident.store import IncidentStore
 from tui.quitting import QUIT_TITLE, QuitPlan
-from tui.wiring import setup_for_demo
+from tui.wiring import setup_for_config, setup_for_demo
 
 
 def _ask(r: Room) -> AskScreen:
@@ -47,6 +50,26 @@ async def test_q_with_an_incident_open_asks_and_cancel_keeps_the_war_room(tmp_pa
         assert r.app.return_code == 0
     # Leaving wrote nothing: the incident is open in the record as it was.
     assert [e.kind for e in await r.events()] == ["declared"]
+
+
+async def test_quitting_with_an_action_still_running_says_so(tmp_path: Path) -> None:
+    args = argparse.Namespace(db=str(tmp_path / "incidents.db"), read_only=False, theme=None)
+    setup = setup_for_config(load_config(_config(tmp_path)), args, FrozenClock(T0))
+    setup.tick_s = 0
+    app = WarroomApp(setup)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        r = Room(app, pilot, setup.clock, tmp_path / "incidents.db")  # type: ignore[arg-type]
+        await r.wait(lambda: app.timeline is not None and app.timeline.incidents is not None, "the record")
+        await r.declare()
+        await pilot.press("W", "tab", "enter")  # runs until the test opens the gate
+        await r.wait(lambda: bool(app.action_keys.dispatcher.running()), "the gate action running")
+        await pilot.press("q")
+        body = str(_ask(r).query_one("#ask-body").render())
+        assert "stays open in the record" in body
+        assert "1 action is still running: warroom stops waiting and records it as interrupted" in body
+        await pilot.press("escape")
+        (tmp_path / "gate").touch()
+        await app.action_keys.settled()
 
 
 async def test_q_with_no_incident_open_quits_at_once(tmp_path: Path) -> None:
