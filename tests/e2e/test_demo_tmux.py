@@ -46,6 +46,8 @@ def test_demo_at_80x24_reaches_every_panel_and_quits(demo):
     s.keys("?")
     s.wait_for("warroom keys")
     s.keys("Escape")
+    # Gone before the next key: an escape followed at once by q reads as alt+q in a terminal.
+    s.wait_gone("warroom keys")
     s.wait_for("DRILL")  # declared in the timeline's first cycle, which a loaded machine delays
     s.keys("q")  # the demo's drill is open: quitting asks, Cancel first
     s.wait_for("Quit warroom?")
