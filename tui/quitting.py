@@ -87,8 +87,9 @@ class QuitGuard:
         running = len(self.app.action_keys.dispatcher.running())
         if running:
             says += (
-                f"\n\n{running} action{'s are' if running > 1 else ' is'} still running: warroom stops "
-                "waiting and records it as interrupted; what was asked of the system may still happen."
+                f"\n\n{running} action{'s are' if running > 1 else ' is'} still running: quitting stops "
+                "it (a command's whole process group) and records it as interrupted; what a cluster or "
+                "an API was already asked may still happen."
             )
         self.asking = True
 

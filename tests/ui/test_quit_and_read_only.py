@@ -66,7 +66,8 @@ async def test_quitting_with_an_action_still_running_says_so(tmp_path: Path) -> 
         await pilot.press("q")
         body = str(_ask(r).query_one("#ask-body").render())
         assert "stays open in the record" in body
-        assert "1 action is still running: warroom stops waiting and records it as interrupted" in body
+        assert "1 action is still running: quitting stops it (a command's whole process group)" in body
+        assert "and records it as interrupted" in body
         await pilot.press("escape")
         (tmp_path / "gate").touch()
         await app.action_keys.settled()
