@@ -7,6 +7,8 @@ Cases:
   healthy-8-160x50           `warroom --config` watching 8 healthy local HTTP services
   store                      bench/bench_store.py (100 000-event incident)
   actions                    bench/bench_actions.py (key -> confirm -> action_requested durable)
+  health-scale               bench/bench_health_scale.py: 1 000 and 10 000 services against one
+                             local HTTP server at 160x50: CPU, RSS, first paint, key latency
 """
 
 from __future__ import annotations
@@ -160,18 +162,27 @@ def main() -> int:
         for case, script in (("store", "bench_store.py"), ("actions", "bench_actions.py")):
             if wanted(case) and (HERE / script).exists():
                 results.append(script_case(case, script))
+        if wanted("health-scale"):
+            out = subprocess.run(
+                [PY, str(HERE / "bench_health_scale.py"), "--json"],
+                capture_output=True, text=True, cwd=ROOT, timeout=1200,
+            )
+            if out.returncode != 0:
+                raise SystemExit(f"health-scale: {out.stderr.strip()[-500:]}")
+            for r in json.loads(out.stdout):
+                results.append({"case": f"health-scale-{r.pop('services')}", **r})
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"# warroom benchmarks ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)\n")
     print("| case | terminal | first paint | CPU | bytes/s | peak RSS |")
     print("| --- | --- | --- | --- | --- | --- |")
     for r in results:
-        if "terminal" in r:
+        if "bytes_per_s" in r:
             print(
                 f"| {r['case']} | {r['terminal']} | {r['first_paint_s']:.2f} s | {r['cpu_pct']:.2f} % "
                 f"| {r['bytes_per_s']:.0f} | {r['rss_mb']:.0f} MB |"
             )
     for r in results:
-        if "terminal" not in r:
+        if "bytes_per_s" not in r:
             figures = ", ".join(f"{k} = {v}" for k, v in r.items() if k != "case")
             print(f"\n{r['case']}: {figures}")
     return 0

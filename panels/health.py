@@ -11,6 +11,7 @@ from rich.text import Text
 
 from panels.base import Panel, fields_text
 from panels.fmt import latency, since
+from panels.status import status_text
 from panels.table import Cell, DiffTable
 from tui.clock import utc_iso
 from tui.model import Health, HealthSnapshot, ServiceHealth
@@ -83,6 +84,13 @@ class HealthPanel(Panel):
 
     def body(self) -> DiffTable:
         self._latencies: dict[str, LatencyTrack] = {}
+        self.services: dict[str, ServiceHealth] = {}
+        # What `show` keeps between snapshots, so a batch costs what changed, not the row count:
+        self._places: dict[str, tuple[int, int]] = {}  # shown row -> its place (rank, position)
+        self._order: list[str] = []  # the shown rows in that order
+        self._index: dict[str, int] = {}  # service -> its position in the config
+        self._cell_cache: dict[str, tuple[ServiceHealth, tuple[Cell, ...]]] = {}
+        self._shown_filter: str | None = None
         self.table = DiffTable(
             [
                 ("State", "state", 10),
@@ -102,25 +110,101 @@ class HealthPanel(Panel):
         return self.table
 
     def show(self, snap: HealthSnapshot, now: datetime) -> None:  # type: ignore[override]
+        """Apply a snapshot: only the rows whose service changed since the last one (the source
+        hands over the same row object for a service it has not checked since) are recomputed,
+        plus the rows on screen (their "Since" ages); the order is sorted again only when a
+        row's place in it changed. With 10 000 services a batch touches a few hundred rows."""
         self.last = snap
-        self.services = {svc.name: svc for svc in snap.services}
-        shown = [
-            (i, s) for i, s in enumerate(snap.services) if self.matches(s.name, s.state, s.detail, s.target)
-        ]
-        ordered = sorted(shown, key=lambda pair: (RANK[pair[1].state], pair[0]))
-        self.table.set_rows(
-            {svc.name: service_cells(svc, now, self._shown_latency(svc)) for _, svc in ordered}
-        )
-        down = sum(s.state == "DOWN" for s in snap.services)
-        degraded = sum(s.state == "DEGRADED" for s in snap.services)
-        failing_shown = sum(s.state in ("DOWN", "DEGRADED") for _, s in shown)
-        self.count_filtered(len(shown), len(snap.services), down + degraded - failing_shown)
+        old = self.services
+        services = {svc.name: svc for svc in snap.services}
+        self.services = services
+        places = self._places
+        if self.filter_text != self._shown_filter or services.keys() != old.keys():
+            changed = list(services)  # a new filter or another set of services: every row
+            places = {}
+        else:
+            changed = [name for name, svc in services.items() if old.get(name) is not svc]
+        self._shown_filter = self.filter_text
+        index = self._index
+        if not places or len(index) != len(services):
+            index = self._index = {name: i for i, name in enumerate(services)}
+        reorder = not places and bool(services)
+        cells: dict[str, tuple[Cell, ...]] = {}
+        for name in changed:
+            svc = services[name]
+            place = (RANK[svc.state], index[name])
+            shown = self.matches(svc.name, svc.state, svc.detail, svc.target)
+            if places.get(name) != (place if shown else None):
+                reorder = True
+                if shown:
+                    places[name] = place
+                else:
+                    places.pop(name, None)
+            if shown:
+                cells[name] = self._cells_of(svc, now)
+        self._places = places
+        if reorder:
+            self._order = sorted(places, key=places.__getitem__)
+        for name in self._on_screen():
+            if name in places:  # the ages on screen move on by themselves
+                cells[name] = self._cells_of(services[name], now, fresh=True)
+        self.table.apply(self._order, cells)
+        self._count(snap, len(places))
+        self.round_note = self._round_note(snap)
+
+    def _cells_of(self, svc: ServiceHealth, now: datetime, *, fresh: bool = False) -> tuple[Cell, ...]:
+        """A row's cells, computed again only for a service checked since (or, `fresh`, for a row
+        on screen, whose age may have moved): a filter typed over 10 000 rows reuses them."""
+        cache = self._cell_cache
+        hit = cache.get(svc.name)
+        if hit is not None and hit[0] is svc and not fresh:
+            return hit[1]
+        cells = service_cells(svc, now, self._shown_latency(svc))
+        cache[svc.name] = (svc, cells)
+        return cells
+
+    def _on_screen(self) -> list[str]:
+        top = int(self.table.scroll_y)
+        return self._order[top : top + max(self.table.size.height, 1)]
+
+    def _count(self, snap: HealthSnapshot, shown: int) -> None:
+        down = degraded = 0
+        for s in snap.services:
+            if s.state == "DOWN":
+                down += 1
+            elif s.state == "DEGRADED":
+                degraded += 1
+        failing_shown = 0
+        if self.filter_text:
+            failing_shown = sum(
+                self.services[name].state in ("DOWN", "DEGRADED") for name in self._order
+            )
+        self.count_filtered(shown, len(snap.services), down + degraded - failing_shown)
         if down:
             self.set_level("error", f"{down} down" + (f", {degraded} degraded" if degraded else ""))
         elif degraded:
             self.set_level("warn", f"{degraded} degraded")
         else:
             self.set_level("ok", f"{len(snap.services)} up")
+
+    round_note = ""
+
+    @staticmethod
+    def _round_note(snap: HealthSnapshot) -> str:
+        """"checks take 7.2 s > interval 5 s" when a round of checks at the concurrency bound
+        cannot fit the interval: each service is then checked less often than configured."""
+        if snap.round_s is None or snap.interval_s is None or snap.round_s <= snap.interval_s:
+            return ""
+        return f"checks take {snap.round_s:.1f} s > interval {snap.interval_s:g} s"
+
+    def tick(self, now: datetime) -> None:
+        if not self.configured:
+            return
+        text = status_text(self.source_status, now, self.interval_s)
+        if self.round_note and self.source_status is not None and self.source_status.ok:
+            text.append(" · ")
+            text.append(self.round_note, style="bold yellow")
+        self.status_line.show(text)
 
     def _shown_latency(self, svc: ServiceHealth) -> float | None:
         """The latency a row shows: the median of the last three checks, so one slow check (a GC
@@ -134,7 +218,7 @@ class HealthPanel(Panel):
         return track.see(svc.checked_at, svc.latency_ms)
 
     def detail(self, key: str) -> tuple[str, str] | None:
-        svc = getattr(self, "services", {}).get(key)
+        svc = self.services.get(key)
         if svc is None:
             return None
         return f"Service {svc.name}", fields_text(
@@ -153,4 +237,4 @@ class HealthPanel(Panel):
 
     def selected(self) -> ServiceHealth | None:
         key = self.table.selected_key()
-        return None if key is None else getattr(self, "services", {}).get(key)
+        return None if key is None else self.services.get(key)

@@ -8,12 +8,16 @@ written into the table's data and only their row is refreshed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import zip_longest
 from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
+from textual.widgets._data_table import Row
 from textual.widgets.data_table import ColumnKey, RowKey
 
 Cell = str | Text
@@ -52,6 +56,9 @@ class DiffTable(DataTable[Cell]):
         self._shown: list[str] = list(self._keys)
         self._rows: dict[str, tuple[Cell, ...]] = {}
         self._order: list[str] = []
+        # Per column: how many rows' cells have each width, so the widest is known without
+        # measuring every row again (10 000 rows, every batch).
+        self._width_counts: list[dict[int, int]] = [{} for _ in self._keys]
         self.flex_need = 0
 
     FLEX_MIN = 10  # the flexible column (width None) never gets narrower than this
@@ -72,10 +79,7 @@ class DiffTable(DataTable[Cell]):
     def _measure(self, index: int) -> int:
         """The width column `index` wants: its label's and its widest value's, up to its most."""
         label, _, most = self._columns_spec[index]
-        want = cell_len(label)
-        for cells in self._rows.values():
-            cell = cells[index]
-            want = max(want, cell.cell_len if isinstance(cell, Text) else cell_len(cell))
+        want = max(cell_len(label), max(self._width_counts[index], default=0))
         return min(want, most or want)
 
     def _widths(self, shown: Sequence[str]) -> dict[str, int]:
@@ -163,46 +167,126 @@ class DiffTable(DataTable[Cell]):
 
     def set_rows(self, rows: Mapping[str, tuple[Cell, ...]]) -> None:
         """Make the table show `rows` (key -> cells, in display order), touching only what changed."""
-        order = list(rows)
-        kept = [k for k in order if k in self._rows]
-        new_keys = [k for k in order if k not in self._rows]
-        if kept != [k for k in self._order if k in rows] or order[len(kept) :] != new_keys:
-            self._rebuild(rows)  # the order changed: rare (a pod turned bad and moves up)
-            return
-        for key in [k for k in self._order if k not in rows]:
-            self.remove_row(key)
-            del self._rows[key]
-        self._order = kept
+        self.apply(list(rows), rows)
+
+    def apply(self, order: Sequence[str], cells: Mapping[str, tuple[Cell, ...]]) -> None:
+        """Show the rows `order` names, in that order; `cells` holds the cells of every new row
+        and of any row that may have changed (a row it leaves out keeps its cells). Only cells
+        that differ are written, and only their rows repainted.
+
+        Rows are added, removed and moved in bulk, straight in the table's own structures:
+        DataTable's `remove_row` renumbers every row (10 000 removals from 10 000 rows took
+        minutes), and moving one row would otherwise mean clearing and adding them all again.
+        The widths the columns want are kept as counts of cell widths, so a batch measures only
+        the cells it changed, not every row."""
+        order = list(dict.fromkeys(order))  # a key shown twice would corrupt the table
+        selected = self.selected_key()
+        old_order = self._order
+        structural = order != old_order
+        if structural:
+            wanted = set(order)
+            for key in [k for k in old_order if k not in wanted]:
+                row_key = RowKey(key)
+                del self.rows[row_key]
+                del self._data[row_key]
+                self._count_widths(self._rows.pop(key), -1)
+            for key in [k for k in order if k not in self._rows]:
+                self._add_quietly(key, cells[key])
         shown = set(self._shown)
-        for index, key in enumerate(kept):
-            cells, old = rows[key], self._rows[key]
-            if cells == old:
+        changed: list[str] = []
+        for key, new_cells in cells.items():
+            old = self._rows.get(key)
+            if old is None or new_cells is old or new_cells == old:
                 continue  # a no-op write would still repaint the whole visible table
-            row_key = RowKey(key)
-            for col, new_value, old_value in zip(self._keys, cells, old, strict=True):
+            data = self._data[RowKey(key)]
+            for col, new_value, old_value in zip(self._keys, new_cells, old, strict=True):
                 if new_value != old_value and col in shown:
-                    self._data[row_key][col] = new_value  # type: ignore[index]
-            self._rows[key] = cells
-            self._update_count += 1  # invalidates the table's render caches
-            self.refresh_row(index)
-        for key in new_keys:
-            self.add_row(*self._visible(rows[key]), key=key)
-            self._rows[key] = rows[key]
-            self._order.append(key)
-        self.fit_flex()  # the values may want other widths now
+                    data[col] = new_value  # type: ignore[index]
+            self._count_widths(old, -1)
+            self._count_widths(new_cells, +1)
+            self._rows[key] = new_cells
+            changed.append(key)
+        self._order = order
+        if structural:
+            self._row_locations = TwoWayDict({RowKey(key): i for i, key in enumerate(order)})
+            self._update_count += 1  # invalidates the render caches, the row order's too
+            if len(order) != len(old_order) or self._new_rows:
+                self._require_update_dimensions = True  # the height changed
+            self._applying = True
+            try:
+                if self.chosen and selected in self._rows and order.index(selected) != self.cursor_row:
+                    self.move_cursor(row=order.index(selected), animate=False)
+                else:
+                    self.cursor_coordinate = self.cursor_coordinate  # clamped to what is left
+            finally:
+                self._applying = False
+            self.refresh(layout=True)
+            self.check_idle()
+        elif changed:
+            self._update_count += 1
+            if len(changed) > self.size.height:
+                self.refresh()
+            else:
+                where = {key: i for i, key in enumerate(order)} if len(changed) > 1 else None
+                for key in changed:
+                    self.refresh_row(where[key] if where else order.index(key))
+        if structural or changed:
+            self.fit_flex()  # the values may want other widths now
+
+    # Whether someone put the cursor on a row (a key, a click, a jump to a row): then it stays on
+    # that row wherever it moves. Until then it stays on the first row, the most urgent one, so a
+    # table whose rows are still settling (10 000 services' first round, unknown rows giving way
+    # to checked ones) does not drag the view along behind one of them.
+    chosen = False
+    _applying = False
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if old != new and not self._applying and self._order:
+            self.chosen = True
+
+    def _count_widths(self, cells: tuple[Cell, ...], step: int) -> None:
+        for counts, cell in zip(self._width_counts, cells, strict=True):
+            width = cell.cell_len if isinstance(cell, Text) else cell_len(cell)
+            left = counts.get(width, 0) + step
+            if left > 0:
+                counts[width] = left
+            else:
+                counts.pop(width, None)
+
+    def _add_quietly(self, key: str, cells: tuple[Cell, ...]) -> None:
+        """`add_row` without its per-row work (cursor validation, a highlight event, an idle
+        check): `apply` does that once for the whole batch."""
+        row_key = RowKey(key)
+        self._data[row_key] = {
+            column.key: cell for column, cell in zip_longest(self.ordered_columns, self._visible(cells))
+        }
+        self.rows[row_key] = Row(row_key, 1, None, False)
+        self._new_rows.add(row_key)
+        self._rows[key] = cells
+        self._count_widths(cells, +1)
+        if len(self.rows) == 1 and self.show_cursor:
+            self.call_after_refresh(self._highlight_cursor)  # the first row: the cursor appears
 
     def _rebuild(self, rows: Mapping[str, tuple[Cell, ...]], *, columns: bool = False) -> None:
-        """Order changed (a pod turned bad and moves up), or which columns fit did: clear and
-        add again, keeping the cursor on the same row key."""
+        """Which columns fit changed: clear and add again, keeping the cursor on the same row."""
         selected = self.selected_key()
-        self.clear(columns=columns)
-        if columns:
-            self._add_columns(self._widths(self._shown))
-        self._rows = dict(rows)
-        self._order = list(rows)
-        for key, cells in rows.items():
-            self.add_row(*self._visible(cells), key=key)
+        was_chosen = self.chosen
+        self._applying = True  # not someone's choice of a row
+        try:
+            self.clear(columns=columns)
+            if columns:
+                self._add_columns(self._widths(self._shown))
+            self._rows = {}
+            self._order = []
+            self._width_counts = [{} for _ in self._keys]
+        finally:
+            self._applying = False
+        self.apply(list(rows), rows)
         if selected in self._rows:
-            self.move_cursor(row=self._order.index(selected), animate=False)
-        if not columns:
-            self.fit_flex()
+            self._applying = True
+            try:
+                self.move_cursor(row=self._order.index(selected), animate=False)
+            finally:
+                self._applying = False
+        self.chosen = was_chosen

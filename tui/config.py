@@ -153,6 +153,14 @@ class DetectionConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthConfig:
+    """`[health]`: how the `[[services]]` checks run. `max_concurrency`: checks in flight at
+    once; with more services than that, the first checks are spread over the interval."""
+
+    max_concurrency: int = 32
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: Path | None = None  # the file it came from (None: built in, e.g. the demo)
     read_only: bool = False
@@ -169,6 +177,7 @@ class Config:
     db: str | None = None  # incident database path
     actor: str | None = None  # the person behind a shared account (--as and $WARROOM_ACTOR win)
     detection: DetectionConfig = field(default_factory=DetectionConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
 
 
 # --- Loading and validation ----------------------------------------------------------------------
@@ -202,6 +211,7 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
     "actions.http": frozenset(HTTP_KEYS),
     "severities": _field_names(SeverityConfig),
     "detection": _field_names(DetectionConfig),
+    "health": _field_names(HealthConfig),
 }
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -660,6 +670,14 @@ def _detection(t: _Table) -> DetectionConfig:
     )
 
 
+def _health(t: _Table) -> HealthConfig:
+    value = t.get("max_concurrency")
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if t.has("max_concurrency") and not (whole and 1 <= value <= 1024):
+        raise t.expected("max_concurrency", "an integer from 1 to 1024 (checks in flight at once)", value)
+    return _build(HealthConfig, max_concurrency=value if t.has("max_concurrency") else None)
+
+
 def _keys(t: _Table) -> dict[str, str]:
     """`[keys]`: binding id -> key(s). An unquoted dotted id (`app.quit = "ctrl+q"`) is a nested
     table in TOML; it is read back as the dotted id the user meant."""
@@ -713,6 +731,7 @@ def parse_config(data: Mapping[str, Any], where: str) -> Config:
 
     keys_t = top.table("keys", "keys")
     detection_t = top.table("detection", "detection")
+    health_t = top.table("health", "health")
     severities: tuple[SeverityConfig, ...] | None = None
     if top.has("severities"):
         severity_ts = top.tables("severities", "severities")
@@ -739,6 +758,7 @@ def parse_config(data: Mapping[str, Any], where: str) -> Config:
         db=db,
         actor=actor,
         detection=_detection(detection_t) if detection_t is not None else None,
+        health=_health(health_t) if health_t is not None else None,
     )
 
 
@@ -882,7 +902,7 @@ def describe_config(config: Config) -> list[str]:
         )
     if config.loki is not None:
         lines.append(f"loki: {q(config.loki.url)}; timeout {_secs(config.loki.timeout_s)}")
-    lines.append(f"services: {len(config.services)}")
+    lines.append(f"services: {len(config.services)}, at most {config.health.max_concurrency} checks at once")
     for s in config.services:
         check = f"GET {s.url}" if s.url else f"tcp {s.tcp}" if s.tcp else f"command {_argv(s.command or ())}"
         target = ""

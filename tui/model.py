@@ -47,6 +47,10 @@ class ServiceHealth:
 @dataclass(frozen=True, slots=True)
 class HealthSnapshot:
     services: tuple[ServiceHealth, ...]
+    # How long one round of every check takes at the source's concurrency bound, and the
+    # interval it has to fit in (None: not known yet, or a source that does not say).
+    round_s: float | None = None
+    interval_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,9 @@ def sources_for_config(config: Config, clock: Clock) -> dict[str, PollSource[Any
     if config.services:
         from tui.sources.health import HealthSource
 
-        sources["health"] = HealthSource(config.services, clock)
+        sources["health"] = HealthSource(
+            config.services, clock, max_concurrency=config.health.max_concurrency
+        )
     if config.cluster is not None:
         from tui.sources.kubernetes import KubernetesSource
 

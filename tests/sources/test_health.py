@@ -42,7 +42,8 @@ def server() -> Iterator[HttpServer]:
 
 
 async def poll_once(*services: ServiceConfig, clock: FrozenClock | None = None) -> dict[str, ServiceHealth]:
-    source = HealthSource(services, clock or FrozenClock(T0))
+    # A poll waits up to its batch for the checks it started: here long enough for all of them.
+    source = HealthSource(services, clock or FrozenClock(T0), batch_s=20)
     try:
         # A generous bound: a frozen check fails the test instead of hanging it.
         snap = await asyncio.wait_for(source.poll(), 20)
@@ -232,10 +233,14 @@ async def test_a_hung_server_does_not_hold_up_the_others(server: HttpServer) -> 
         ]
         fine = [ServiceConfig(f"ok{i}", url=server.url("/health"), timeout_s=5) for i in range(3)]
         # One check at a time: every healthy one waits behind both hung ones, which end at their
-        # own timeout, and then still gets its whole timeout for itself.
-        source = HealthSource([*hung, *fine], FrozenClock(T0), max_concurrency=1)
+        # own timeout, and then still gets its whole timeout for itself. (With more services than
+        # checks at once, their first checks are spread: the frozen clock walks through them.)
+        clock = FrozenClock(T0)
+        source = HealthSource([*hung, *fine], clock, max_concurrency=1, batch_s=20)
         try:
-            snap = await asyncio.wait_for(source.poll(), 20)
+            for _ in range(5):
+                snap = await asyncio.wait_for(source.poll(), 20)
+                clock.advance(1)  # five services in five groups over the 5 s interval
         finally:
             await source.close()
     states = {s.name: (s.state, s.detail) for s in snap.services}

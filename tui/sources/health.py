@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from tui.clock import Clock, SystemClock
-from tui.config import ServiceConfig
+from tui.config import HealthConfig, ServiceConfig
 from tui.model import HISTORY_LEN, Health, HealthSnapshot, ServiceHealth
 from tui.untrusted import one_line
 
@@ -44,6 +44,12 @@ MAX_TOKEN = 64 * 1024
 _OUTPUT_GRACE_S = 0.5
 # Timers may fire a little early; a service whose interval is this close to elapsed is due.
 _DUE_SLACK = 0.05
+# Checks in flight at once ([health] max_concurrency, 32): enough that a few hung endpoints (each
+# holding a worker for its timeout) do not stall the rest, few enough that 10 000 services cannot
+# swamp the event loop the screen is drawn from, or the services' own listen backlogs.
+DEFAULT_CONCURRENCY = HealthConfig().max_concurrency
+# With checks spread over the interval, results are handed to the panel at most this often.
+BATCH_S = 1.0
 
 _BYTES_REPR = re.compile(r"(?:bytearray\()?b'(.*?)'\)?")
 
@@ -78,7 +84,20 @@ def seconds(value: float) -> str:
 
 
 class HealthSource:
-    """Implements `PollSource[HealthSnapshot]`."""
+    """Implements `PollSource[HealthSnapshot]`.
+
+    Collection runs apart from rendering: `max_concurrency` workers take due services from one
+    queue and write each result into the rows as it lands; `poll` only queues what is due, waits
+    a little (at most `batch_s`) for the queue to empty, and hands over the rows as one snapshot,
+    so the panel repaints once per batch, not once per check. The bound is structural: there are
+    never more checks in flight than workers.
+
+    With more services than workers, the first checks are spread over each service's interval
+    (groups of `max_concurrency`, each group offset a step later), so 10 000 services do not all
+    fire at once; afterwards each service is due one interval after its last check started, which
+    keeps the spread. The snapshot says how long a round of checks takes at this bound
+    (`round_s`), so a panel can say when that does not fit the interval.
+    """
 
     name = "health"
 
@@ -87,12 +106,24 @@ class HealthSource:
         services: Sequence[ServiceConfig],
         clock: Clock | None = None,
         *,
-        max_concurrency: int = 8,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+        batch_s: float = BATCH_S,
     ) -> None:
         self._services = tuple(services)
         self._clock: Clock = clock or SystemClock()
-        self._limit = asyncio.Semaphore(max(1, max_concurrency))
-        self.interval_s: float = min((s.interval_s for s in self._services), default=5.0)
+        self.max_concurrency = max(1, int(max_concurrency))
+        self._batch_s = batch_s
+        self.check_interval_s: float = min((s.interval_s for s in self._services), default=5.0)
+        count = len(self._services)
+        spread = count > self.max_concurrency
+        # The loop's pace is the batch when checks are spread (results land all the time), else
+        # the interval itself (everything is checked at once, as before).
+        self.interval_s: float = min(self.check_interval_s, batch_s) if spread else self.check_interval_s
+        groups = -(-count // self.max_concurrency)  # ceil
+        self._offsets: list[float] = [
+            (i // self.max_concurrency) * (s.interval_s / groups) if spread else 0.0
+            for i, s in enumerate(self._services)
+        ]
         self._clients: dict[tuple[str, str | None], httpx.AsyncClient] = {}
         now = self._clock.now()
         # Rows are kept by position: two services may share a name in a careless config, and
@@ -112,23 +143,104 @@ class HealthSource:
             )
             for s in self._services
         ]
-        self._last_start: list[datetime | None] = [None] * len(self._services)
+        self._last_start: list[datetime | None] = [None] * count
+        self._durations: list[float | None] = [None] * count  # seconds each last check took
+        self._duration_sum = 0.0
+        self._durations_known = 0
+        self._started_at: datetime | None = None
+        self._pending: set[int] = set()  # queued or being checked
+        self._queue: asyncio.Queue[int] | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        self._idle: asyncio.Event | None = None
+        self._snapshot: HealthSnapshot | None = None
+        self._dirty = True
+        self.in_flight = 0  # checks running now; never above max_concurrency
 
     # ---- the cycle -----------------------------------------------------------------------------
 
     async def poll(self) -> HealthSnapshot:
         now = self._clock.now()
-        due = [i for i in range(len(self._services)) if self._is_due(i, now)]
-        for i in due:
-            self._last_start[i] = now
-        results = await asyncio.gather(*(self._limited(self._services[i]) for i in due))
-        for i, (outcome, checked_at) in zip(due, results, strict=True):
-            self._rows[i] = self._next_row(self._rows[i], outcome, checked_at)
-        return HealthSnapshot(services=tuple(self._rows))
+        if self._started_at is None or now < self._started_at:
+            self._started_at = now
+        queue, idle = self._ensure_workers()
+        for i in range(len(self._services)):
+            if i not in self._pending and self._is_due(i, now):
+                self._pending.add(i)
+                queue.put_nowait(i)
+        if self._pending:
+            idle.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._batch_s):
+                    await idle.wait()
+        return self.snapshot()
+
+    def snapshot(self) -> HealthSnapshot:
+        """The rows as they are now; the very same object while nothing changed (the app skips
+        painting a snapshot it painted already)."""
+        if self._dirty or self._snapshot is None:
+            self._dirty = False
+            self._snapshot = HealthSnapshot(
+                services=tuple(self._rows),
+                round_s=self.round_s(),
+                interval_s=self.check_interval_s,
+            )
+        return self._snapshot
+
+    def round_s(self) -> float | None:
+        """How long one round of every service's check takes at this concurrency: what the last
+        checks took (the mean for those not checked yet), over the number of workers. With mixed
+        intervals, the time the checks due within the shortest interval need."""
+        if not self._durations_known:
+            return None
+        mean = self._duration_sum / self._durations_known
+        load = 0.0
+        for svc, took in zip(self._services, self._durations, strict=True):
+            load += (mean if took is None else took) / svc.interval_s
+        return load * self.check_interval_s / self.max_concurrency
+
+    def _ensure_workers(self) -> tuple[asyncio.Queue[int], asyncio.Event]:
+        if self._queue is None or self._idle is None:
+            self._queue, self._idle = asyncio.Queue(), asyncio.Event()
+        wanted = min(self.max_concurrency, len(self._services))
+        self._workers = [w for w in self._workers if not w.done()]
+        while len(self._workers) < wanted:
+            self._workers.append(asyncio.create_task(self._work(self._queue, self._idle)))
+        return self._queue, self._idle
+
+    async def _work(self, queue: asyncio.Queue[int], idle: asyncio.Event) -> None:
+        while True:
+            i = await queue.get()
+            svc = self._services[i]
+            self.in_flight += 1
+            self._last_start[i] = self._clock.now()
+            start = time.monotonic()
+            try:
+                outcome, checked_at = await self._checked(svc)
+                self._rows[i] = self._next_row(self._rows[i], outcome, checked_at)
+                self._dirty = True
+                self._note_duration(i, time.monotonic() - start)
+            finally:
+                self.in_flight -= 1
+                self._pending.discard(i)
+                if not self._pending:
+                    idle.set()
+
+    def _note_duration(self, i: int, took: float) -> None:
+        old = self._durations[i]
+        if old is None:
+            self._durations_known += 1
+        else:
+            self._duration_sum -= old
+        self._durations[i] = took
+        self._duration_sum += took
 
     def _is_due(self, i: int, now: datetime) -> bool:
         last = self._last_start[i]
-        if last is None or now < last:  # never checked, or the wall clock stepped back
+        if last is None:
+            assert self._started_at is not None
+            first = self._started_at + timedelta(seconds=self._offsets[i])
+            return now >= first - timedelta(seconds=self._services[i].interval_s * _DUE_SLACK)
+        if now < last:  # the wall clock stepped back
             return True
         interval = self._services[i].interval_s
         return now - last >= timedelta(seconds=interval * (1 - _DUE_SLACK))
@@ -147,14 +259,13 @@ class HealthSource:
             history=(*old.history, outcome.state)[-HISTORY_LEN:],
         )
 
-    async def _limited(self, svc: ServiceConfig) -> tuple[Outcome, datetime]:
-        """One check under the concurrency limit, and when it finished."""
-        async with self._limit:
-            try:
-                outcome = await self.check(svc)
-            except Exception as exc:  # a bug or a surprise in one check must not cost the others
-                outcome = Outcome("DOWN", f"check failed: {type(exc).__name__}: {one_line(str(exc), 120)}")
-            return outcome, self._clock.now()
+    async def _checked(self, svc: ServiceConfig) -> tuple[Outcome, datetime]:
+        """One check, and when it finished; a surprise in one check is that row's DOWN."""
+        try:
+            outcome = await self.check(svc)
+        except Exception as exc:  # a bug or a surprise in one check must not cost the others
+            outcome = Outcome("DOWN", f"check failed: {type(exc).__name__}: {one_line(str(exc), 120)}")
+        return outcome, self._clock.now()
 
     async def check(self, svc: ServiceConfig) -> Outcome:
         """One check of one service, whatever its kind."""
@@ -167,6 +278,12 @@ class HealthSource:
         return Outcome("UNKNOWN", "no url, tcp or command to check")
 
     async def close(self) -> None:
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.cancel()
+        for worker in workers:
+            with contextlib.suppress(BaseException):
+                await worker
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
             with contextlib.suppress(Exception):

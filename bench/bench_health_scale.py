@@ -1,0 +1,169 @@
+"""The health panel at scale: `warroom --config` with N `[[services]]` (interval 5 s) against one
+local HTTP server (bench/http_farm.py), in a real pseudo-terminal at 160x50.
+
+Measures: first paint (the frame) and first rows; CPU of the app's process tree and its RSS
+over a steady window while the checks run; and how fast keys answer while they do: `?` until
+the help screen is drawn, `escape` back, `end` / `home` (the cursor to the last and the first
+service, thousands of rows apart), and `/` with a service's name until the filtered row count is
+drawn. Also what the status line says of the rounds ("checks take 7.2 s > interval 5 s").
+
+    python bench/bench_health_scale.py [--services 1000 10000] [--window 20] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from pty_measure import Runner, rss_kib, tree_cpu  # noqa: E402
+
+ROOT = HERE.parent
+PY = sys.executable
+COLS, ROWS = 160, 50
+ROUND = re.compile(r"checks take ([\d.]+) s > interval ([\d.]+) s")
+
+
+class KeyRunner(Runner):
+    """A Runner that also keeps the visible text written since the last key."""
+
+    since = ""
+
+    def pump(self, timeout: float) -> int:
+        before = self.visible_chars
+        n = super().pump(timeout)
+        grown = self.visible_chars - before
+        if n > 0 and grown > 0:
+            self.since = (self.since + self.stripped_tail[-grown:])[-65536:]
+        return n
+
+    def key(self, keys: str, marker: str, timeout: float = 60.0) -> float:
+        """Send `keys`; seconds until `marker` shows in what the app writes after them."""
+        self.since = ""
+        t0 = time.monotonic()
+        os.write(self.master, keys.encode())
+        while time.monotonic() - t0 < timeout:
+            if self.pump(0.005) < 0:
+                raise SystemExit("the app exited")
+            if marker in self.since:
+                return time.monotonic() - t0
+        raise SystemExit(f"{marker!r} not drawn within {timeout} s after {keys!r}")
+
+    def wait_for(self, marker: str, timeout: float = 120.0) -> float:
+        t0 = time.monotonic()
+        while marker not in self.stripped_tail[-20000:]:
+            if time.monotonic() - t0 > timeout:
+                raise SystemExit(f"{marker!r} not drawn within {timeout} s")
+            self.pump(0.02)
+        return time.monotonic() - self.t_spawn
+
+
+def name(i: int, count: int) -> str:
+    return f"svc-{i:0{len(str(count))}d}"
+
+
+def config(count: int, port: int, directory: Path) -> Path:
+    lines = []
+    for i in range(1, count + 1):
+        lines += [
+            "[[services]]",
+            f'name = "{name(i, count)}"',
+            f'url = "http://127.0.0.1:{port}/health/{i}"',
+            "interval_s = 5",
+            "timeout_s = 2",
+            "",
+        ]
+    path = directory / f"warroom-{count}.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def case(count: int, window: float, repeats: int, tmp: Path) -> dict:
+    farm = subprocess.Popen([PY, str(HERE / "http_farm.py")], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(farm.stdout.readline())  # type: ignore[union-attr]
+        path = config(count, port, tmp)
+        args = argparse.Namespace(
+            rows=ROWS, cols=COLS, term="xterm-256color", truecolor=True, answer_queries=False,
+            env=[f"XDG_STATE_HOME={tmp / 'state'}", "TEXTUAL_ANIMATIONS=none"],
+            command=[PY, "-m", "tui", "--config", str(path), "--db", str(tmp / f"h{count}.db")],
+            startup_timeout=120.0, marker="Timeline", quit_keys="\\x11",
+        )
+        r = KeyRunner(args)
+        r.spawn()
+        try:
+            _, paint = r.wait_first_paint()
+            rows = r.wait_for(name(1, count))
+            r.drain_for(10.0)  # the checks under way, spread over the interval
+            _, sched0 = tree_cpu(r.proc.pid)  # type: ignore[union-attr]
+            t0 = time.monotonic()
+            r.drain_for(window)
+            _, sched1 = tree_cpu(r.proc.pid)  # type: ignore[union-attr]
+            cpu = (sched1 - sched0) / (time.monotonic() - t0) * 100
+            rss = rss_kib(r.proc.pid)  # type: ignore[union-attr]
+            said = ROUND.findall(r.stripped_tail)
+            keys: dict[str, list[float]] = {"help": [], "back": [], "end": [], "home": [], "filter": []}
+            last = name(count, count)
+            for _ in range(repeats):
+                keys["help"].append(r.key("?", "warroom keys"))
+                keys["back"].append(r.key("\x1b", "Timeline"))
+                r.drain_for(0.3)
+                keys["end"].append(r.key("\x1b[F", last))
+                r.drain_for(0.3)
+                keys["home"].append(r.key("\x1b[H", name(1, count)))
+                r.drain_for(0.3)
+                r.key("/", "enter keeps")
+                keys["filter"].append(r.key(last, f"1 of {count}"))
+                r.key("\x1b", name(1, count))  # escape clears the filter: the first row again
+                r.drain_for(0.3)
+        finally:
+            r.quit()
+    finally:
+        farm.kill()
+        farm.wait()
+    out: dict = {
+        "services": count,
+        "terminal": f"{COLS}x{ROWS}",
+        "first_paint_s": round(paint, 2),
+        "first_rows_s": round(rows, 2),
+        "cpu_pct": round(cpu, 1),
+        "rss_mb": round(rss.get("VmRSS", 0) / 1024, 1),
+        "peak_rss_mb": round(rss.get("VmHWM", 0) / 1024, 1),
+        "round_note": f"checks take {said[-1][0]} s > interval {said[-1][1]} s" if said else "",
+    }
+    for what, values in keys.items():
+        out[f"{what}_ms"] = round(statistics.median(values) * 1000)
+        out[f"{what}_max_ms"] = round(max(values) * 1000)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--services", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--window", type=float, default=20.0, help="steady window for CPU, s")
+    parser.add_argument("--repeats", type=int, default=5, help="times each key is measured")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        results = [case(n, args.window, args.repeats, Path(tmp)) for n in args.services]
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for r in results:
+            print(json.dumps(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
