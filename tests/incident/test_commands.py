@@ -243,7 +243,12 @@ def _at_a_terminal(tmp_path: Path, *args: str, **env: str) -> subprocess.Complet
 def test_with_several_open_a_command_without_incident_refuses_and_lists_them(tmp_path: Path) -> None:
     db = str(tmp_path / "i.db")
     _ok(warroom(tmp_path, "declare", "Checkout 502s", "--severity", "SEV1", "--db", db))
-    _ok(warroom(tmp_path, "declare", "Redis failover rehearsal", "--drill", "--db", db))
+    second = warroom(tmp_path, "declare", "Redis failover rehearsal", "--drill", "--db", db)
+    assert _ok(second) == "2\n"  # the id alone, for `ID=$(warroom declare ...)`
+    assert second.stderr == (
+        'warroom declare: #2 declared beside 1 open: #1 "Checkout 502s" (SEV1 investigating); '
+        "bare note, resolve and export now need --incident ID\n"
+    )
     for args in (("note", "which one?"), ("resolve",), ("export",), ("export", "--format", "jsonl")):
         refused = warroom(tmp_path, *args, "--db", db)
         assert refused.returncode == 2 and refused.stdout == "", (args, refused.stderr)

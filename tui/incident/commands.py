@@ -36,7 +36,7 @@ from tui.incident.actor import actor_kind_for_cli, current_actor, named_person
 from tui.incident.lifecycle import LifecycleError, fold
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore, IncidentSummary, StoreError
-from tui.incident.target import SeveralOpen, the_open_incident
+from tui.incident.target import SeveralOpen, listing, open_incidents, the_open_incident
 from tui.paths import db_path
 from tui.untrusted import one_line
 
@@ -155,7 +155,17 @@ def cmd_declare(args: argparse.Namespace) -> int:
 
     async def act(incidents: Incidents) -> str:
         drill = bool(getattr(args, "drill", False))
-        return str((await incidents.declare(args.title, args.severity, drill=drill)).incident_id)
+        already = await open_incidents(incidents.store)
+        incident = (await incidents.declare(args.title, args.severity, drill=drill)).incident_id
+        if already:
+            # Said, not refused: a pipeline cannot answer a question, and two outages at once
+            # happen. Standard output stays the id alone (`ID=$(warroom declare ...)`).
+            print(
+                f"warroom declare: #{incident} declared beside {len(already)} open: {listing(already)}; "
+                "bare note, resolve and export now need --incident ID",
+                file=sys.stderr,
+            )
+        return str(incident)
 
     return _writing("declare", args, act)
 
