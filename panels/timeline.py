@@ -241,7 +241,11 @@ class TimelinePanel(Panel):
             drill = "DRILL " if state.drill else ""
             past = f" · past, {state.status}, read-only" if self.past else ""
             count = f"{len(snap.events)} event{'' if len(snap.events) == 1 else 's'}"
-            self.set_level("ok", f"{drill}#{state.id}{past} · {count}{view}")
+            # Several open: said where the incident is named, with the way to switch.
+            others = [f"#{i}" for i in snap.open_ids if i != state.id]
+            more = " …" if len(others) > 4 else ""
+            also = f" · also open: {' '.join(others[:4])}{more} (ctrl+p)" if others else ""
+            self.set_level("ok", f"{drill}#{state.id}{past}{also} · {count}{view}")
 
     def show_events(
         self,

@@ -822,6 +822,8 @@ async def test_another_open_incident_is_made_the_active_one_from_the_palette(tmp
         assert feed is not None and feed.incidents is not None
         await until(pilot, lambda: feed.incident_id == newer, "the newest followed")
         assert await app.incident_keys.working_incident(feed.incidents) == newer
+        panel = app.panels["timeline"]
+        await until(pilot, lambda: f"#{newer} · also open: #{older} (ctrl+p)" in panel.border_title, "said")
 
         hit = await palette(pilot, f"Switch to incident #{older}")
         assert hit == f"Switch to incident #{older} Payments slow"
@@ -841,6 +843,7 @@ async def test_another_open_incident_is_made_the_active_one_from_the_palette(tmp
             newest = (await Incidents(store, clock=clock).declare("Search down", "SEV3")).incident_id
         await pilot.pause(0.3)
         assert feed.incident_id == older
+        await until(pilot, lambda: f"also open: #{newer} #{newest} (ctrl+p)" in panel.border_title, "said")
 
         # reading a past one meanwhile: read-only, and the mitigations still go to the chosen one
         await palette(pilot, f"Open incident #{closed}")

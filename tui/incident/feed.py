@@ -25,6 +25,7 @@ from tui.incident.events import Event
 from tui.incident.lifecycle import CLOSED_STATUSES, IncidentState, LifecycleError
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore, StoreError
+from tui.incident.target import open_incidents
 from tui.sources.base import SourceError
 
 SHOWN_EVENTS = 2000  # the timeline keeps the newest events; the record keeps them all
@@ -35,6 +36,7 @@ class TimelineSnapshot:
     state: IncidentState | None  # None: no incident declared (or none open)
     events: tuple[Event, ...]  # the newest SHOWN_EVENTS of it, oldest first
     pending: int = 0  # problems on screen with no incident to record them in yet
+    open_ids: tuple[int, ...] = ()  # every open incident (drills too), oldest first: "also open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class TimelineSource:
         self.pinned = False  # a past incident opened from the history: newer ones do not take over
         self._events: deque[Event] = deque(maxlen=SHOWN_EVENTS)
         self._version: int | None = None
+        self._open_ids: tuple[int, ...] = ()
         self._queued: list[Detection] = []
         self._current: dict[str, Detection] = {}  # the latest detection per subject
         self._last: TimelineSnapshot | None = None
@@ -131,7 +134,9 @@ class TimelineSource:
             version = await self.store.data_version()
             if version != self._version or self.incident_id is None:
                 self._version = version
-                active = await self.store.active_incident()
+                # The open incidents, not only the newest: the timeline says which others are open.
+                self._open_ids = tuple(s.id for s in await open_incidents(self.store))
+                active = self._open_ids[-1] if self._open_ids else None  # = store.active_incident()
                 if active is not None and self.incident_id is None:
                     self.follow(active)
                 elif active is not None and active > self.incident_id and not self.pinned:
@@ -141,7 +146,7 @@ class TimelineSource:
                     self.follow(active)
             await self._write_detections()
             if self.incident_id is None:
-                return TimelineSnapshot(None, (), len(self.carried()))
+                return TimelineSnapshot(None, (), len(self.carried()), self._open_ids)
             state = await self.incidents.state(self.incident_id)
             after = self._events[-1].id if self._events else 0
             if after == 0:
@@ -149,12 +154,13 @@ class TimelineSource:
             else:
                 new = await self.store.events(self.incident_id, after_id=after)
             self._events.extend(new)
-            snap = TimelineSnapshot(state, tuple(self._events)) if new else None
+            opened = self._open_ids
+            snap = TimelineSnapshot(state, tuple(self._events), open_ids=opened) if new else None
             if snap is None:
                 last = self._last
-                if last is not None and last.state == state:
+                if last is not None and last.state == state and last.open_ids == opened:
                     return last  # the same object: no news, and the app skips the repaint
-                snap = TimelineSnapshot(state, tuple(self._events))
+                snap = TimelineSnapshot(state, tuple(self._events), open_ids=opened)
             self._last = snap
             return snap
         except (StoreError, LifecycleError) as err:
