@@ -240,7 +240,11 @@ class TimelinePanel(Panel):
         else:
             drill = "DRILL " if state.drill else ""
             past = f" · past, {state.status}, read-only" if self.past else ""
-            count = f"{len(snap.events)} event{'' if len(snap.events) == 1 else 's'}"
+            # The incident's count (the last number), not the shown window's.
+            total = max(numbers.values(), default=state.event_count)
+            count = f"{total} event{'' if total == 1 else 's'}"
+            if len(snap.events) < total:
+                count += f" (newest {len(snap.events)} shown)"
             # Several open: said where the incident is named, with the way to switch.
             others = [f"#{i}" for i in snap.open_ids if i != state.id]
             more = " …" if len(others) > 4 else ""

@@ -101,3 +101,24 @@ async def test_a_carried_in_detection_sits_where_it_happened_with_its_number(tmp
         assert [int(k) for k in panel.table.row_keys] == [e.id for e in in_time_order(record)]
         title, _ = panel.detail(str(note.id)) or ("", "")
         assert title == "Event #3"
+
+
+async def test_the_title_counts_the_incident_not_the_shown_window(tmp_path, monkeypatch):
+    monkeypatch.setattr(feed_module, "SHOWN_EVENTS", 5)
+    clock = frozen()
+    async with await IncidentStore.open(tmp_path / "i.db", clock=clock) as store:
+        incidents = Incidents(store, clock=clock)
+        incident = (await incidents.declare("Checkout down", "SEV1")).incident_id
+        for n in range(11):
+            await incidents.note(incident, f"note {n}")
+    feed = TimelineSource(tmp_path / "i.db", clock=clock, interval_s=0.02)
+    app = WarroomApp(AppSetup(context="t", sources={"timeline": feed}, clock=clock, tick_s=0))
+    async with app.run_test(size=(160, 50)) as pilot:
+        panel = app.panels["timeline"]
+        assert isinstance(panel, TimelinePanel)
+        for _ in range(200):
+            if len(panel.table.row_keys) == 5:
+                break
+            await pilot.pause(0.02)
+        assert "12 events (newest 5 shown)" in str(panel.border_title)
+        assert [panel.table.get_row(k)[0].plain for k in panel.table.row_keys] == ["8", "9", "10", "11", "12"]
