@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from panels.dialog import Dialog, LineInput, after_queued
 from tui.untrusted import clean
 
 MODAL_CSS = """
@@ -90,7 +90,7 @@ def read_fields(fields: Sequence[Field], raw: Mapping[str, str]) -> tuple[dict[s
     return values, None
 
 
-class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
+class ConfirmScreen(Dialog[dict[str, Any] | None]):
     """Returns the inputs (possibly empty) on confirm, None on cancel.
 
     What it shows is what runs: the "Will run" line is `preview_for` of the inputs as they are
@@ -134,7 +134,7 @@ class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
             yield dry
             for f in r.fields:
                 yield Static(Text(clean(f.label, max_len=80), style="dim"))
-                yield Input(
+                yield LineInput(
                     value=f.default, id=f"field-{f.name}", type="integer" if f.kind == "int" else "text"
                 )
             yield Static("", classes="error", id="confirm-error")
@@ -236,6 +236,7 @@ class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
         return out
 
     # ---- the buttons -------------------------------------------------------------------------
+    @after_queued
     def action_cancel(self) -> None:
         self.dismiss(None)
 
@@ -265,7 +266,7 @@ class ConfirmScreen(ModalScreen[dict[str, Any] | None]):
         self.query_one("#confirm-error", Static).update(Text(clean(message, max_len=200)))
 
 
-class AskScreen(ModalScreen[bool]):
+class AskScreen(Dialog[bool]):
     """A yes/no question that changes nothing itself (quit with an incident open): the text,
     Cancel (focused) and the verb. True on the verb, False on Cancel or escape."""
 
@@ -289,6 +290,7 @@ class AskScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
 
+    @after_queued
     def action_cancel(self) -> None:
         self.dismiss(False)
 
@@ -297,7 +299,7 @@ class AskScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "confirm")
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(Dialog[str | None]):
     """One line of text (a note, a title). Empty or escape: None."""
 
     BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
@@ -312,7 +314,7 @@ class PromptScreen(ModalScreen[str | None]):
             yield Static(Text(clean(self.title_text, max_len=200), style="bold"), classes="title")
             # A prefilled value can be recorded text (a correction starts from it): cleaned, so
             # no control sequence reaches the terminal through the input.
-            yield Input(value=clean(self.value), placeholder=self.placeholder, id="prompt-input")
+            yield LineInput(value=clean(self.value), placeholder=self.placeholder, id="prompt-input")
             yield Static(Text(clean(self.hint or "enter saves · esc cancels", max_len=300)), classes="hint")
 
     def on_mount(self) -> None:
@@ -323,11 +325,12 @@ class PromptScreen(ModalScreen[str | None]):
         text = event.value.strip()
         self.dismiss(text or None)
 
+    @after_queued
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class ChoiceScreen(ModalScreen[str | None]):
+class ChoiceScreen(Dialog[str | None]):
     """Pick one of a few values (severity, status, role)."""
 
     BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
@@ -361,11 +364,12 @@ class ChoiceScreen(ModalScreen[str | None]):
         event.stop()
         self.dismiss(event.option.id)
 
+    @after_queued
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class ComposerScreen(ModalScreen[str | None]):
+class ComposerScreen(Dialog[str | None]):
     """The status update: a CAN template prefilled from the panels, edited, then saved."""
 
     BINDINGS: ClassVar[list[Binding]] = [
@@ -405,10 +409,12 @@ class ComposerScreen(ModalScreen[str | None]):
             area.cursor_location = self.cursor
         area.focus()
 
+    @after_queued
     def action_save(self) -> None:
         text = self.query_one(TextArea).text.strip()
         self.dismiss(text or None)
 
+    @after_queued
     def action_cancel(self) -> None:
         self.dismiss(None)
 
@@ -420,7 +426,7 @@ class ComposerScreen(ModalScreen[str | None]):
             self.dismiss(None)
 
 
-class DetailScreen(ModalScreen[None]):
+class DetailScreen(Dialog[None]):
     """An event or a row in full: every field, the data as indented JSON, literally."""
 
     BINDINGS: ClassVar[list[Binding]] = [Binding("escape,enter,q", "dismiss", "Close", id="detail.close")]

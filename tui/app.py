@@ -517,6 +517,17 @@ class WarroomApp(App[int]):
         self.action_keys.dispatcher.stopping(self.stop_reason or "warroom quit")
         super().exit(result, return_code, message)
 
+    # A crash is warroom's to report (tui.crash: one line, the traceback in a log file, exit 1),
+    # not Textual's: its Rich traceback with every local variable would be printed over the
+    # restored terminal. `run_app` turns this on; tests keep Textual's own report.
+    log_crashes = False
+
+    def _print_error_renderables(self) -> None:
+        if self.log_crashes and self._exception is not None:
+            self._exit_renderables.clear()
+            return
+        super()._print_error_renderables()
+
     async def on_unmount(self) -> None:
         self._stop_on_signals(False)
         # Before the record closes: each action still running is stopped and written as

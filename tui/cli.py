@@ -202,6 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return reader_left()
+    except Exception as err:  # a bug: one line, the traceback in a log file, never exit 0
+        from tui.crash import report
+
+        return report(err)
 
 
 def reader_left() -> int:

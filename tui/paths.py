@@ -13,18 +13,23 @@ if TYPE_CHECKING:
     from tui.config import Config
 
 
-def default_db_path(env: Mapping[str, str] | None = None, *, create: bool = False) -> Path:
-    """`$XDG_STATE_HOME/warroom/incidents.db` (default `~/.local/state`).
-
-    With `create`, the directory is made (mode 0700) so a writer can create the file there.
-    """
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`$XDG_STATE_HOME/warroom` (default `~/.local/state/warroom`): the record, crash logs."""
     env = os.environ if env is None else env
     state = env.get("XDG_STATE_HOME", "")
     # The XDG spec says a relative value is invalid and must be ignored.
     if not state or not os.path.isabs(state):
         home = env.get("HOME") or str(Path.home())
         state = os.path.join(home, ".local", "state")
-    directory = Path(state) / "warroom"
+    return Path(state) / "warroom"
+
+
+def default_db_path(env: Mapping[str, str] | None = None, *, create: bool = False) -> Path:
+    """`$XDG_STATE_HOME/warroom/incidents.db` (default `~/.local/state`).
+
+    With `create`, the directory is made (mode 0700) so a writer can create the file there.
+    """
+    directory = state_dir(env)
     if create:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     return directory / "incidents.db"
@@ -42,4 +47,4 @@ def db_path(explicit: str | None, config: Config | None, *, demo: bool = False) 
     return default.with_name("demo.db") if demo else default
 
 
-__all__ = ["db_path", "default_db_path"]
+__all__ = ["db_path", "default_db_path", "state_dir"]

@@ -200,7 +200,15 @@ def run_app(setup: AppSetup) -> int:
         if setup.theme not in names and setup.theme not in _builtin_themes():
             raise UserError(f"--theme: unknown theme {setup.theme!r} (one of: {', '.join(names)})")
     app = WarroomApp(setup)
+    app.log_crashes = True
     result = app.run()
+    # After an unhandled exception in a handler Textual's run() returns as if all went well; it
+    # keeps the first error and sets a non-zero return code.
+    error = app._exception
+    if error is not None:
+        from tui.crash import report
+
+        return report(error, app.return_code or 1)
     if app.stop_reason is not None and app.return_code:
         return app.return_code  # 128 + the signal, as a shell expects
     return int(result or 0)

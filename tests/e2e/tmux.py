@@ -46,6 +46,11 @@ class TmuxSession:
         state is, as tmux (the terminal here) holds it."""
         return self._tmux("display-message", "-p", "-t", self.name, fmt).strip()
 
+    def keys_at_once(self, *keys: str) -> None:
+        """Every key in one send-keys call: one write to the terminal, as a laggy link or a
+        paste delivers them, so the program reads them all at once."""
+        self._tmux("send-keys", "-t", self.name, *keys)
+
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", self.name)
 
