@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from panels.dialog import Dialog
+from tui.untrusted import literal
 
 KEY_NAMES = {
     "question_mark": "?",
@@ -64,7 +65,10 @@ class HelpScreen(Dialog[None]):
         table.add_column("Does")
         table.add_column(Text("Binding id (remap in [keys])"), style="dim")
         for key, description, binding_id in self.rows:
-            table.add_row(Text(key), Text(description), Text(binding_id))
+            # Descriptions and keys come from the config too ([[actions]] names, [keys] remaps).
+            table.add_row(
+                literal(key, max_len=40), literal(description, max_len=120), literal(binding_id, max_len=80)
+            )
         title = Text("warroom keys", style="bold")
         if self.read_only:
             title.append("   [R] read-only: nothing on this screen changes anything", style="yellow")

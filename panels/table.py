@@ -3,6 +3,11 @@
 A full rebuild per second cost 20–90 % CPU in a measurement here; diffs cost 3–6 %. And
 `DataTable.update_cell` repaints the whole widget even for one cell, so changed cells are
 written into the table's data and only their row is refreshed.
+
+Every cell is shown as literal, cleaned `Text` (`safe_cell`), whatever a panel hands in: a plain
+`str` cell is parsed as markup by DataTable, so a service named "checkout [/bold]" crashed the
+app at start and a pod named "[@click=app.quit]x[/]" quit it on a click. The conversion is here,
+once, for every way into the table, so no panel (nor any future one) can get it wrong.
 """
 
 from __future__ import annotations
@@ -20,10 +25,36 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import Row
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from tui.untrusted import clean, literal
+
 Cell = str | Text
 
 
-class DiffTable(DataTable[Cell]):
+def safe_cell(value: object) -> Text:
+    """`value` as a cell: a str (or anything else) as cleaned literal text; a `Text` as it is
+    when its text is clean (it came from a panel that cleaned it), else rebuilt from its cleaned
+    text in its overall style (a control character or an invisible one got through)."""
+    if isinstance(value, Text):
+        plain = value.plain
+        if clean(plain, max_len=max(len(plain), 1)) == plain:
+            return value
+        return Text(clean(plain), style=value.style, justify=value.justify, no_wrap=True, end="")
+    return literal(str(value))
+
+
+def cell_width(value: object) -> int:
+    """The cells `value` takes once shown (cleaned), without building its `Text` when it is
+    plain printable ASCII (nearly every cell)."""
+    if isinstance(value, Text):
+        plain = value.plain
+        if plain.isascii() and plain.isprintable():
+            return value.cell_len
+        cleaned = clean(plain, max_len=max(len(plain), 1))
+        return value.cell_len if cleaned == plain else cell_len(cleaned)
+    return cell_len(clean(str(value)))
+
+
+class DiffTable(DataTable[Text]):
     # No horizontal scrolling: the flexible column gives way, and enter shows a row in full.
     DEFAULT_CSS = "DiffTable { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }"
     # DataTable's own home/end scroll sideways, which a table without horizontal scrolling never
@@ -70,6 +101,37 @@ class DiffTable(DataTable[Cell]):
 
     def on_resize(self) -> None:
         self.fit_flex()
+
+    # ---- every way into the table's cells goes through `safe_cell` ---------------------------
+    def add_column(
+        self,
+        label: object,
+        *,
+        width: int | None = None,
+        key: str | None = None,
+        default: object | None = None,
+    ) -> ColumnKey:
+        return super().add_column(
+            safe_cell(label), width=width, key=key, default=None if default is None else safe_cell(default)
+        )
+
+    def add_row(
+        self, *cells: object, height: int | None = 1, key: str | None = None, label: object = None
+    ) -> RowKey:
+        return super().add_row(
+            *(safe_cell(cell) for cell in cells),
+            height=height,
+            key=key,
+            label=None if label is None else safe_cell(label),
+        )
+
+    def update_cell(
+        self, row_key: RowKey | str, column_key: ColumnKey | str, value: object, *, update_width: bool = False
+    ) -> None:
+        super().update_cell(row_key, column_key, safe_cell(value), update_width=update_width)
+
+    def update_cell_at(self, coordinate: Coordinate, value: object, *, update_width: bool = False) -> None:
+        super().update_cell_at(coordinate, safe_cell(value), update_width=update_width)
 
     def _add_columns(self, widths: Mapping[str, int]) -> None:
         for label, key, _ in self._columns_spec:
@@ -201,7 +263,7 @@ class DiffTable(DataTable[Cell]):
             data = self._data[RowKey(key)]
             for col, new_value, old_value in zip(self._keys, new_cells, old, strict=True):
                 if new_value != old_value and col in shown:
-                    data[col] = new_value  # type: ignore[index]
+                    data[col] = safe_cell(new_value)  # type: ignore[index]
             self._count_widths(old, -1)
             self._count_widths(new_cells, +1)
             self._rows[key] = new_cells
@@ -247,7 +309,7 @@ class DiffTable(DataTable[Cell]):
 
     def _count_widths(self, cells: tuple[Cell, ...], step: int) -> None:
         for counts, cell in zip(self._width_counts, cells, strict=True):
-            width = cell.cell_len if isinstance(cell, Text) else cell_len(cell)
+            width = cell_width(cell)  # as shown: cleaned (an invisible character takes a cell)
             left = counts.get(width, 0) + step
             if left > 0:
                 counts[width] = left
@@ -259,7 +321,8 @@ class DiffTable(DataTable[Cell]):
         check): `apply` does that once for the whole batch."""
         row_key = RowKey(key)
         self._data[row_key] = {
-            column.key: cell for column, cell in zip_longest(self.ordered_columns, self._visible(cells))
+            column.key: None if cell is None else safe_cell(cell)
+            for column, cell in zip_longest(self.ordered_columns, self._visible(cells))
         }
         self.rows[row_key] = Row(row_key, 1, None, False)
         self._new_rows.add(row_key)

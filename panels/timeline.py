@@ -75,7 +75,8 @@ def kind_mark(event: Event) -> tuple[str, str, str]:
         if level in DETECTION_MARK:
             return (*DETECTION_MARK[level], LEVEL_LABEL[level])
     mark, style = KIND_MARK.get(event.kind, ("·", ""))
-    return mark, style, KIND_LABEL.get(event.kind, event.kind.replace("_", " "))
+    # A kind warroom does not know was written by another writer of the record: outside text.
+    return mark, style, one_line(KIND_LABEL.get(event.kind, event.kind.replace("_", " ")), 40)
 
 
 def short_actor(actor: str) -> str:
@@ -231,7 +232,8 @@ class TimelinePanel(Panel):
             self.count_filtered(len(snap.events), len(snap.events))
         view = ""
         if self.kind_filter:
-            view += f" · only {KIND_LABEL.get(self.kind_filter, self.kind_filter.replace('_', ' '))}"
+            label = KIND_LABEL.get(self.kind_filter, self.kind_filter.replace("_", " "))
+            view += f" · only {one_line(label, 40)}"
         if self.starred_only:
             view += " · ★ only"
         if state is None:

@@ -76,7 +76,7 @@ def registry_bindings(actions: Iterable[Action]) -> list[Binding]:
         Binding(
             normalise(action.key),
             f"mitigate({action.id!r})",
-            action.title,
+            one_line(action.title, 60),  # a config's [[actions]] name: shown in help and the keys
             show=False,
             id=binding_id(action.id),
         )

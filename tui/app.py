@@ -402,6 +402,11 @@ class WarroomApp(App[int]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.screen.active_bindings, read_only=self.setup.read_only))
 
+    def action_show_help_panel(self) -> None:
+        # The palette's "Keys": warroom's own help, not Textual's key panel, which reads every
+        # binding's description as markup (an [[actions]] name "[@click=app.quit]x[/]" was live).
+        self.action_help()
+
     def action_refresh(self) -> None:
         for loop in self.loops.values():
             loop.poll_now()

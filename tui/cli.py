@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--format", choices=("md", "jsonl"), default="md")
     export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    export.add_argument("--force", action="store_true", help="overwrite FILE if it exists (default: refuse)")
 
     declare = sub.add_parser("declare", help="declare an incident")
     _common(declare, suppress=True)
@@ -196,7 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a reader that left shows up here, not in the interpreter's last flush
         return status
     except UserError as err:
-        print(f"warroom: {err}", file=sys.stderr)
+        from tui.untrusted import one_line
+
+        # The line names files and values as given: a file name can hold escape sequences.
+        print(f"warroom: {one_line(str(err), 2000)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

@@ -1001,6 +1001,8 @@ def _check_keys(config: Config) -> None:
 
 def check_config_main(path: str | None) -> int:
     """`warroom check-config [PATH]`: 0 and what would be watched, or 2 and the one line."""
+    from tui.untrusted import one_line
+
     try:
         found = Path(path) if path else find_config(None)
         if found is None:
@@ -1013,11 +1015,12 @@ def check_config_main(path: str | None) -> int:
         config = load_config(found)
         _check_keys(config)
     except UserError as err:
-        print(err, file=sys.stderr)
+        print(one_line(str(err), 2000), file=sys.stderr)
         return 2
-    print(f"{found}: valid")
+    shown = one_line(str(found), 500)  # a file name can hold escape sequences: never echoed raw
+    print(f"{shown}: valid")
     for line in describe_config(config):
         print(line)
     for line in config_warnings(config):
-        print(f"{found}: warning: {line}", file=sys.stderr)
+        print(f"{shown}: warning: {line}", file=sys.stderr)
     return 0

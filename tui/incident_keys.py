@@ -17,7 +17,6 @@ an incident open says so first and offers a note on it instead of a second incid
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from functools import partial
@@ -109,18 +108,13 @@ def export_paths(raw: str, incident_id: int, cwd: Path) -> tuple[Path, Path]:
     return path, audit
 
 
-def write_files(files: dict[Path, str]) -> None:
-    """Each file written whole then renamed into place: a reader never sees half a postmortem."""
+def write_files(files: dict[Path, str], *, overwrite: bool) -> None:
+    """Each file written whole (tui.incident.output); over an existing one only with `overwrite`
+    (FileExistsError otherwise, that file left as it was)."""
+    from tui.incident.output import write_whole
+
     for path, text in files.items():
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with open(temporary, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        write_whole(path, text.encode("utf-8"), overwrite=overwrite)
 
 
 class IncidentKeys:
@@ -525,6 +519,16 @@ class IncidentKeys:
             return
         path, audit = export_paths(raw, state.id, cwd)
         existing = [p for p in (path, audit) if p.exists()]
+        if existing and self.app.setup.read_only:
+            # An observer's export never replaces anything (the commander's postmortem, say).
+            names = " and ".join(str(p) for p in existing)
+            self.say(
+                f"read-only: {names} already exist{'s' if len(existing) == 1 else ''}; "
+                "an observer's export writes only new files: nothing written",
+                "warning",
+                timeout=15,
+            )
+            return
         if existing:
             names = " and ".join(str(p) for p in existing)
             choice = await self.ask(
@@ -545,7 +549,11 @@ class IncidentKeys:
         )
         log = "".join(f"{line}\n" for line in audit_jsonl(events))
         try:
-            await asyncio.to_thread(write_files, {path: markdown, audit: log})
+            await asyncio.to_thread(write_files, {path: markdown, audit: log}, overwrite=bool(existing))
+        except FileExistsError as err:  # made by someone else since the question: never replaced
+            taken = err.filename2 or err.filename or path
+            self.say(f"{taken}: a file appeared there meanwhile; not overwritten", "error", timeout=15)
+            return
         except OSError as err:
             self.say(f"{path}: cannot write: {err.strerror or err}", "error", timeout=15)
             return

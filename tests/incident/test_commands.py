@@ -341,3 +341,39 @@ def test_a_hostile_name_is_refused_with_one_line(tmp_path: Path) -> None:
     demo = warroom(tmp_path, "demo", "--as", "[b]x", "--db", str(tmp_path / "demo.db"))
     assert demo.returncode == 2 and demo.stderr.startswith("warroom: --as: expected a name"), demo.stderr
     assert demo.stderr.count("\n") == 1 and not (tmp_path / "demo.db").exists()
+
+
+def test_export_never_overwrites_a_file_without_force(tmp_path: Path) -> None:
+    db = str(tmp_path / "i.db")
+    _ok(warroom(tmp_path, "declare", "API down", "--db", db))
+    md = tmp_path / "postmortem.md"
+    md.write_text("edited by hand\n", encoding="utf-8")
+    refused = warroom(tmp_path, "export", "--db", db, "-o", str(md))
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == f"warroom export: {md}: exists, not overwritten (--force overwrites it)\n"
+    assert md.read_text(encoding="utf-8") == "edited by hand\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "a temporary file was left"
+    done = warroom(tmp_path, "export", "--db", db, "-o", str(md), "--force")
+    assert done.returncode == 0, done.stderr
+    assert md.read_text(encoding="utf-8").startswith("# Postmortem: API down")
+    fresh = tmp_path / "new.jsonl"  # a new file needs no --force
+    _ok(warroom(tmp_path, "export", "--db", db, "--format", "jsonl", "-o", str(fresh)))
+    assert fresh.read_text(encoding="utf-8").count("\n") == 1
+
+
+def test_a_file_that_appears_while_exporting_is_never_replaced(tmp_path: Path) -> None:
+    from tui.incident.output import write_whole
+
+    target = tmp_path / "p.md"
+    write_whole(target, b"first", overwrite=False)
+    assert target.read_bytes() == b"first"
+    try:
+        write_whole(target, b"second", overwrite=False)
+    except FileExistsError:
+        pass
+    else:
+        raise AssertionError("an existing file was replaced")
+    assert target.read_bytes() == b"first"
+    write_whole(target, b"third", overwrite=True)
+    assert target.read_bytes() == b"third"
+    assert [p.name for p in tmp_path.iterdir()] == ["p.md"]

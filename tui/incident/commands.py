@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -201,7 +200,7 @@ def cmd_incidents(args: argparse.Namespace) -> int:
             async with await IncidentStore.open(target.path, read_only=True) as store:
                 found = await store.incidents()
         if not found:
-            print(f"warroom incidents: no incidents in {target.path}", file=sys.stderr)
+            print(f"warroom incidents: no incidents in {one_line(str(target.path), 500)}", file=sys.stderr)
             return 0
         for line in incident_table(found):
             print(line)
@@ -257,7 +256,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 state, events, severities=target.severities, generated_at=SystemClock().now()
             )
             what = f"the postmortem of incident #{incident}"
-        _emit(payload.encode("utf-8"), args.output, what)
+        _emit(payload.encode("utf-8"), args.output, what, force=bool(getattr(args, "force", False)))
         return 0
 
     return _run("export", body)
@@ -270,7 +269,7 @@ def _last_hash(line: str) -> str:
     return hashlib.sha256(line.encode("ascii")).hexdigest()
 
 
-def _emit(payload: bytes, output: str | None, what: str) -> None:
+def _emit(payload: bytes, output: str | None, what: str, *, force: bool = False) -> None:
     if output is None or output == "-":
         try:
             sys.stdout.buffer.write(payload)
@@ -278,20 +277,20 @@ def _emit(payload: bytes, output: str | None, what: str) -> None:
         except BrokenPipeError:  # `warroom export | head`: the reader had enough
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
+    from tui.incident.output import write_whole
+
     path = Path(output).expanduser()
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    shown = one_line(output, 500)
+    refusal = f"{shown}: exists, not overwritten (--force overwrites it)"
+    if path.exists() and not force:
+        raise CommandError(refusal)
     try:
-        # Written whole, then renamed: a reader never sees half a postmortem.
-        with open(temporary, "wb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
+        write_whole(path, payload, overwrite=force)
+    except FileExistsError:  # appeared since the check above: still never replaced
+        raise CommandError(refusal) from None
     except OSError as err:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        raise CommandError(f"{output}: cannot write: {err.strerror or err}") from err
-    print(f"warroom export: wrote {what} to {output}", file=sys.stderr)
+        raise CommandError(f"{shown}: cannot write: {err.strerror or err}") from err
+    print(f"warroom export: wrote {what} to {shown}", file=sys.stderr)
 
 
 __all__ = [
