@@ -345,7 +345,7 @@ def _silent_port() -> Iterator[int]:
         ("html", "the answer is not Prometheus JSON (is the url right?)"),
         ("broken", "the answer is not Prometheus JSON (is the url right?)"),
         ("shape", "the answer is not Prometheus JSON (unexpected shape)"),
-        ("tls", "TLS error"),
+        ("tls", "TLS: "),
     ],
 )
 async def test_whole_source_failures_raise_one_line(fake_prom: Any, case: str, expected: str) -> None:
@@ -407,7 +407,7 @@ async def test_tls_ca_file_and_insecure(fake_prom: Any, self_signed: tuple[Path,
             await source.close()
     source = SloSource(PrometheusConfig(url=url, timeout_s=2), THRESHOLD)
     try:
-        with pytest.raises(SourceError, match=r": TLS error: certificate verify failed: self.signed"):
+        with pytest.raises(SourceError, match=r": TLS: certificate verify failed: self.signed"):
             await source.poll()
     finally:
         await source.close()

@@ -34,6 +34,7 @@ import httpx
 from tui.clock import Clock, SystemClock
 from tui.config import HealthConfig, ServiceConfig
 from tui.model import HISTORY_LEN, Health, HealthSnapshot, ServiceHealth
+from tui.sources.tls import tls_reason
 from tui.untrusted import one_line
 
 MAX_BODY = 64 * 1024  # bytes of a response body (or of a command's output tail) ever kept
@@ -535,13 +536,9 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 def describe_connect_error(exc: BaseException, host: str | None = None) -> str:
     """One line for a failed connection: refused, DNS, TLS, or what the system said."""
     causes = list(_causes(exc))
-    for e in causes:
-        if isinstance(e, ssl.SSLCertVerificationError):
-            why = getattr(e, "verify_message", "") or ""
-            return "TLS: certificate verify failed" + (f": {one_line(why, 80)}" if why else "")
-    for e in causes:
-        if isinstance(e, ssl.SSLError):
-            return f"TLS: {tls_reason(e)}"
+    tls = tls_reason(exc)
+    if tls:
+        return f"TLS: {tls}"
     for e in causes:
         if isinstance(e, socket.gaierror):
             name = f"{one_line(host, 80)}: " if host else ""
@@ -564,19 +561,9 @@ def describe_connect_error(exc: BaseException, host: str | None = None) -> str:
     return one_line(str(exc), 120) or type(exc).__name__
 
 
-def tls_reason(exc: ssl.SSLError) -> str:
-    """OpenSSL's reason in words: WRONG_VERSION_NUMBER -> "wrong version number"."""
-    if exc.reason:
-        reason = exc.reason.lower().replace("_", " ")
-        if exc.reason == "WRONG_VERSION_NUMBER":
-            reason += " (is it a TLS port?)"
-        return one_line(reason, 100)
-    return one_line(str(exc), 100) or "handshake failed"
-
-
 def describe_os_error(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLError):
-        return tls_reason(exc)
+        return tls_reason(exc) or "TLS error"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return one_line(str(exc), 100) or type(exc).__name__

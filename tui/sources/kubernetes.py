@@ -41,6 +41,7 @@ from tui.config import ClusterConfig, LogConfig
 from tui.model import ClusterSnapshot, DeploymentInfo, LogBatch, LogLine, PodInfo
 from tui.sources.base import SourceError
 from tui.sources.logs import MAX_LINE_BYTES, guess_level
+from tui.sources.tls import tls_line
 from tui.untrusted import one_line
 
 IN_CLUSTER = "in-cluster"
@@ -173,6 +174,9 @@ def describe_error(err: BaseException, host: str, timeout_s: float) -> str:
         return str(err)
     if isinstance(err, ApiException):
         return _describe_api_exception(err)
+    tls = tls_line(err, f"https://{host}")  # before anything else: urllib3 hides it in `reason`
+    if tls:
+        return tls
     chain = list(_causes(err))
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or any(
         isinstance(e, NewConnectionError) and "refused" in str(e).lower() for e in chain

@@ -27,6 +27,7 @@ from tui.clock import Clock, SystemClock
 from tui.config import LogConfig, LokiConfig
 from tui.model import LogBatch, LogLine
 from tui.sources.base import PollSource, SourceError
+from tui.sources.tls import chain, tls_line
 from tui.untrusted import one_line
 
 # ---- levels -------------------------------------------------------------------------------------
@@ -481,7 +482,7 @@ class LokiLogSource:
         except httpx.TimeoutException as err:
             raise SourceError(f"no answer from {self.host} in {self.loki.timeout_s:g} s") from err
         except (httpx.HTTPError, OSError) as err:
-            raise SourceError(_describe_connect(err, self.host)) from err
+            raise SourceError(_describe_connect(err, self.host, _origin_url(self.loki.url))) from err
         if resp.status_code != 200:
             raise SourceError(f"Loki HTTP {resp.status_code}: {_loki_message(body)}")
         try:
@@ -563,18 +564,24 @@ def _origin(labels: Mapping[str, Any]) -> str:
     return "loki"
 
 
-def _describe_connect(err: BaseException, host: str) -> str:
-    chain: list[BaseException] = []
-    todo: list[BaseException | None] = [err]
-    while todo:
-        e = todo.pop()
-        if e is None or e in chain:
-            continue
-        chain.append(e)
-        todo.extend((e.__cause__, e.__context__))
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in str(err).lower():
+def _describe_connect(err: BaseException, host: str, url: str) -> str:
+    tls = tls_line(err, url)
+    if tls:
+        return tls
+    if any(isinstance(e, ConnectionRefusedError) for e in chain(err)) or "refused" in str(err).lower():
         return f"connection refused ({host})"
     return f"cannot reach {host}: {one_line(str(err) or type(err).__name__, 120)}"
+
+
+def _origin_url(url: str) -> str:
+    """scheme://host:port of a URL, for messages (no path, query or credentials)."""
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port out of range: the request itself says so
+        port = ""
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{f'[{host}]' if ':' in host else host}{port}"
 
 
 # ---- several entries, one panel -----------------------------------------------------------------

@@ -43,6 +43,7 @@ from tui.slo import (
     time_to_exhaustion,
 )
 from tui.sources.base import SourceError
+from tui.sources.tls import chain, tls_reason
 from tui.untrusted import one_line
 
 HISTORY = 10  # values kept per SLO for the sparkline
@@ -148,17 +149,11 @@ def _transport_error(err: httpx.HTTPError, timeout_s: float) -> str:
         return "connect timed out"
     if isinstance(err, httpx.TimeoutException):
         return f"no answer within {timeout_s:g}s"
-    cause: BaseException | None = err
-    for _ in range(10):  # the interesting part (ssl, refused, DNS) is in the chain
-        if cause is None:
-            break
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"TLS error: certificate verify failed: {cause.verify_message}"
-        if isinstance(cause, ssl.SSLError):
-            return f"TLS error: {cause.reason or cause}"
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        cause = cause.__cause__ or cause.__context__
+    tls = tls_reason(err)
+    if tls:
+        return f"TLS: {tls}"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain(err)):  # the reason is in the chain
+        return "connection refused"
     text = str(err).lower()
     if "refused" in text:
         return "connection refused"
