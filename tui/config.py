@@ -836,17 +836,23 @@ def find_config(
     for given, origin in ((explicit, "--config"), (env.get("WARROOM_CONFIG"), "$WARROOM_CONFIG")):
         if given:
             path = _user_path(given, env, cwd)
-            if not path.exists():
-                raise ConfigError(f"{given}: no such file (from {origin})")
+            try:
+                path.stat()
+            except (FileNotFoundError, NotADirectoryError):
+                raise ConfigError(f"{given}: no such file (from {origin})") from None
+            except OSError:
+                pass  # there but out of reach (permissions): load_config says so in one line
             return path
     local = (cwd or Path()) / "warroom.toml"
-    if local.exists():
+    # os.path.exists, not Path.exists: a default place we may not look into (another user's
+    # $HOME, as under sudo -u) is no config there, not a PermissionError traceback.
+    if os.path.exists(local):
         return local
     base = env.get("XDG_CONFIG_HOME") or ""
     if not os.path.isabs(base):
         base = os.path.join(_home(env), ".config")
     candidate = Path(base) / "warroom" / "config.toml"
-    return candidate if candidate.exists() else None
+    return candidate if os.path.exists(candidate) else None
 
 
 # --- `warroom check-config` ----------------------------------------------------------------------

@@ -162,3 +162,32 @@ def test_head_takes_its_line_and_nothing_complains(tmp_path: Path) -> None:
     )
     assert run.stdout == "warroom.toml: valid\n"
     assert run.stderr == ""
+
+
+def test_a_home_that_cannot_be_entered_is_no_config_not_a_traceback() -> None:
+    """`sudo -u observer warroom …` keeps HOME of the one who ran sudo: the default config place
+    is then out of reach, which is no config there (and a named config says permission denied)."""
+    with shared_dir() as base:
+        locked = base / "home"
+        (locked / ".config" / "warroom").mkdir(parents=True)
+        locked.chmod(0o000)
+        env = {**_env(base), "HOME": str(locked)}
+        for args, expected in (
+            (("check-config",), "warroom check-config: no config found"),
+            (
+                ("--config", str(locked / "warroom.toml")),
+                f"warroom: {locked / 'warroom.toml'}: permission denied",
+            ),
+        ):
+            result = subprocess.run(
+                as_user([sys.executable, "-m", "tui", *args]),
+                cwd=base,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                stdin=subprocess.DEVNULL,
+            )
+            assert result.returncode == 2, result.stderr
+            assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+            assert result.stderr.startswith(expected), result.stderr
