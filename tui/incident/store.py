@@ -30,6 +30,7 @@ from urllib.parse import quote
 import aiosqlite
 
 from tui.clock import Clock, SystemClock
+from tui.incident import locked_down
 from tui.incident.events import KINDS, ActorKind, Event, EventSource
 from tui.incident.lifecycle import CLOSED_STATUSES, FOLD_KINDS, Tally, fold
 
@@ -230,6 +231,10 @@ class IncidentStore:
         self._lock = asyncio.Lock()
         self._closed = False
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
+        # A read-only store opened `immutable` (no writer was running): the database as it was
+        # then, watched for a writer; see tui/incident/locked_down.py.
+        self._immutable_since: locked_down.Signature | None = None
+        self._reopened = 0
 
     # -- opening --------------------------------------------------------------------------
 
@@ -240,6 +245,7 @@ class IncidentStore:
         *,
         read_only: bool = False,
         clock: Clock | None = None,
+        _immutable: bool = False,
     ) -> IncidentStore:
         """Open (a writer creates it) the incident database at `path`.
 
@@ -248,12 +254,12 @@ class IncidentStore:
         """
         path = Path(path).expanduser()
         where = str(path)
-        if read_only and not path.exists():
-            raise StoreError(f"{where}: no incident database here (a writer creates it)")
+        if read_only and (problem := locked_down.unreadable(path)):
+            raise StoreError(f"{where}: {problem}")
         if not read_only:
             _check_directory(path)
         mode = "ro" if read_only else "rwc"
-        uri = f"file:{quote(str(path.absolute()))}?mode={mode}"
+        uri = f"file:{quote(str(path.absolute()))}?mode={mode}" + ("&immutable=1" if _immutable else "")
         try:
             # isolation_level=None: no implicit transactions; every write is an explicit
             # BEGIN IMMEDIATE ... COMMIT below.
@@ -264,10 +270,42 @@ class IncidentStore:
         try:
             await store._prepare()
             store._identity = _identity(path)
+        except StoreError as err:
+            await conn.close()
+            if read_only and not _immutable and locked_down.cannot_share_wal(err.__cause__):
+                return await cls._open_without_writer(path, store._clock)
+            raise
         except BaseException:
             await conn.close()
             raise
         return store
+
+    @classmethod
+    async def _open_without_writer(cls, path: Path, clock: Clock) -> IncidentStore:
+        """An observer who cannot create the -shm index: with no writer running the file alone
+        is the record, read `immutable`; else one line naming the permission that is missing."""
+        problem = locked_down.why_not_immutable(path)
+        if problem:
+            raise StoreError(f"{path}: {problem}")
+        since = locked_down.signature(path)
+        store = await cls.open(path, read_only=True, clock=clock, _immutable=True)
+        store._immutable_since = since
+        if locked_down.signature(path) != since:  # a writer started meanwhile: look again
+            await store._follow_writer()
+        return store
+
+    async def _follow_writer(self) -> None:
+        """Open again once the database changed under an `immutable` connection (which would
+        never notice): shared with the writer when its -wal/-shm are readable, else immutable
+        again, else the StoreError that names the missing permission."""
+        if self._immutable_since is None or locked_down.signature(self.path) == self._immutable_since:
+            return
+        fresh = await IncidentStore.open(self.path, read_only=True, clock=self._clock)
+        async with self._lock:
+            old, self._conn = self._conn, fresh._conn
+            self._immutable_since = fresh._immutable_since
+            self._reopened += 1
+        await old.close()
 
     async def _prepare(self) -> None:
         where = str(self.path)
@@ -806,8 +844,10 @@ class IncidentStore:
         """Changes whenever another connection commits: what every screen polls (so it also
         checks that the file is still the one opened)."""
         self._check_same_file()
+        await self._follow_writer()
         rows = await self._fetch("PRAGMA data_version")
-        return int(rows[0][0])
+        # A new connection starts its own count: moving to one is a change too.
+        return int(rows[0][0]) + (self._reopened << 32)
 
     async def close(self) -> None:
         if self._closed:
