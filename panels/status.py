@@ -3,6 +3,7 @@ next try is."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from rich.text import Text
@@ -30,6 +31,9 @@ def status_text(status: SourceStatus | None, now: datetime, interval_s: float) -
         parts.append(f" · stale {age((now - status.updated_at).total_seconds())}", style="yellow")
     else:
         parts.append(" · no data yet", style="yellow")
-    if status.retry_at is not None:
-        parts.append(f" · retry in {age((status.retry_at - now).total_seconds())}", style="dim")
+    if status.trying:
+        parts.append(" · retrying now", style="dim")
+    elif status.retry_at is not None:
+        # Rounded up, as a countdown is: "retry in 0s" would be said a whole second early.
+        parts.append(f" · retry in {age(math.ceil((status.retry_at - now).total_seconds()))}", style="dim")
     return parts

@@ -27,6 +27,7 @@ class SourceStatus:
     retry_in_s: float | None = None
     failing_since: datetime | None = None  # first failure of the current run of failures
     retry_at: datetime | None = None  # when the next try starts, so the line can count down
+    trying: bool = False  # a try of a failing source is under way (the error is the last one)
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,7 @@ class HttpServer:
         *,
         ssl_context: ssl.SSLContext | None = None,
         default: Route | None = None,
+        port: int = 0,
     ):
         self.routes: dict[str, Route] = dict(routes or {})
         self.default = default
@@ -111,7 +112,7 @@ class HttpServer:
         self.seen: list[Seen] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()  # releases the routes that hang or trickle
-        self._server = _Server((HOST, 0), Handler)
+        self._server = _Server((HOST, port), Handler)  # a given port: the same server, restarted
         self._server.owner = self
         self.port: int = self._server.server_address[1]
         # A short poll interval: `shutdown` waits for the serve loop to notice, at most this long.

@@ -41,6 +41,7 @@ from tui.config import ClusterConfig, LogConfig
 from tui.model import ClusterSnapshot, DeploymentInfo, LogBatch, LogLine, PodInfo
 from tui.sources.base import SourceError
 from tui.sources.logs import MAX_LINE_BYTES, guess_level
+from tui.sources.probe import unreachable, url_endpoint
 from tui.sources.tls import tls_line
 from tui.untrusted import one_line
 
@@ -249,6 +250,14 @@ class _Cluster:
             self._conn = connect(self.cfg)
         return self._conn
 
+    async def probe(self) -> None:
+        """The loop's cheap try while failing: one TCP connect to the API server (the kubeconfig
+        is read first, so a broken one is still the message)."""
+        conn = await asyncio.to_thread(self.call, lambda c: c)
+        endpoint = url_endpoint(conn.api.configuration.host or "")
+        if endpoint is not None and (why := await unreachable(*endpoint)):
+            raise SourceError(f"{why} ({conn.host})")
+
     def drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
@@ -436,6 +445,9 @@ class KubernetesSource:
         self.cfg = cfg
         self.interval_s = cfg.interval_s
         self._cluster = _Cluster(cfg)
+
+    async def probe(self) -> None:
+        await self._cluster.probe()
 
     async def poll(self) -> ClusterSnapshot:
         return await asyncio.to_thread(self._cluster.call, self._read)
@@ -788,6 +800,9 @@ class KubernetesLogSource:
             self._selector_error = f"selector: {one_line(str(err), 160)}"
         self._cluster = _Cluster(cfg)
         self._cursors: dict[tuple[str, str, str], _Cursor] = {}
+
+    async def probe(self) -> None:
+        await self._cluster.probe()
 
     async def poll(self) -> LogBatch:
         if self._selector_error:

@@ -27,6 +27,7 @@ from tui.clock import Clock, SystemClock
 from tui.config import LogConfig, LokiConfig
 from tui.model import LogBatch, LogLine
 from tui.sources.base import PollSource, SourceError
+from tui.sources.probe import unreachable, url_endpoint
 from tui.sources.tls import chain, tls_line
 from tui.untrusted import one_line
 
@@ -471,6 +472,12 @@ class LokiLogSource:
             "direction": "forward",
         }
 
+    async def probe(self) -> None:
+        """The loop's cheap try while failing: one TCP connect to Loki."""
+        endpoint = url_endpoint(self.loki.url)
+        if endpoint is not None and (why := await unreachable(*endpoint)):
+            raise SourceError(f"{why} ({self.host})")
+
     async def poll(self) -> LogBatch:
         headers = self._headers()
         params = self._params()
@@ -618,6 +625,20 @@ class MergedLogSource:
         except Exception as err:  # one part's surprise must not cost the others
             text = str(err) if isinstance(err, SourceError) else f"{type(err).__name__}: {err}"
             return one_line(text or type(err).__name__, 200)
+
+    async def probe(self) -> None:
+        """Passes when any part may answer: one without a probe (a file), or one whose probe
+        passes; else the parts' reasons, as a failed poll gives them."""
+        probes = [(part, getattr(part.source, "probe", None)) for part in self._parts]
+        if not probes or any(fn is None for _, fn in probes):
+            return
+        results = await asyncio.gather(*(fn() for _, fn in probes), return_exceptions=True)
+        if any(r is None for r in results):
+            return
+        if len(results) == 1:
+            raise SourceError(one_line(str(results[0]) or type(results[0]).__name__, 200))
+        reasons = (f"{part.label}: {r}" for (part, _), r in zip(probes, results, strict=True))
+        raise SourceError(one_line("; ".join(reasons), 200))
 
     async def poll(self) -> LogBatch:
         if not self._parts:

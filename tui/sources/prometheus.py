@@ -43,6 +43,7 @@ from tui.slo import (
     time_to_exhaustion,
 )
 from tui.sources.base import SourceError
+from tui.sources.probe import unreachable, url_endpoint
 from tui.sources.tls import chain, tls_reason
 from tui.untrusted import one_line
 
@@ -277,6 +278,12 @@ class SloSource:
         return {q: task.result() for q, task in tasks.items()}
 
     # -- the poll --
+
+    async def probe(self) -> None:
+        """The loop's cheap try while failing: one TCP connect to the server."""
+        endpoint = url_endpoint(self.cfg.url)
+        if endpoint is not None and (why := await unreachable(*endpoint)):
+            raise SourceError(self._say(why))
 
     async def poll(self) -> SloSnapshot:
         plans = [_plan(slo) for slo in self.slos]
