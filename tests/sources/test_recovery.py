@@ -243,3 +243,45 @@ def test_the_status_line_says_a_try_is_under_way_and_counts_down_rounded_up() ->
     assert status_text(failing, now, 1.0).plain == "✖ connection refused · stale 42s · retry in 2s"
     trying = SourceStatus(ok=False, updated_at=failing.updated_at, error="connection refused", trying=True)
     assert status_text(trying, now, 1.0).plain == "✖ connection refused · stale 42s · retrying now"
+
+
+async def test_probes_name_the_server_that_is_not_there(tmp_path: Path) -> None:
+    """Each source's probe is one connect to its own server, and says why it failed the way the
+    source's poll does; several log parts pass while any can answer."""
+    from tests.servers.http import refused_port
+    from tui.sources.base import SourceError
+    from tui.sources.kubernetes import KubernetesSource
+    from tui.sources.logs import FileLogSource, LokiLogSource, MergedLogSource
+    from tui.sources.prometheus import SloSource
+
+    def loki(port: int, name: str) -> LokiLogSource:
+        return LokiLogSource(
+            LokiConfig(url=f"http://127.0.0.1:{port}"), LogConfig(kind="loki", query="{a}", name=name)
+        )
+
+    with refused_port() as port, HttpServer({}) as up:
+        kube = KubernetesSource(
+            ClusterConfig(kubeconfig=str(write_kubeconfig(tmp_path / "kc", f"http://127.0.0.1:{port}")))
+        )
+        prom = SloSource(PrometheusConfig(url=f"http://127.0.0.1:{port}"), [])
+        expected = {
+            kube: f"connection refused (127.0.0.1:{port})",
+            prom: f"Prometheus 127.0.0.1:{port}: connection refused",
+            loki(port, "a"): f"connection refused (127.0.0.1:{port})",
+            MergedLogSource([loki(port, "a"), loki(port, "b")]): (
+                f"a: connection refused (127.0.0.1:{port}); b: connection refused (127.0.0.1:{port})"
+            ),
+        }
+        for source, message in expected.items():
+            with pytest.raises(SourceError) as caught:
+                await source.probe()
+            assert str(caught.value) == message
+            await source.close()
+        log = tmp_path / "app.log"
+        log.write_text("")
+        for merged in (
+            MergedLogSource([loki(port, "a"), loki(up.port, "b")]),  # one Loki answers
+            MergedLogSource([loki(port, "a"), FileLogSource(LogConfig(kind="file", path=str(log)))]),
+        ):
+            await merged.probe()  # passes: the poll says what each part has
+            await merged.close()
