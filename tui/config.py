@@ -58,6 +58,8 @@ class LokiConfig:
     url: str
     bearer_token_file: str | None = None
     timeout_s: float = 5.0
+    ca_file: str | None = None  # a private CA for an https:// url
+    insecure: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,6 +453,8 @@ def _loki(t: _Table) -> LokiConfig:
         url=t.url("url", required=True),
         bearer_token_file=t.path_("bearer_token_file"),
         timeout_s=t.number("timeout_s"),
+        ca_file=t.path_("ca_file"),
+        insecure=t.boolean("insecure"),
     )
 
 
@@ -976,6 +980,7 @@ def config_warnings(config: Config) -> list[str]:
             files.append((f"prometheus.{key}", getattr(config.prometheus, key)))
     if config.loki:
         files.append(("loki.bearer_token_file", config.loki.bearer_token_file))
+        files.append(("loki.ca_file", config.loki.ca_file))
     for i, s in enumerate(config.services):
         files += [
             (f"services[{i}].bearer_token_file", s.bearer_token_file),

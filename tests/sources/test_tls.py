@@ -175,3 +175,22 @@ async def test_the_pods_panel_status_line_carries_the_reason(tmp_path: Path) -> 
                 await pilot.pause(0.02)
             line = app.panels["pods"].status_line.plain
     assert line.startswith(f"✖ TLS: {SELF_SIGNED} ({origin})"), line
+
+
+async def test_loki_trusts_a_private_ca_or_insecure(tmp_path: Path) -> None:
+    """[loki] ca_file / insecure, as [prometheus] has them: the reason above is something to act on."""
+    tls = ca_signed(tmp_path)
+    with HttpServer(default=json_reply(LOKI_OK), ssl_context=tls.server) as server:
+        origin = f"https://127.0.0.1:{server.port}"
+        for cfg in (LokiConfig(url=origin, ca_file=str(tls.ca_file)), LokiConfig(url=origin, insecure=True)):
+            source = LokiLogSource(cfg, LogConfig(kind="loki", query="{a}"), FrozenClock(T0))
+            try:
+                assert (await source.poll()).lines == ()
+            finally:
+                await source.close()
+        missing = LokiConfig(url=origin, ca_file=str(tmp_path / "nope.pem"))
+        source = LokiLogSource(missing, LogConfig(kind="loki", query="{a}"), FrozenClock(T0))
+        assert (
+            await _error_of(source)
+            == f"cannot read ca_file {tmp_path / 'nope.pem'}: No such file or directory"
+        )

@@ -14,10 +14,12 @@ import heapq
 import json
 import os
 import re
+import ssl
 import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -453,6 +455,18 @@ class LokiLogSource:
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
+    def _verify(self) -> ssl.SSLContext | bool:
+        """The TLS trust of `ca_file` / `insecure`, as the Prometheus source has it."""
+        if self.loki.insecure:
+            return False
+        if not self.loki.ca_file:
+            return True
+        try:
+            return ssl.create_default_context(cafile=str(Path(self.loki.ca_file).expanduser()))
+        except (OSError, ssl.SSLError) as err:
+            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise SourceError(f"cannot read ca_file {one_line(self.loki.ca_file, 120)}: {reason}") from None
+
     def _params(self) -> dict[str, str]:
         if not self.cfg.query:
             raise SourceError('a [[logs]] entry of kind "loki" needs a query')
@@ -482,7 +496,9 @@ class LokiLogSource:
         headers = self._headers()
         params = self._params()
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.loki.timeout_s, follow_redirects=True)
+            self._client = httpx.AsyncClient(
+                timeout=self.loki.timeout_s, follow_redirects=True, verify=self._verify()
+            )
         try:
             resp = await self._client.get(self.endpoint, params=params, headers=headers)
             body = resp.content
