@@ -210,7 +210,7 @@ async def test_sources_are_back_within_two_intervals_of_their_servers(
             probes = [at for at, what in during if what == "probe"]
             assert len(probes) >= OUTAGE_S / (RETRY_CAP_INTERVALS * INTERVAL_S) - 1, (name, during)
             gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(probes)]
-            assert max(gaps) <= RETRY_CAP_INTERVALS * INTERVAL_S + 0.5, (name, gaps)
+            assert max(gaps) <= RETRY_CAP_INTERVALS * INTERVAL_S + SLACK_S, (name, gaps)
             _countdowns_are_true(name, w)
     finally:
         with contextlib.suppress(Exception):

@@ -195,8 +195,10 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     async def body() -> int:
         target = _target(args)
         found: list[IncidentSummary] = []
-        # No database yet is no incidents yet (a writer creates it), not an error.
-        if target.path.expanduser().exists():
+        # No database yet is no incidents yet (a writer creates it), not an error. One out of
+        # reach (a directory this user may not enter) is opened anyway: the store says which
+        # permission is missing, where Path.exists() raised PermissionError.
+        if not _absent(target.path.expanduser()):
             async with await IncidentStore.open(target.path, read_only=True) as store:
                 found = await store.incidents()
         if not found:
@@ -207,6 +209,16 @@ def cmd_incidents(args: argparse.Namespace) -> int:
         return 0
 
     return _run("incidents", body)
+
+
+def _absent(path: Path) -> bool:
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def incident_table(incidents: Sequence[IncidentSummary]) -> list[str]:

@@ -37,7 +37,7 @@ def signature(path: Path) -> Signature | None:
         st = path.stat()
     except OSError:
         return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, wal_of(path).exists())
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, os.path.exists(wal_of(path)))
 
 
 def cannot_share_wal(err: BaseException | None) -> bool:
@@ -91,15 +91,15 @@ def why_not_immutable(path: Path) -> str | None:
     if problem:
         return problem
     wal, shm = wal_of(path), shm_of(path)
-    if not wal.exists() and not shm.exists():
+    if not os.path.exists(wal) and not os.path.exists(shm):
         return None
     for f in (wal, shm):
-        if f.exists() and not os.access(f, os.R_OK):
+        if os.path.exists(f) and not os.access(f, os.R_OK):
             return (
                 f"{_who()} cannot read {f.name} ({_owner_mode(f)}); an observer needs read permission "
                 "on the writer's -wal and -shm files (the writer's group, or a umask of 022)"
             )
-    if wal.exists() and not shm.exists():
+    if os.path.exists(wal) and not os.path.exists(shm):
         return (
             f"{wal.name} holds changes not yet in the database and there is no {shm.name}; reading "
             f"it needs write permission on directory {path.parent} for {_who()}, or one run of a "
