@@ -108,7 +108,7 @@ async def test_slower_than_degraded_ms_is_degraded(server: HttpServer) -> None:
     server.routes["/slow"] = json_reply({"status": "ok"}, delay_s=0.3)
     server.routes["/fast"] = json_reply({"status": "ok"})
     rows = await poll_once(
-        ServiceConfig("slow", url=server.url("/slow"), degraded_ms=100),
+        ServiceConfig("slow", url=server.url("/slow"), degraded_ms=100, timeout_s=10),
         ServiceConfig("fast", url=server.url("/fast"), degraded_ms=60_000),
     )
     assert rows["slow"].state == "DEGRADED"

@@ -366,7 +366,8 @@ async def test_nothing_runs_without_an_incident_or_a_confirmation(tmp_path: Path
     async with room(tmp_path, "api-gateway-crashloop") as r:
         before = await r.cluster()
         crashing = await r.select_pod(lambda p: p.workload == "api-gateway" and p.ready == 0)
-        # No incident: refused before any dialog, nothing written.
+        # No incident: refused before any dialog, nothing written. (Detections are the world's,
+        # written as it goes wrong; what is checked is that no key wrote anything.)
         await r.pilot.press("r")
         assert not isinstance(r.app.screen, ConfirmScreen)
         assert "Rollout restart: Rollout restart was not run: declare an incident first (D)" in r.notices()
@@ -389,7 +390,7 @@ async def test_nothing_runs_without_an_incident_or_a_confirmation(tmp_path: Path
         ):
             await r.wait(lambda said=said: said in r.notices(), said)  # type: ignore[misc]
         assert r.app.action_keys.started == 0
-        assert [e.kind for e in await r.events()] == ["declared"]
+        assert [e.kind for e in await r.events() if e.kind != "detected"] == ["declared"]
         assert await r.cluster() == before
         r.clock.advance(60)
         pods = {p.name for p in (await r.cluster()).pods}
@@ -404,7 +405,7 @@ async def test_nothing_runs_without_an_incident_or_a_confirmation(tmp_path: Path
         assert (
             r.notices()[-1] == "Rollout restart: Rollout restart needs a deployment; the selection has none"
         )
-        assert [e.kind for e in await r.events()] == ["declared"]
+        assert [e.kind for e in await r.events() if e.kind != "detected"] == ["declared"]
 
 
 async def test_the_confirmation_shows_a_dry_run_and_escape_still_runs_nothing(tmp_path: Path) -> None:
