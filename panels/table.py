@@ -272,7 +272,7 @@ class DiffTable(DataTable[Text]):
         if structural:
             self._row_locations = TwoWayDict({RowKey(key): i for i, key in enumerate(order)})
             self._update_count += 1  # invalidates the render caches, the row order's too
-            if len(order) != len(old_order) or self._new_rows:
+            if len(order) != len(old_order):
                 self._require_update_dimensions = True  # the height changed
             self._applying = True
             try:
@@ -285,13 +285,14 @@ class DiffTable(DataTable[Text]):
             self.refresh(layout=True)
             self.check_idle()
         elif changed:
-            self._update_count += 1
-            if len(changed) > self.size.height:
-                self.refresh()
-            else:
-                where = {key: i for i, key in enumerate(order)} if len(changed) > 1 else None
-                for key in changed:
-                    self.refresh_row(where[key] if where else order.index(key))
+            self._update_count += 1  # a row scrolled to later is rendered afresh
+            # Repaint only the changed rows on screen: with 10 000 rows most of a batch is not.
+            top = int(self.scroll_y)
+            bottom = top + self.size.height
+            for key in changed:
+                index = self._row_locations.get(RowKey(key))
+                if index is not None and top - 1 <= index <= bottom:
+                    self.refresh_row(index)
         if structural or changed:
             self.fit_flex()  # the values may want other widths now
 
@@ -325,7 +326,9 @@ class DiffTable(DataTable[Text]):
             for column, cell in zip_longest(self.ordered_columns, self._visible(cells))
         }
         self.rows[row_key] = Row(row_key, 1, None, False)
-        self._new_rows.add(row_key)
+        # Not among DataTable's `_new_rows`: those it measures cell by cell when idle (seconds
+        # for 10 000 rows), for auto-width columns and auto-height rows, which this table has
+        # neither of; their widths are counted here (`_width_counts`).
         self._rows[key] = cells
         self._count_widths(cells, +1)
         if len(self.rows) == 1 and self.show_cursor:
