@@ -5,7 +5,9 @@ helps is for the simulation to show on the panels."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from actions.output import Output
@@ -29,6 +31,27 @@ def demo_actions(
 
         mitigations = DEMO_MITIGATIONS
     return tuple(_action(control, name, title, acts_on, timeout_s) for name, title, acts_on in mitigations)
+
+
+def recording_acts(
+    actions: Iterable[Action], collecting: Callable[[], AbstractContextManager[list[Any]]], key: str
+) -> tuple[Action, ...]:
+    """The same actions, each run's result carrying what it changed in the simulation
+    (details[key]: the simulated time and call of each change, as `collecting()` gathers them),
+    so that the record carries them to the other screens' simulations."""
+
+    def recorded(action: Action) -> Action:
+        async def run(target: Target, inputs: Mapping[str, Any], output: Output) -> RunResult:
+            with collecting() as acts:
+                result = await action.run(target, inputs, output)
+            if not acts:
+                return result
+            details = {**result.details, key: [act.as_data() for act in acts]}
+            return dataclasses.replace(result, details=details)
+
+        return dataclasses.replace(action, run=run)
+
+    return tuple(recorded(action) for action in actions)
 
 
 def _action(control: Mitigator, name: str, title: str, acts_on: str, timeout_s: float) -> Action:
@@ -55,4 +78,4 @@ def _action(control: Mitigator, name: str, title: str, acts_on: str, timeout_s: 
     )
 
 
-__all__ = ["Mitigator", "demo_actions"]
+__all__ = ["Mitigator", "demo_actions", "recording_acts"]

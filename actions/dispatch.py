@@ -335,6 +335,8 @@ class Dispatcher:
         }
         if excerpt:
             data["output"] = excerpt
+        if result.details:
+            data["details"] = redact_data(dict(result.details), secrets)
         finished: Event | None = None
         record_error: str | None = None
         try:

@@ -153,6 +153,10 @@ class RunResult:
     text: str = ""
     exit_code: int | None = None
     http_status: int | None = None
+    # Facts about what the run did, for machines reading the record (data["details"] of the
+    # outcome's event): the demo records the simulated time and call of each change, so that an
+    # observer's simulation replays them.
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 # The run of an action: the target, the checked inputs, and the Output to write what it printed

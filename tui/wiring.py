@@ -143,9 +143,9 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
 
 
 def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
-    from actions.demo import demo_actions
+    from actions.demo import demo_actions, recording_acts
     from tui.demo.drill import DemoDrill, demo_start
-    from tui.demo.platform import DemoControl, DemoPlatform, demo_sources
+    from tui.demo.platform import ACTS_KEY, DemoControl, DemoPlatform, collecting, demo_sources
     from tui.demo.scenarios import DEFAULT_SCENARIO
 
     clock = clock or SystemClock()
@@ -153,8 +153,14 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
     platform = DemoPlatform(scenario, args.seed, clock)
     sources: dict[str, PollSource[Any]] = dict(demo_sources(platform))
     read_only = _read_only(args, None)
+    db = db_path(args.db, None, demo=True)
+    if read_only:
+        from tui.demo.follow import DrillFollower, following
+
+        # An observer shows the commander's world: the drill's, rebuilt from the record.
+        sources = following(sources, DrillFollower(platform, db, scenario=args.scenario))
     timeline = TimelineSource(
-        db_path(args.db, None, demo=True),
+        db,
         read_only=read_only,
         clock=clock,
         # An observer follows the commander's drill; only the commander's screen declares it.
@@ -165,7 +171,10 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
     # The same Kubernetes actions as against a real cluster, over the simulation, and the
     # runbooks' own mitigations the demo knows (in the action menu, `a`).
     control = DemoControl(platform)
-    registry = Registry([*kubernetes_actions(control), *demo_actions(control)])
+    # Each run records what it changed in the simulation (its time and call), so that the
+    # screens that follow this drill (observers) replay it in their own (tui.demo.follow).
+    actions = [*kubernetes_actions(control), *demo_actions(control)]
+    registry = Registry(recording_acts(actions, collecting, ACTS_KEY))
     return AppSetup(
         context="demo",
         sources=sources,

@@ -9,9 +9,13 @@ poll costs the seconds since the previous one.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import math
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from tui.clock import Clock
@@ -46,6 +50,8 @@ class DemoPlatform:
         self.clock = clock
         self.started_at = clock.now() - timedelta(seconds=started_ago_s)
         self.world = World(self.scenario, seed, self.started_at)
+        self.acts: list[Act] = []  # every change asked of this world, in time order
+        self.epoch = 0  # how many times the world was replaced by another (`rebase`)
         self.sync()
 
     def elapsed_s(self) -> float:
@@ -93,10 +99,108 @@ class DemoPlatform:
         return batch, book.total
 
     # ---- what the control does ---------------------------------------------------------------
-    def act(self, request: Callable[[World, float], str]) -> str:
-        """Ask the world for an action at the clock's now; it takes effect from the next second."""
+    def act(self, *call: str | int) -> str:
+        """Ask the world for an action (`CALLS`) at the clock's now; it takes effect from the next
+        second. Each change is kept as an `Act` (and handed to `collecting()`), so the record can
+        carry it to the other screens' simulations."""
         self.sync()
-        return request(self.world, max(self.elapsed_s(), float(self.world.k)))
+        at = max(self.elapsed_s(), float(self.world.k))
+        done = Act(at, call)
+        line = _request(self.world, done)  # raises SourceError for what the world refuses
+        self.acts.append(done)
+        collected = _COLLECTED.get()
+        if collected is not None:
+            collected.append(done)
+        return line
+
+    # ---- another screen's world ---------------------------------------------------------------
+    def rebase(self, scenario: str, seed: int, started_at: datetime, acts: Sequence[Act] = ()) -> None:
+        """Become the world of (scenario, seed, start) with `acts` done in it (at their times): the
+        world of a drill read from the record. Rebuilt from its start, as it is deterministic."""
+        self.scenario = get_scenario(scenario)
+        self.seed = seed
+        self.started_at = started_at
+        self.epoch += 1
+        self._rebuild(acts)
+
+    def apply(self, acts: Sequence[Act]) -> None:
+        """Acts another screen did, read from the record, in its order. Each must be done at its
+        own second; one this world has already stepped past (it arrived late) rebuilds the
+        world from the start with every act in time order, so both screens agree exactly."""
+        late = any(math.floor(a.at) < self.world.k for a in acts)
+        ordered = all(a.at <= b.at for a, b in itertools.pairwise(acts))
+        if late or not ordered or (self.acts and acts and acts[0].at < self.acts[-1].at):
+            self._rebuild([*self.acts, *acts])
+            return
+        for act in acts:
+            self._replay(self.world, act)
+            self.acts.append(act)
+
+    def _rebuild(self, acts: Sequence[Act]) -> None:
+        ordered = sorted(acts, key=lambda a: a.at)  # stable: same-time acts keep the record's order
+        self.world = World(self.scenario, self.seed, self.started_at)
+        self.acts = []
+        for act in ordered:
+            self._replay(self.world, act)
+            self.acts.append(act)
+        self.sync()
+
+    @staticmethod
+    def _replay(world: World, act: Act) -> None:
+        world.advance_to(math.floor(act.at))
+        with contextlib.suppress(SourceError):  # it succeeded there; here the same world agrees
+            _request(world, act)
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """One change asked of the world: at `at` (simulated seconds since the start) the call
+    ("restart", namespace, deployment) … of `CALLS`."""
+
+    at: float
+    call: tuple[str | int, ...]
+
+    def as_data(self) -> dict[str, Any]:
+        return {"at": self.at, "call": list(self.call)}
+
+    @classmethod
+    def from_data(cls, data: Any) -> Act | None:
+        try:
+            call = tuple(data["call"])
+            if not call or call[0] not in CALLS or not all(isinstance(c, str | int) for c in call):
+                return None
+            return cls(float(data["at"]), call)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+# The world's requests by name: what an `Act` calls.
+CALLS: dict[str, Callable[..., str]] = {
+    "restart": World.request_restart,
+    "undo": World.request_undo,
+    "scale": World.request_scale,
+    "delete": World.request_delete,
+    "mitigate": World.request_mitigation,
+}
+
+ACTS_KEY = "demo_acts"  # an action outcome's data["details"][ACTS_KEY]: the acts of its run
+_COLLECTED: ContextVar[list[Act] | None] = ContextVar("demo_acts", default=None)
+
+
+def _request(world: World, act: Act) -> str:
+    name, *args = act.call
+    return CALLS[str(name)](world, act.at, *args)
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[Act]]:
+    """The acts done by the code inside (this task only): what one action's run changed."""
+    acts: list[Act] = []
+    token = _COLLECTED.set(acts)
+    try:
+        yield acts
+    finally:
+        _COLLECTED.reset(token)
 
 
 class _Source:
@@ -123,8 +227,11 @@ class DemoLogSource:
     def __init__(self, platform: DemoPlatform) -> None:
         self.platform = platform
         self._seq: int | None = None
+        self._epoch = platform.epoch
 
     async def poll(self) -> LogBatch:
+        if self._epoch != self.platform.epoch:  # another world now: its backlog, from the top
+            self._epoch, self._seq = self.platform.epoch, None
         batch, self._seq = self.platform.logs_after(self._seq)
         return batch
 
@@ -162,7 +269,7 @@ class DemoControl:
             latest = max(tpl.revision for tpl in self._world().deployment(namespace, deployment).history)
             then = f"(revision {latest} → {latest + 1})"
             return f"{DEMO_DRY_RUN}deployment {namespace}/{deployment} would be restarted {then}"
-        return self.platform.act(lambda world, at: world.request_restart(at, namespace, deployment))
+        return self.platform.act("restart", namespace, deployment)
 
     async def rollout_undo(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
         if dry_run:
@@ -177,7 +284,7 @@ class DemoControl:
                 f"{DEMO_DRY_RUN}deployment {namespace}/{deployment} would be rolled back to revision "
                 f"{previous.revision} ({image})"
             )
-        return self.platform.act(lambda world, at: world.request_undo(at, namespace, deployment))
+        return self.platform.act("undo", namespace, deployment)
 
     async def scale(self, namespace: str, deployment: str, replicas: int, *, dry_run: bool = False) -> str:
         if dry_run:
@@ -190,7 +297,7 @@ class DemoControl:
                 f"{DEMO_DRY_RUN}deployment {namespace}/{deployment} would be scaled "
                 f"from {before} to {replicas} replicas"
             )
-        return self.platform.act(lambda world, at: world.request_scale(at, namespace, deployment, replicas))
+        return self.platform.act("scale", namespace, deployment, replicas)
 
     async def delete_pod(self, namespace: str, pod: str, *, dry_run: bool = False) -> str:
         if dry_run:
@@ -201,7 +308,7 @@ class DemoControl:
             if not any(c.spec.namespace == namespace and c.find(pod) for c in owners):
                 raise SourceError(f'pod "{namespace}/{pod}" not found')
             return f"{DEMO_DRY_RUN}pod {namespace}/{pod} would be deleted"
-        return self.platform.act(lambda world, at: world.request_delete(at, namespace, pod))
+        return self.platform.act("delete", namespace, pod)
 
     async def mitigate(self, name: str, target: str = "") -> str:
-        return self.platform.act(lambda world, at: world.request_mitigation(at, name, target))
+        return self.platform.act("mitigate", name, target)

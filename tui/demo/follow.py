@@ -1,0 +1,142 @@
+"""An observer's demo (`warroom demo --read-only`) shows the commander's world, not a fresh one.
+
+The world is deterministic by scenario, seed and start; the commander's drill records those in
+its declared event (`tui.demo.drill.DemoStart`), and every mitigation's outcome records what it
+changed in the simulation, at which simulated time (`actions.demo.recording_acts`, under `ACTS_KEY`). The
+follower reads both from the record and has its platform rebuild that world and replay those
+changes at their times, so both screens show the same pods, states and numbers. It only reads
+(a read-only connection of its own): an observer writes nothing.
+
+Before any drill is open (the commander has not started yet) the observer shows a fresh world
+of its own, and switches to the drill's as soon as one is declared; a new drill (the commander
+started again) is followed in turn. When the drill is resolved the world stays as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tui.demo.drill import DemoStart, open_demo_drills
+from tui.demo.platform import ACTS_KEY, Act, DemoPlatform
+from tui.incident.store import IncidentStore, StoreError
+from tui.sources.base import PollSource
+
+
+class DrillFollower:
+    def __init__(
+        self,
+        platform: DemoPlatform,
+        db_path: Path,
+        *,
+        scenario: str | None = None,
+        interval_s: float = 0.5,
+    ) -> None:
+        self.platform = platform
+        self.db_path = db_path
+        self.scenario = scenario  # --scenario given: follow only a drill of that scenario
+        self.interval_s = interval_s
+        self.incident_id: int | None = None  # the drill followed
+        self.start: DemoStart | None = None
+        self._after = 0  # the last event of the drill read
+        self._store: IncidentStore | None = None
+        self._version: int | None = None
+        self._lock = asyncio.Lock()
+        self._last: datetime | None = None
+
+    async def catch_up(self, *, force: bool = False) -> None:
+        """Read what the record has new (at most every `interval_s`); never raises: a record
+        that is not there yet or cannot be read leaves the world as it is, and is tried again."""
+        async with self._lock:
+            now = self.platform.clock.now()  # the world's own clock (frozen in tests)
+            since = None if self._last is None else (now - self._last).total_seconds()
+            if not force and since is not None and 0 <= since < self.interval_s:
+                return
+            self._last = now
+            try:
+                await self._read()
+            except StoreError:
+                await self.close()  # opened again next time (a writer may create it meanwhile)
+
+    async def _read(self) -> None:
+        if self._store is None:
+            if not self.db_path.exists():
+                return
+            self._store = await IncidentStore.open(self.db_path, read_only=True)
+            self._version = None
+        store = self._store
+        version = await store.data_version()
+        if version == self._version:
+            return
+        self._version = version
+        drills = [d for d in await open_demo_drills(store) if d.start is not None]
+        if self.scenario is not None:
+            drills = [d for d in drills if d.start is not None and d.start.scenario == self.scenario]
+        if drills and drills[0].incident_id != self.incident_id:
+            self.incident_id, self.start, self._after = drills[0].incident_id, drills[0].start, 0
+            acts = await self._acts(store)
+            start = self.start
+            assert start is not None
+            self.platform.rebase(start.scenario, start.seed, start.started_at, acts)
+            return
+        if self.incident_id is not None:
+            acts = await self._acts(store)
+            if acts:
+                self.platform.apply(acts)
+
+    async def _acts(self, store: IncidentStore) -> list[Act]:
+        """The changes recorded in the followed drill since the last read, in record order."""
+        assert self.incident_id is not None
+        events = await store.events(self.incident_id, after_id=self._after)
+        if events:
+            self._after = events[-1].id
+        acts: list[Act] = []
+        for event in events:
+            if event.kind != "action_succeeded":
+                continue
+            details = event.data.get("details")
+            found = details.get(ACTS_KEY) if isinstance(details, Mapping) else None
+            for item in found if isinstance(found, list) else ():
+                act = Act.from_data(item)
+                if act is not None:
+                    acts.append(act)
+        return acts
+
+    async def close(self) -> None:
+        if self._store is not None:
+            store, self._store = self._store, None
+            await store.close()
+
+
+class FollowingSource:
+    """A demo panel's source that first catches the world up with the record."""
+
+    def __init__(self, source: PollSource[Any], follower: DrillFollower, *, closes: bool = False) -> None:
+        self.source = source
+        self.follower = follower
+        self.name = source.name
+        self.interval_s = source.interval_s
+        self._closes = closes  # one of the sources closes the follower's connection
+
+    async def poll(self) -> Any:
+        await self.follower.catch_up()
+        return await self.source.poll()
+
+    async def close(self) -> None:
+        await self.source.close()
+        if self._closes:
+            await self.follower.close()
+
+
+def following(sources: dict[str, PollSource[Any]], follower: DrillFollower) -> dict[str, PollSource[Any]]:
+    """The demo's panel sources, each catching up with the record before it reads the world."""
+    names = list(sources)
+    return {
+        name: FollowingSource(source, follower, closes=name == names[0]) for name, source in sources.items()
+    }
+
+
+__all__ = ["DrillFollower", "FollowingSource", "following"]
