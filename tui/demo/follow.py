@@ -58,7 +58,7 @@ class DrillFollower:
             self._last = now
             try:
                 await self._read()
-            except StoreError:
+            except (StoreError, OSError):  # OSError: Path.exists() of a directory out of reach
                 await self.close()  # opened again next time (a writer may create it meanwhile)
 
     async def _read(self) -> None:
