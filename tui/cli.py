@@ -210,6 +210,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.crash import report
 
         return report(err)
+    finally:
+        _stop_record_threads()
+
+
+def _stop_record_threads() -> None:
+    """A record connection a crash (or a bug) left open must not keep the process alive: its
+    thread is not a daemon, and the interpreter would wait for it for ever."""
+    store = sys.modules.get("tui.incident.store")
+    if store is not None:
+        store.stop_left_open()
 
 
 def reader_left() -> int:

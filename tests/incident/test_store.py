@@ -310,3 +310,28 @@ async def test_a_request_without_outcome_blocks_its_guard_until_it_cannot_still_
         await incidents.action_finished(later, ok=True, text="done")
         again = await incidents.action_requested(incident, "restart", **web)  # type: ignore[arg-type]
         assert again.id > later.id
+
+
+
+_LEFT_OPEN = """
+import asyncio, sys
+from tui.incident.store import IncidentStore, stop_left_open
+
+async def main():
+    await IncidentStore.open(sys.argv[1])  # never closed, as a bug might leave it
+
+asyncio.run(main())
+print(stop_left_open())
+"""
+
+
+def test_a_record_left_open_never_keeps_the_process_from_exiting(tmp_path: Path) -> None:
+    """aiosqlite 0.22 serves a connection from a non-daemon thread: without `stop_left_open`
+    (which `tui.cli.main` calls last) this process never exits."""
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-c", _LEFT_OPEN, str(tmp_path / "r.db")]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=20)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"]

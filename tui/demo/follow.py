@@ -46,11 +46,14 @@ class DrillFollower:
         self._version: int | None = None
         self._lock = asyncio.Lock()
         self._last: datetime | None = None
+        self._closed = False  # for good: a panel still polling after the close opens nothing
 
     async def catch_up(self, *, force: bool = False) -> None:
         """Read what the record has new (at most every `interval_s`); never raises: a record
         that is not there yet or cannot be read leaves the world as it is, and is tried again."""
         async with self._lock:
+            if self._closed:
+                return
             now = self.platform.clock.now()  # the world's own clock (frozen in tests)
             since = None if self._last is None else (now - self._last).total_seconds()
             if not force and since is not None and 0 <= since < self.interval_s:
@@ -59,7 +62,7 @@ class DrillFollower:
             try:
                 await self._read()
             except (StoreError, OSError):  # OSError: Path.exists() of a directory out of reach
-                await self.close()  # opened again next time (a writer may create it meanwhile)
+                await self._drop()  # opened again next time (a writer may create it meanwhile)
 
     async def _read(self) -> None:
         if self._store is None:
@@ -106,6 +109,11 @@ class DrillFollower:
         return acts
 
     async def close(self) -> None:
+        self._closed = True
+        async with self._lock:  # after a read in progress, which may just have opened the store
+            await self._drop()
+
+    async def _drop(self) -> None:
         if self._store is not None:
             store, self._store = self._store, None
             await store.close()

@@ -20,6 +20,7 @@ import json
 import os
 import random
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -215,6 +216,24 @@ def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__
 
 
+# Every connection opened, until it is garbage. aiosqlite (0.22 and newer) serves each one from
+# a non-daemon thread, so one that a bug left open would keep the process from ever exiting;
+# `stop_left_open` ends them as the process leaves (tui.cli.main).
+_OPENED: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+
+
+def stop_left_open() -> int:
+    """Stop every connection's thread (closing its sqlite3 connection; nothing is written): the
+    last step before exit, when no event loop runs any more. Returns how many were opened and
+    not yet garbage (closed ones stop again harmlessly)."""
+    left = list(_OPENED)
+    for conn in left:
+        with contextlib.suppress(Exception):
+            conn.stop()
+    _OPENED.clear()
+    return len(left)
+
+
 class IncidentStore:
     """The SQLite incident record. Open with `await IncidentStore.open(path)`; `close()` it.
 
@@ -264,6 +283,7 @@ class IncidentStore:
             # isolation_level=None: no implicit transactions; every write is an explicit
             # BEGIN IMMEDIATE ... COMMIT below.
             conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+            _OPENED.add(conn)
         except sqlite3.Error as err:
             raise StoreError(f"{where}: cannot open: {_one_line(err)}") from err
         store = cls(conn, path, read_only=read_only, clock=clock or SystemClock())
