@@ -50,7 +50,7 @@ from actions.errors import (
 from actions.output import Output
 from actions.redact import read_secrets, redact, redact_data
 from actions.registry import Action, Registry, RunResult, Target
-from tui.clock import Clock, SystemClock
+from tui.core.clock import Clock, SystemClock
 from tui.incident.events import Event
 from tui.incident.outcomes import OUTCOME_GRACE_S
 from tui.incident.service import ActionRunning, Incidents, Who

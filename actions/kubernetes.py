@@ -14,7 +14,7 @@ from typing import Any
 
 from actions.output import Output
 from actions.registry import Action, DryRun, Run, RunResult, Target
-from panels.modals import Field
+from tui.core.confirm import Field
 from tui.sources.base import ClusterControl, SourceError
 
 DEFAULT_TIMEOUT_S = 30.0

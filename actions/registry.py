@@ -16,7 +16,7 @@ from typing import Any, Literal, get_args
 
 from actions.errors import ActionRefused, InvalidInputError, NotApplicableError
 from actions.output import Output
-from panels.modals import ConfirmRequest, Field
+from tui.core.confirm import ConfirmRequest, Field
 
 Scope = Literal["global", "service", "deployment", "pod", "log_line"]
 SCOPES: tuple[str, ...] = get_args(Scope)

@@ -1,1 +1,1 @@
-"""Textual widgets, one per panel. They render snapshots from `tui.model` and never do I/O."""
+"""Textual widgets, one per panel. They render snapshots from `tui.core.model` and never do I/O."""

@@ -15,8 +15,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from panels.status import status_text
-from tui.model import SourceStatus
-from tui.untrusted import one_line
+from tui.core.model import SourceStatus
+from tui.core.untrusted import one_line
 
 Level = str  # "ok" | "warn" | "error" | "idle": what the panel's badge says at a glance
 

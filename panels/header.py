@@ -12,8 +12,8 @@ from textual.containers import Horizontal
 
 from panels.base import ChangedText
 from panels.fmt import since
+from tui.core.untrusted import one_line
 from tui.incident.lifecycle import IncidentState
-from tui.untrusted import one_line
 
 WARN_BEFORE_S = 120  # the countdown turns to a warning this long before an update is due
 # Below this width the badge is "[R]" alone: at 80 columns "[R] read-only" took the room of the

@@ -13,9 +13,9 @@ from panels.base import Panel, fields_text
 from panels.fmt import latency, since
 from panels.status import status_text
 from panels.table import Cell, DiffTable
-from tui.clock import utc_iso
-from tui.model import Health, HealthSnapshot, ServiceHealth
-from tui.untrusted import one_line
+from tui.core.clock import utc_iso
+from tui.core.model import Health, HealthSnapshot, ServiceHealth
+from tui.core.untrusted import one_line
 
 STATE_STYLE: dict[Health, tuple[str, str]] = {
     "UP": ("● UP", "green"),

@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from panels.dialog import Dialog
-from tui.untrusted import literal
+from tui.core.untrusted import literal
 
 KEY_NAMES = {
     "question_mark": "?",

@@ -17,8 +17,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from panels.base import Panel
-from tui.model import LogBatch, LogLine
-from tui.untrusted import clean
+from tui.core.model import LogBatch, LogLine
+from tui.core.untrusted import clean
 
 ORIGIN_COLOURS = ("cyan", "magenta", "blue", "green", "yellow", "bright_cyan", "bright_magenta")
 LEVEL_STYLE = {"error": Style(color="red", bold=True), "warn": Style(color="yellow")}

@@ -9,10 +9,10 @@ from rich.text import Text
 from panels.base import Panel, fields_text
 from panels.fmt import middle_ellipsis, since
 from panels.table import Cell, DiffTable
-from tui.clock import utc_iso
-from tui.model import ClusterSnapshot, DeploymentInfo, PodInfo
-from tui.pod_health import pod_rank
-from tui.untrusted import one_line
+from tui.core.clock import utc_iso
+from tui.core.model import ClusterSnapshot, DeploymentInfo, PodInfo
+from tui.core.untrusted import one_line
+from tui.domain.pod_health import pod_rank
 
 # The namespace column goes rather than cut names up to this long (longer ones are cut in the
 # middle, keeping the hash and the pod's own suffix).

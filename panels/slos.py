@@ -9,8 +9,8 @@ from rich.text import Text
 from panels.base import Panel, fields_text
 from panels.fmt import percent, sparkline
 from panels.table import Cell, DiffTable
-from tui.model import SloSnapshot, SloState, SloStatus
-from tui.untrusted import one_line
+from tui.core.model import SloSnapshot, SloState, SloStatus
+from tui.core.untrusted import one_line
 
 STATE_STYLE: dict[SloState, tuple[str, str]] = {
     "OK": ("● OK", "green"),

@@ -9,8 +9,8 @@ from datetime import datetime
 from rich.text import Text
 
 from panels.fmt import age
-from tui.model import SourceStatus
-from tui.untrusted import one_line
+from tui.core.model import SourceStatus
+from tui.core.untrusted import one_line
 
 
 def status_text(status: SourceStatus | None, now: datetime, interval_s: float) -> Text:

@@ -25,7 +25,7 @@ from textual.widgets import DataTable
 from textual.widgets._data_table import Row
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from tui.untrusted import clean, literal
+from tui.core.untrusted import clean, literal
 
 Cell = str | Text
 

@@ -15,13 +15,13 @@ from textual.widgets.data_table import ColumnKey
 
 from panels.base import Panel, fields_text
 from panels.table import Cell, DiffTable
-from tui.clock import utc_iso
-from tui.detection import LEVEL_LABEL
+from tui.core.clock import utc_iso
+from tui.core.untrusted import one_line
+from tui.domain.detection import LEVEL_LABEL
 from tui.incident.actor import short_name
 from tui.incident.events import Event, event_numbers, in_time_order
-from tui.incident.feed import TimelineSnapshot
+from tui.incident.lifecycle import TimelineSnapshot
 from tui.incident.outcomes import UNKNOWN, pending
-from tui.untrusted import one_line
 
 # One mark and colour per kind, so a glance down the column tells what happened.
 KIND_MARK: dict[str, tuple[str, str]] = {
@@ -59,7 +59,7 @@ KIND_LABEL = {
 }
 
 
-# A detection by its level (data["level"], tui.detection): a recovery must not read like an alarm.
+# A detection by its level (data["level"], tui.domain.detection): a recovery must not read like an alarm.
 DETECTION_MARK: dict[str, tuple[str, str]] = {
     "problem": ("!", "bold red"),
     "warning": ("!", "yellow"),
@@ -140,7 +140,7 @@ def event_cells(
 
 class TimelinePanel(Panel):
     """The followed incident's events. View settings (local time, a kind, starred only) change
-    what is shown, never the record; the keys that set them are routed to `tui.incident_keys`."""
+    what is shown, never the record; the keys that set them are routed to `tui.controllers.incident_keys`."""
 
     PANEL_ID = "timeline"
     TITLE = "Timeline"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tui.clock import FrozenClock
+from tui.core.clock import FrozenClock
 
 T0 = datetime(2026, 11, 23, 3, 0, 0, tzinfo=UTC)
 

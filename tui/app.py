@@ -30,15 +30,15 @@ from panels.slos import SloPanel
 from panels.table import DiffTable
 from panels.timeline import TimelinePanel
 from themes import default_theme, register_themes, stylesheet
-from tui.action_keys import ACTION_BINDINGS, ActionKeys
-from tui.clock import Clock, SystemClock
 from tui.config import DetectionConfig
-from tui.detection import Detector
+from tui.controllers.action_keys import ACTION_BINDINGS, ActionKeys
+from tui.controllers.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKeys
+from tui.controllers.quitting import QuitGuard, QuitHook
+from tui.core.clock import Clock, SystemClock
+from tui.core.model import SourceStatus
+from tui.domain.detection import Detector
 from tui.incident.feed import TimelineSource
-from tui.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKeys
 from tui.keys import BindingInfo, binding_infos, check_keymap
-from tui.model import SourceStatus
-from tui.quitting import QuitGuard, QuitHook
 from tui.runtime import SourceLoop
 from tui.sources.base import PollSource
 
@@ -72,7 +72,7 @@ class AppSetup:
     # Closed with the sources when the app stops: what the registry's actions hold open (the
     # cluster control's connection pool and threads).
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
-    # What quitting with an incident open does to it (tui.quitting); None: it stays open, said.
+    # What quitting with an incident open does to it (tui.controllers.quitting); None: it stays open, said.
     quit_hook: QuitHook | None = None
     detection: DetectionConfig = field(default_factory=DetectionConfig)  # how detection damps
 
@@ -99,7 +99,7 @@ def all_bindings(actions: Iterable[ActionConfig] = ()) -> list[BindingInfo]:
     """Every binding a `[keys]` remap may name, with the scope it is active in; `actions` are the
     config's `[[actions]]`, whose keys are app bindings too ("actions.<slug>")."""
     from panels import modals
-    from tui.action_keys import config_bindings
+    from tui.controllers.action_keys import config_bindings
 
     app_bindings = [*WarroomApp.BINDINGS, *config_bindings(actions)]
     infos = binding_infos("app", app_bindings) + binding_infos("LogView", LogView.BINDINGS)
@@ -121,7 +121,7 @@ def all_bindings(actions: Iterable[ActionConfig] = ()) -> list[BindingInfo]:
 def check_app_keymap(keymap: Mapping[str, str], where: str, actions: Iterable[ActionConfig] = ()) -> None:
     """Raise UserError for a `[keys]` remap naming no binding or making two share a key. The keys
     of `[[actions]]` are the user's choice as much as a remap: one on a built-in key is a clash."""
-    from tui.action_keys import config_keymap
+    from tui.controllers.action_keys import config_keymap
 
     actions = tuple(actions)
     chosen = {**config_keymap(actions), **keymap}
@@ -310,7 +310,7 @@ class WarroomApp(App[int]):
         self._detect(pid, data)
         if len(self.screen_stack) > 1:  # a modal is open: keep only the newest, paint on return
             if pid == "logs" and pid in self._pending:
-                from tui.model import LogBatch
+                from tui.core.model import LogBatch
 
                 old: LogBatch = self._pending[pid]
                 data = LogBatch(old.lines + data.lines, old.dropped + data.dropped)
@@ -453,7 +453,7 @@ class WarroomApp(App[int]):
         return refused
 
     async def action_quit(self) -> None:
-        """q, ctrl+q and the palette's Quit: with an incident open, ask first (tui.quitting)."""
+        """q, ctrl+q and the palette's Quit: with an incident open, ask first (tui.controllers.quitting)."""
         await self.quit_guard.quit()
 
     async def action_incident(self, name: str) -> None:

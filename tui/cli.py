@@ -152,7 +152,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from tui.config import check_config_main
+    from tui.check_config import check_config_main
 
     return check_config_main(args.path)
 
@@ -190,14 +190,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("config", "db", "theme", "read_only", "person"):  # subcommands may have suppressed them
         if not hasattr(args, name):
             setattr(args, name, False if name == "read_only" else None)
-    from tui.errors import UserError
+    from tui.core.errors import UserError
 
     try:
         status = COMMANDS[args.command or "run"](args)
         sys.stdout.flush()  # a reader that left shows up here, not in the interpreter's last flush
         return status
     except UserError as err:
-        from tui.untrusted import one_line
+        from tui.core.untrusted import one_line
 
         # The line names files and values as given: a file name can hold escape sequences.
         print(f"warroom: {one_line(str(err), 2000)}", file=sys.stderr)

@@ -5,7 +5,7 @@ key of its table. `find_config` finds the file (--config, $WARROOM_CONFIG, ./war
 $XDG_CONFIG_HOME/warroom/config.toml); `load_config` turns it into a `Config` or raises
 `ConfigError` with one line that names the file, the key path and what was expected; an unknown
 key is an error too (with the closest known key), so a typo is never silently ignored.
-`check_config_main` is `warroom check-config`. warroom.example.toml shows every key.
+`warroom check-config` is tui/check_config.py. warroom.example.toml shows every key.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ import json
 import math
 import os
 import re
-import sys
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from tui.errors import UserError
-from tui.files import FileProblem, read_bounded
+from tui.core.errors import UserError
+from tui.core.files import FileProblem, read_bounded
 
 MAX_CONFIG_BYTES = 1 << 20  # far above any real config; /dev/zero-sized input is refused
 
@@ -140,7 +139,7 @@ DEFAULT_SEVERITIES: tuple[SeverityConfig, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class DetectionConfig:
-    """`[detection]`: how automatic detection damps what it records (tui.detection).
+    """`[detection]`: how automatic detection damps what it records (tui.domain.detection).
     `hold_s`: how long a state must last before it is recorded, recoveries too;
     `flap_changes` changes within `flap_window_s` make a subject flapping, recorded once; it
     settles when it is back to ok for `settle_s`, or in one bad state for `flap_window_s`."""
@@ -234,7 +233,7 @@ def _join(base: str, key: str | int) -> str:
 
 def show(value: Any, limit: int = 60) -> str:
     """A value as TOML spells it, short and on one line: strings in double quotes, true/false."""
-    from tui.untrusted import clean
+    from tui.core.untrusted import clean
 
     if isinstance(value, bool):
         text = "true" if value else "false"
@@ -492,7 +491,7 @@ def _service(t: _Table) -> ServiceConfig:
 
 
 def _slo(t: _Table) -> SloConfig:
-    from tui.slo import parse_duration
+    from tui.domain.slo import parse_duration
 
     name = t.string("name", required=True)
     ratio, threshold = t.has("error_ratio"), t.has("query")
@@ -528,7 +527,7 @@ def _slo(t: _Table) -> SloConfig:
     warn = t.number("warn", positive=False)
     breach = t.number("breach", positive=False)
     assert objective_f is not None
-    # Higher is worse (tui.slo.threshold_state): objective <= warn < breach.
+    # Higher is worse (tui.domain.slo.threshold_state): objective <= warn < breach.
     if warn is not None and breach is not None and not warn < breach:
         raise t.expected("breach", f"a number > warn ({warn:g})", t.get("breach"))
     first = "warn" if warn is not None else "breach" if breach is not None else None
@@ -633,7 +632,7 @@ def _action(t: _Table) -> ActionConfig:
 
 
 def _check_action_keys(tables: list[_Table], actions: list[ActionConfig]) -> None:
-    from tui.keys import normalise  # "*" and "asterisk" are one key
+    from tui.core.keynames import normalise  # "*" and "asterisk" are one key
 
     seen: dict[str, _Table] = {}
     for t, action in zip(tables, actions, strict=True):
@@ -789,7 +788,7 @@ def _toml_error(where: str, err: tomllib.TOMLDecodeError) -> str:
         at, text = f"line {match['line']}, column {match['col']}", match["msg"]
     else:
         at, text = "end of file", text.replace(" (at end of document)", "")
-    from tui.untrusted import one_line
+    from tui.core.untrusted import one_line
 
     # tomllib names a table as a Python tuple, "('services', 'http')": say [services.http].
     text = _TOML_TUPLE.sub(lambda m: "[" + ".".join(re.findall(r"'([^']*)'", m.group(0))) + "]", text)
@@ -857,181 +856,3 @@ def find_config(
         base = os.path.join(_home(env), ".config")
     candidate = Path(base) / "warroom" / "config.toml"
     return candidate if os.path.exists(candidate) else None
-
-
-# --- `warroom check-config` ----------------------------------------------------------------------
-
-
-def _secs(value: float) -> str:
-    return f"{value:g} s"
-
-
-def _argv(command: tuple[str, ...]) -> str:
-    import shlex
-
-    return shlex.join(command)
-
-
-def describe_config(config: Config) -> list[str]:
-    """What would be watched, one line per thing, for `warroom check-config`."""
-    from tui.untrusted import one_line
-
-    def q(text: object) -> str:
-        return one_line(str(text), 160)
-
-    lines = [f"read-only: {'yes' if config.read_only else 'no'}"]
-    lines.append(f"theme: {q(config.theme) if config.theme else 'default'}")
-    if config.actor:
-        lines.append(f"actor: {q(config.actor)} (--as and $WARROOM_ACTOR win)")
-    lines.append(
-        f"database: {q(config.db) if config.db else 'default ($XDG_STATE_HOME/warroom/incidents.db)'}"
-    )
-    if config.cluster is None:
-        lines.append("cluster: none (no pods panel)")
-    else:
-        c = config.cluster
-        namespaces = ", ".join(c.namespaces) if c.namespaces else "the context's namespace"
-        lines.append(
-            f"cluster: context {q(c.context) if c.context else '(current)'}, "
-            f"kubeconfig {q(c.kubeconfig) if c.kubeconfig else '$KUBECONFIG or ~/.kube/config'}, "
-            f"namespaces {namespaces}; every {_secs(c.interval_s)}, timeout {_secs(c.timeout_s)}"
-        )
-    if config.prometheus is None:
-        lines.append("prometheus: none (no SLOs)")
-    else:
-        p = config.prometheus
-        auth = (
-            f", bearer token from {q(p.bearer_token_file)}"
-            if p.bearer_token_file
-            else f", basic auth as {q(p.username)}"
-            if p.username
-            else ""
-        )
-        lines.append(
-            f"prometheus: {q(p.url)}{auth}; every {_secs(p.interval_s)}, timeout {_secs(p.timeout_s)}"
-        )
-    if config.loki is not None:
-        lines.append(f"loki: {q(config.loki.url)}; timeout {_secs(config.loki.timeout_s)}")
-    lines.append(f"services: {len(config.services)}, at most {config.health.max_concurrency} checks at once")
-    for s in config.services:
-        check = f"GET {s.url}" if s.url else f"tcp {s.tcp}" if s.tcp else f"command {_argv(s.command or ())}"
-        target = ""
-        if s.deployment:
-            target = f"; deployment {s.namespace + '/' if s.namespace else ''}{s.deployment}"
-        lines.append(
-            f"  {q(s.name)}: {q(check)} every {_secs(s.interval_s)}, timeout {_secs(s.timeout_s)}{q(target)}"
-        )
-    lines.append(f"slos: {len(config.slos)}")
-    for slo in config.slos:
-        if slo.kind == "ratio":
-            what = f"ratio, objective {slo.objective:g} % over {slo.window}"
-        else:
-            levels = "".join(
-                f", {label} at {level:g}"
-                for label, level in (("warn", slo.warn), ("breach", slo.breach))
-                if level is not None
-            )
-            what = f"threshold, objective {slo.objective:g}{levels} on {slo.query}"
-        lines.append(f"  {q(slo.name)}: {q(what)}")
-    lines.append(f"logs: {len(config.logs)}")
-    for log in config.logs:
-        if log.kind == "file":
-            what = f"file {log.path}"
-        elif log.kind == "loki":
-            what = f"loki {log.query}"
-        else:
-            what = "kubernetes pods" + (f" {log.selector}" if log.selector else "")
-            what += f" in {log.namespace}" if log.namespace else ""
-        lines.append(f"  {q(log.name or log.kind)}: {q(what)}")
-    lines.append(f"actions: {len(config.actions)}")
-    for a in config.actions:
-        if a.command is not None:
-            what = _argv(("sh", "-c", a.command[0])) if a.shell else _argv(a.command)
-        else:
-            http = a.http or {}
-            what = f"{http.get('method')} {http.get('url')}"
-        key = f"[{a.key}]" if a.key else "[no key]"
-        lines.append(f"  {q(key)} {q(a.name)}: {q(what)} (scope {a.scope}, timeout {_secs(a.timeout_s)})")
-    cadence = ", ".join(
-        f"{s.name} every {s.update_every_min:g} min" if s.update_every_min else f"{s.name} no cadence"
-        for s in config.severities
-    )
-    lines.append(f"severities: {q(cadence)}")
-    d = config.detection
-    lines.append(
-        f"detection: a state is recorded after {_secs(d.hold_s)}; flapping at {d.flap_changes} changes "
-        f"in {_secs(d.flap_window_s)}"
-    )
-    remaps = ", ".join(f"{name} = {show(keys)}" for name, keys in config.keys.items())
-    lines.append(f"keys: {q(remaps) if remaps else 'the defaults'}")
-    return lines
-
-
-def config_warnings(config: Config) -> list[str]:
-    """Not errors (a secret may be mounted later), but worth a line: files that are not there
-    yet, and a config that watches nothing."""
-    files: list[tuple[str, str | None]] = []
-    if config.cluster and config.cluster.kubeconfig and config.cluster.kubeconfig != IN_CLUSTER:
-        paths = config.cluster.kubeconfig.split(os.pathsep)
-        if not any(Path(p).exists() for p in paths):
-            files.append(("cluster.kubeconfig", config.cluster.kubeconfig))
-    if config.prometheus:
-        for key in ("bearer_token_file", "password_file", "ca_file"):
-            files.append((f"prometheus.{key}", getattr(config.prometheus, key)))
-    if config.loki:
-        files.append(("loki.bearer_token_file", config.loki.bearer_token_file))
-        files.append(("loki.ca_file", config.loki.ca_file))
-    for i, s in enumerate(config.services):
-        files += [
-            (f"services[{i}].bearer_token_file", s.bearer_token_file),
-            (f"services[{i}].ca_file", s.ca_file),
-        ]
-    for i, log in enumerate(config.logs):
-        files.append((f"logs[{i}].path", log.path))
-    for i, a in enumerate(config.actions):
-        token = (a.http or {}).get("token_file")
-        files.append((f"actions[{i}].http.token_file", str(token) if token else None))
-    out = [
-        f"{key}: {show(path, 500)} does not exist (yet)"
-        for key, path in files
-        if path and not Path(path).exists()
-    ]
-    if not (config.cluster or config.services or config.logs or (config.prometheus and config.slos)):
-        out.append("nothing to watch: no [cluster], [[services]], [[logs]] or [[slos]] with [prometheus]")
-    return out
-
-
-def _check_keys(config: Config) -> None:
-    """The `[keys]` ids exist and clash with nothing, nor do the `[[actions]]` keys: what the app
-    checks as it starts, so that check-config passing means the start will too."""
-    if config.keys or any(action.key for action in config.actions):
-        from tui.app import check_app_keymap
-
-        check_app_keymap(config.keys, str(config.source), config.actions)
-
-
-def check_config_main(path: str | None) -> int:
-    """`warroom check-config [PATH]`: 0 and what would be watched, or 2 and the one line."""
-    from tui.untrusted import one_line
-
-    try:
-        found = Path(path) if path else find_config(None)
-        if found is None:
-            print(
-                "warroom check-config: no config found (./warroom.toml, $WARROOM_CONFIG, "
-                "$XDG_CONFIG_HOME/warroom/config.toml); give a PATH",
-                file=sys.stderr,
-            )
-            return 2
-        config = load_config(found)
-        _check_keys(config)
-    except UserError as err:
-        print(one_line(str(err), 2000), file=sys.stderr)
-        return 2
-    shown = one_line(str(found), 500)  # a file name can hold escape sequences: never echoed raw
-    print(f"{shown}: valid")
-    for line in describe_config(config):
-        print(line)
-    for line in config_warnings(config):
-        print(f"{shown}: warning: {line}", file=sys.stderr)
-    return 0

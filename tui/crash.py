@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui.paths import state_dir
-from tui.untrusted import one_line
+from tui.core.paths import state_dir
+from tui.core.untrusted import one_line
 
 EXIT_CRASHED = 1
 

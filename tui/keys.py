@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from textual.binding import Binding
-from textual.keys import _character_to_key
 
-from tui.errors import UserError
+from tui.core.errors import UserError
+from tui.core.keynames import normalise
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,11 +18,6 @@ class BindingInfo:
     id: str
     keys: tuple[str, ...]
     scope: str  # "app", the widget class whose focus makes it active, or "modal:<Screen>"
-
-
-def normalise(key: str) -> str:
-    key = key.strip()
-    return _character_to_key(key) if len(key) == 1 else key
 
 
 def binding_infos(scope: str, bindings: Iterable[Binding | tuple[str, ...]]) -> list[BindingInfo]:

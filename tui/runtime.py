@@ -20,10 +20,10 @@ from typing import Any
 from textual.app import App
 from textual.timer import Timer
 
-from tui.clock import Clock
-from tui.model import SourceStatus
+from tui.core.clock import Clock
+from tui.core.model import SourceStatus
+from tui.core.untrusted import one_line
 from tui.sources.base import PollSource, SourceError, backoff
-from tui.untrusted import one_line
 
 # A source bounds its own calls (timeouts); this is the net under a source with a bug.
 CYCLE_DEADLINE_S = 60.0

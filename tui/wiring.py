@@ -12,15 +12,15 @@ from typing import Any, NamedTuple
 
 from actions import Registry, config_actions, kubernetes_actions
 from tui.app import AppSetup, WarroomApp, check_app_keymap
-from tui.clock import Clock, SystemClock
 from tui.config import Config, LogConfig
-from tui.errors import UserError
+from tui.controllers.quitting import QuitHook, QuitPlan
+from tui.core.clock import Clock, SystemClock
+from tui.core.errors import UserError
+from tui.core.paths import db_path
 from tui.incident.actor import current_actor, named_person
 from tui.incident.feed import TimelineSource
 from tui.incident.lifecycle import IncidentState
 from tui.incident.service import Who
-from tui.paths import db_path
-from tui.quitting import QuitHook, QuitPlan
 from tui.sources.base import PollSource
 
 
@@ -119,7 +119,7 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
     read_only = _read_only(args, config)
     sources = sources_for_config(config, clock)
     sources["timeline"] = TimelineSource(
-        db_path(args.db, config),
+        db_path(args.db, config.db),
         read_only=read_only,
         clock=clock,
         severities=config.severities,

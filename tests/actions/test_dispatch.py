@@ -30,7 +30,7 @@ from actions import (
 from actions.kubernetes import kubernetes_actions
 from tests.actions.conftest import PY, Record, command, touch_argv
 from tests.timebase import T0
-from tui.clock import FrozenClock
+from tui.core.clock import FrozenClock
 from tui.demo.platform import DemoControl, DemoPlatform
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore

@@ -23,8 +23,8 @@ from actions.demo import demo_actions
 from tests.actions.conftest import command, touch_argv
 from tests.servers.http import HttpServer, reply
 from tests.timebase import T0
-from tui.clock import FrozenClock
 from tui.config import ActionConfig
+from tui.core.clock import FrozenClock
 from tui.demo.platform import DemoControl, DemoPlatform
 from tui.incident.service import Incidents
 from tui.incident.store import IncidentStore

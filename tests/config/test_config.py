@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tui.check_config import config_warnings
 from tui.config import (
     DEFAULT_SEVERITIES,
     ActionConfig,
@@ -25,12 +26,11 @@ from tui.config import (
     ServiceConfig,
     SeverityConfig,
     SloConfig,
-    config_warnings,
     find_config,
     load_config,
     parse_config,
 )
-from tui.errors import UserError
+from tui.core.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "warroom.example.toml"

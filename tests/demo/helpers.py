@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.timebase import T0
-from tui.clock import FrozenClock
-from tui.demo.platform import DemoControl, DemoPlatform, demo_sources
-from tui.model import (
+from tui.core.clock import FrozenClock
+from tui.core.model import (
     ClusterSnapshot,
     DeploymentInfo,
     HealthSnapshot,
@@ -19,6 +18,7 @@ from tui.model import (
     SloSnapshot,
     SloStatus,
 )
+from tui.demo.platform import DemoControl, DemoPlatform, demo_sources
 
 NS = "lomash-wood"
 CRASHING = {"CrashLoopBackOff", "Error", "OOMKilled"}

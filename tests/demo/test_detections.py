@@ -11,7 +11,7 @@ import pytest
 
 from tests.demo.helpers import start
 from tui.demo.scenarios import SCENARIOS
-from tui.detection import Detection, Detector
+from tui.domain.detection import Detection, Detector
 
 MINUTES = 10
 

@@ -11,7 +11,7 @@ from typing import Any
 from actions import Target
 from actions.dispatch import Dispatcher, StoreIncidents
 from tests.timebase import T0
-from tui.clock import FrozenClock
+from tui.core.clock import FrozenClock
 from tui.demo.platform import ACTS_KEY
 from tui.incident.store import IncidentStore
 from tui.wiring import setup_for_demo

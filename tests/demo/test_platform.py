@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.demo.helpers import NS, T0, start
-from tui.clock import FrozenClock
+from tui.core.clock import FrozenClock
+from tui.core.model import HISTORY_LEN, ClusterSnapshot, HealthSnapshot, LogBatch, SloSnapshot
 from tui.demo.platform import LOG_BACKLOG, LOG_MAX_BATCH, DemoControl, DemoPlatform, demo_sources
-from tui.model import HISTORY_LEN, ClusterSnapshot, HealthSnapshot, LogBatch, SloSnapshot
 from tui.sources.base import SourceError
 
 HTTP_SERVICES = {

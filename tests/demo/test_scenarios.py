@@ -36,7 +36,7 @@ def test_no_name_means_the_default_and_an_unknown_one_names_the_choices():
 
 def test_the_platform_refuses_an_unknown_scenario_and_a_negative_start():
     from tests.demo.helpers import T0
-    from tui.clock import FrozenClock
+    from tui.core.clock import FrozenClock
 
     with pytest.raises(ValueError, match="unknown scenario"):
         DemoPlatform("meteor-strike", 1, FrozenClock(T0))

@@ -123,8 +123,8 @@ async def watch(db: Path, first: int, name: str) -> None:
     from datetime import timedelta
 
     from tests.timebase import T0
-    from tui.clock import FrozenClock
-    from tui.detection import Detector
+    from tui.core.clock import FrozenClock
+    from tui.domain.detection import Detector
     from tui.incident.feed import TimelineSource
 
     step_file, ack = db.with_name(db.name + ".step"), db.with_name(f"{db.name}.ack.{name}")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.timebase import T0, frozen
-from tui.clock import FrozenClock
+from tui.core.clock import FrozenClock
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore
 

@@ -291,7 +291,7 @@ async def test_a_write_cancelled_while_it_begins_leaves_no_transaction_open(tmp_
         async with await IncidentStore.open(tmp_path / "i.db") as other:
             await other.append(incident.id, "note", "another process writes too", **WHO)
 async def test_a_request_without_outcome_blocks_its_guard_until_it_cannot_still_be_running(tmp_path):
-    from tui.clock import FrozenClock
+    from tui.core.clock import FrozenClock
     from tui.incident.service import ActionRunning, Incidents
 
     clock = FrozenClock(T0)

@@ -24,9 +24,9 @@ from tests.servers.http import (
 )
 from tests.servers.needs import missing
 from tests.timebase import T0
-from tui.clock import FrozenClock
 from tui.config import ServiceConfig
-from tui.model import HISTORY_LEN, HealthSnapshot, ServiceHealth
+from tui.core.clock import FrozenClock
+from tui.core.model import HISTORY_LEN, HealthSnapshot, ServiceHealth
 from tui.sources.health import HealthSource
 
 QUICK = 0.5  # the timeout of the checks that are meant to time out

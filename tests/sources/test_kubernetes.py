@@ -25,9 +25,9 @@ from tests.servers.kube import (
     write_kubeconfig,
 )
 from tests.timebase import T0
-from tui.clock import FrozenClock
 from tui.config import ClusterConfig, LogConfig
-from tui.model import PodInfo
+from tui.core.clock import FrozenClock
+from tui.core.model import PodInfo
 from tui.sources.base import SourceError
 from tui.sources.kubernetes import (
     RESTARTED_AT,

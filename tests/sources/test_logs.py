@@ -13,9 +13,9 @@ import pytest
 
 from tests.servers.loki import LokiServer
 from tests.timebase import T0
-from tui.clock import FrozenClock
 from tui.config import LogConfig, LokiConfig
-from tui.model import LogBatch
+from tui.core.clock import FrozenClock
+from tui.core.model import LogBatch
 from tui.sources.base import SourceError
 from tui.sources.logs import (
     MAX_LINE_BYTES,

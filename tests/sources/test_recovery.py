@@ -27,9 +27,9 @@ from textual.app import App
 from tests.servers.http import HttpServer, json_reply
 from tests.servers.kube import declare_resources, pod, seed, write_kubeconfig
 from tests.servers.prometheus import free_port, prometheus_binary
-from tui.clock import SystemClock
 from tui.config import ClusterConfig, LogConfig, LokiConfig, PrometheusConfig, SloConfig
-from tui.model import SourceStatus
+from tui.core.clock import SystemClock
+from tui.core.model import SourceStatus
 from tui.runtime import SourceLoop
 
 RETRY_CAP_INTERVALS = 2.0  # the promise: tried again at least every two intervals

@@ -1,4 +1,4 @@
-"""The SLO maths of tui.slo against the worked figures of the SRE workbook (chapter 5)."""
+"""The SLO maths of tui.domain.slo against the worked figures of the SRE workbook (chapter 5)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tui.slo import (
+from tui.domain.slo import (
     DEFAULT_RULES,
     BurnRule,
     applicable_rules,
@@ -203,7 +203,7 @@ def test_format_duration(delta: timedelta, text: str) -> None:
 def test_a_burst_at_page_speed_warns_before_the_long_window_catches_up():
     from datetime import timedelta
 
-    from tui.slo import ratio_state
+    from tui.domain.slo import ratio_state
 
     period = timedelta(days=30)
     # 5 minutes at 16.5x, the hour still low: no rule fires, yet this is not "OK"

@@ -19,8 +19,8 @@ from tests.servers.http import HttpServer, json_reply
 from tests.servers.kube import declare_resources, pod, seed, write_kubeconfig
 from tests.servers.tls import Tls, ca_signed, kmock_tls_server, self_signed
 from tests.timebase import T0
-from tui.clock import FrozenClock
 from tui.config import ClusterConfig, LogConfig, LokiConfig, PrometheusConfig, ServiceConfig, SloConfig
+from tui.core.clock import FrozenClock
 from tui.sources.base import SourceError
 from tui.sources.health import HealthSource
 from tui.sources.kubernetes import KubernetesLogSource, KubernetesSource

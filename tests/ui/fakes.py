@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from tests.timebase import T0
 from tui.config import DetectionConfig
-from tui.model import (
+from tui.core.model import (
     ClusterSnapshot,
     HealthSnapshot,
     LogBatch,

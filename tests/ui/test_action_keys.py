@@ -24,16 +24,17 @@ from actions import ReadOnlyError, Registry, kubernetes_actions
 from panels.help import HelpScreen
 from panels.modals import ChoiceScreen, ConfirmScreen
 from tests.ui.fakes import T0
-from tui.action_keys import ACTION_BINDINGS, MENU, registry_bindings
 from tui.app import AppSetup, WarroomApp, all_bindings, check_app_keymap
-from tui.clock import FrozenClock
-from tui.config import ActionConfig, check_config_main, load_config
+from tui.check_config import check_config_main
+from tui.config import ActionConfig, load_config
+from tui.controllers.action_keys import ACTION_BINDINGS, MENU, registry_bindings
+from tui.core.clock import FrozenClock
+from tui.core.errors import UserError
+from tui.core.model import ClusterSnapshot, HealthSnapshot, PodInfo, SloSnapshot
 from tui.demo.platform import DemoControl, DemoPlatform
-from tui.errors import UserError
 from tui.incident.events import Event
 from tui.incident.service import Incidents
 from tui.incident.store import IncidentStore
-from tui.model import ClusterSnapshot, HealthSnapshot, PodInfo, SloSnapshot
 from tui.wiring import setup_for_config, setup_for_demo
 
 NS = "lomash-wood"

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, Input
 
-import tui.action_keys
+import tui.controllers.action_keys
 from panels.modals import ConfirmScreen
 from tests.servers.http import HttpServer, json_reply
 from tests.ui.fakes import T0
 from tests.ui.test_action_keys import NS, Room, room
 from tui.app import WarroomApp
-from tui.clock import FrozenClock
 from tui.config import load_config
+from tui.core.clock import FrozenClock
 from tui.incident.events import Event
 from tui.wiring import setup_for_config
 
@@ -49,7 +49,7 @@ async def test_the_scale_dialog_shows_and_dry_runs_the_count_as_it_is_typed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Long enough that keys typed in one go never get a dry run each, even on a loaded machine.
-    monkeypatch.setattr(tui.action_keys, "DRY_RUN_DEBOUNCE_S", 1.0)
+    monkeypatch.setattr(tui.controllers.action_keys, "DRY_RUN_DEBOUNCE_S", 1.0)
     async with room(tmp_path, "queue-backlog") as r:
         await r.declare("SMS reminders late", "SEV2")
         await r.select_pod(lambda p: p.workload == "celery-worker")

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from tests.ui.fakes import T0, cluster, health, pod, service
 from tui.config import DetectionConfig
-from tui.detection import Detector
-from tui.model import SloSnapshot, SloStatus
+from tui.core.model import SloSnapshot, SloStatus
+from tui.domain.detection import Detector
 
 AT_ONCE = DetectionConfig(hold_s=0)
 

@@ -8,7 +8,7 @@ from textual.widgets import Input
 from panels.modals import ChoiceScreen, PromptScreen
 from tests.ui.fakes import T0
 from tests.ui.test_incident_keys import answer, choose, dialog, make_app, ready, until
-from tui.clock import FrozenClock
+from tui.core.clock import FrozenClock
 from tui.incident.service import Incidents
 from tui.incident.store import IncidentStore
 

@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from panels.health import HealthPanel
 from tests.timebase import T0, frozen
 from tests.ui.fakes import service
-from tui.model import HealthSnapshot, SourceStatus
+from tui.core.model import HealthSnapshot, SourceStatus
 
 COUNT = 2000
 

@@ -20,8 +20,8 @@ from tests.timebase import T0
 from tests.ui.fakes import ListSource, cluster, health, pod, service, standard_sources
 from tests.ui.test_shell import make_app, settle
 from tui.config import ActionConfig
+from tui.core.untrusted import clean
 from tui.incident.events import Event
-from tui.untrusted import clean
 
 MARKUP = ["[@click=app.quit]X[/]", "checkout [/bold]", "[link=http://evil]y[/link]", "[b]x"]
 OSC = "\x1b]0;PWNED\x07"

@@ -24,13 +24,13 @@ from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
 from panels.timeline import TimelinePanel
 from tests.ui.fakes import AT_ONCE, T0, standard_sources
 from tui.app import AppSetup, WarroomApp
-from tui.clock import FrozenClock
+from tui.controllers.incident_keys import INCIDENT_BINDINGS, WRITES
+from tui.core.clock import FrozenClock
 from tui.incident.events import Event
 from tui.incident.feed import TimelineSource
 from tui.incident.lifecycle import LifecycleError
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore
-from tui.incident_keys import INCIDENT_BINDINGS, WRITES
 
 ME = "oncall@bastion-1"
 SIZE = (160, 50)
@@ -650,7 +650,7 @@ async def test_history_opens_a_past_incident_read_only(tmp_path):
 
 def test_the_timeline_keys_are_remappable_and_clash_with_nothing():
     from tui.app import all_bindings, check_app_keymap
-    from tui.errors import UserError
+    from tui.core.errors import UserError
     from tui.keys import check_keymap
 
     infos = {info.id: info for info in all_bindings()}

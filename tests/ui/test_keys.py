@@ -1,7 +1,7 @@
 import pytest
 from textual.binding import Binding
 
-from tui.errors import UserError
+from tui.core.errors import UserError
 from tui.keys import binding_infos, check_keymap
 
 APP = binding_infos(
@@ -56,3 +56,16 @@ def test_every_binding_of_the_app_panels_and_dialogs_can_be_remapped_by_id():
     check_app_keymap({"confirm.cancel": "q"}, "warroom.toml")
     with pytest.raises(UserError, match="'f' is bound to both"):
         check_app_keymap({"app.quit": "f"}, "warroom.toml")
+
+
+def test_key_names_are_textuals_for_every_printable_character():
+    """tui.core.keynames names keys without importing Textual: it must agree with Textual."""
+    import string
+
+    from textual.keys import _character_to_key
+
+    from tui.core.keynames import normalise
+
+    for char in [c for c in string.printable if not c.isspace()] + list("é€→"):
+        assert normalise(char) == _character_to_key(char), repr(char)
+    assert normalise(" ctrl+r ") == "ctrl+r"

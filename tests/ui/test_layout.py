@@ -72,7 +72,7 @@ async def test_a_filter_hiding_failing_pods_and_slos_says_how_many_in_the_error_
 
 async def test_a_log_filter_counts_lines_and_hidden_errors():
     from tests.timebase import T0
-    from tui.model import LogBatch, LogLine
+    from tui.core.model import LogBatch, LogLine
 
     sources = standard_sources()
     lines = (
@@ -323,7 +323,7 @@ async def test_the_header_keeps_the_incident_title_at_100_and_80_columns(tmp_pat
 
 def test_threshold_values_keep_their_unit_and_the_trend_is_whole_or_gone():
     from panels.slos import slo_cells
-    from tui.model import SloStatus
+    from tui.core.model import SloStatus
 
     slo = SloStatus("API p95", "threshold", 500, "WARN", 1415.0, history=(1.0, 2.0, 3.0), unit="ms")
     _, trend, _, now, target, _, _ = slo_cells(slo)

@@ -11,12 +11,12 @@ from panels.modals import AskScreen, ConfirmScreen, PromptScreen
 from tests.ui.fakes import T0
 from tests.ui.test_action_keys import Room, _config, demo_args, room
 from tui.app import WarroomApp
-from tui.clock import FrozenClock
 from tui.config import load_config
+from tui.controllers.quitting import QUIT_TITLE, QuitPlan
+from tui.core.clock import FrozenClock
 from tui.incident.lifecycle import IncidentState
 from tui.incident.service import Incidents
 from tui.incident.store import IncidentStore
-from tui.quitting import QUIT_TITLE, QuitPlan
 from tui.wiring import setup_for_config, setup_for_demo
 
 

@@ -18,15 +18,14 @@ from panels.modals import (
     AskScreen,
     ChoiceScreen,
     ComposerScreen,
-    ConfirmRequest,
     ConfirmScreen,
     DetailScreen,
-    Field,
     PromptScreen,
 )
 from tests.ui.fakes import T0
 from tests.ui.test_incident_keys import declared, dialog, make_app, ready, record, until, wrote
-from tui.clock import FrozenClock
+from tui.core.clock import FrozenClock
+from tui.core.confirm import ConfirmRequest, Field
 
 CHARS = {"enter": "\r", "escape": "\x1b", "tab": "\t", "space": " "}
 

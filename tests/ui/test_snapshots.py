@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tui.app import WarroomApp
-from tui.clock import FrozenClock
 from tui.config import DetectionConfig
+from tui.core.clock import FrozenClock
 from tui.wiring import setup_for_demo
 
 AT = datetime(2026, 11, 23, 3, 14, 0, tzinfo=UTC)

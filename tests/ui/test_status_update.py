@@ -1,8 +1,8 @@
 from datetime import timedelta
 
 from tests.ui.fakes import T0, cluster, health, pod, service, slos
+from tui.domain.status_update import can_template
 from tui.incident.events import Event
-from tui.status_update import can_template
 
 
 def event(id_: int, kind: str, text: str, minutes: int, **data) -> Event:

@@ -7,7 +7,7 @@ import pytest
 from tests.timebase import T0, frozen
 from tests.ui.fakes import AT_ONCE, ListSource, health, service, standard_sources
 from tui.app import AppSetup, WarroomApp
-from tui.detection import Detection
+from tui.domain.detection import Detection
 from tui.incident.feed import DrillDeclaration, TimelineSource
 from tui.sources.base import SourceError
 
@@ -186,7 +186,7 @@ async def test_a_request_left_without_outcome_reads_outcome_unknown_on_the_next_
     finds the bare request in the record and says its outcome is unknown, not that it runs."""
     from datetime import timedelta
 
-    from tui.clock import FrozenClock
+    from tui.core.clock import FrozenClock
     from tui.incident.service import Incidents
     from tui.incident.store import IncidentStore
 

@@ -10,7 +10,7 @@ import pytest
 from panels.timeline import TimelinePanel
 from tests.timebase import T0, frozen
 from tui.app import AppSetup, WarroomApp
-from tui.detection import Detection
+from tui.domain.detection import Detection
 from tui.incident import feed as feed_module
 from tui.incident.events import event_numbers, in_time_order
 from tui.incident.feed import TimelineSource

@@ -1,7 +1,7 @@
 import pytest
 from rich.text import Text
 
-from tui.untrusted import clean, literal, one_line
+from tui.core.untrusted import clean, literal, one_line
 
 HOSTILE = [
     ("\x1b]0;owned\x07title", "title"),  # OSC window title (BEL)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tui.clock import Clock
+from tui.core.clock import Clock
+from tui.core.model import ClusterSnapshot, HealthSnapshot, LogBatch, LogLine, SloSnapshot
 from tui.demo.scenarios import Scenario, get_scenario
 from tui.demo.snapshots import cluster_snapshot, health_snapshot, slo_snapshot, wall
 from tui.demo.topology import NAMESPACES
 from tui.demo.world import MAX_REPLICAS, MITIGATIONS, World
-from tui.model import ClusterSnapshot, HealthSnapshot, LogBatch, LogLine, SloSnapshot
 from tui.sources.base import PollSource, SourceError
 
 # The team's own actions the demo knows: (name, title, scope: the exact target, for the confirm).

@@ -1,7 +1,7 @@
 """The world as the panels see it: the same snapshot dataclasses the real adapters build.
 
 The SLOs are judged by the Prometheus adapter's own functions (`judge_ratio`, `judge_threshold`,
-over the maths of `tui.slo`) from what Prometheus would have answered: the error ratio per
+over the maths of `tui.domain.slo`) from what Prometheus would have answered: the error ratio per
 window (the simulation's seconds, plus the SLO's past for the part of a window before the
 simulation began) or the gauge's value. So the demo's SLO panel reads like the real one.
 """
@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from tui.demo.topology import CHECKS, PG_MAX_CONNECTIONS, PG_RESERVED, SLOS, RatioSloSpec, ThresholdSloSpec
-from tui.demo.world import World
-from tui.model import (
+from tui.core.model import (
     HISTORY_LEN,
     ClusterSnapshot,
     DeploymentInfo,
@@ -23,7 +21,9 @@ from tui.model import (
     SloSnapshot,
     SloStatus,
 )
-from tui.slo import parse_duration, rule_windows
+from tui.demo.topology import CHECKS, PG_MAX_CONNECTIONS, PG_RESERVED, SLOS, RatioSloSpec, ThresholdSloSpec
+from tui.demo.world import World
+from tui.domain.slo import parse_duration, rule_windows
 from tui.sources.prometheus import Sample, judge_ratio, judge_threshold
 
 HEALTH_EVERY_S = 2  # the health source's interval: one history mark per check

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tui.core.model import Health
 from tui.demo.logs import LogBook, LogWriter
 from tui.demo.scenarios import Scenario
 from tui.demo.topology import (
@@ -35,7 +36,6 @@ from tui.demo.topology import (
     CheckSpec,
 )
 from tui.demo.workloads import Controller, SimPod, Template, rng
-from tui.model import Health
 from tui.sources.base import SourceError
 
 T_START = -60  # the simulation starts a minute early, so health history and the log backlog exist

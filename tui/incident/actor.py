@@ -17,9 +17,9 @@ import socket
 import unicodedata
 from collections.abc import Mapping
 
-from tui.errors import UserError
+from tui.core.errors import UserError
+from tui.core.untrusted import one_line
 from tui.incident.events import ActorKind
-from tui.untrusted import one_line
 
 ACTOR_ENV = "WARROOM_ACTOR"
 PERSON_MAX = 64  # a name, not a note: the Who column and a role holder show it whole

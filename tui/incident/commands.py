@@ -28,16 +28,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.clock import SystemClock
 from tui.config import DEFAULT_SEVERITIES, Config, SeverityConfig
-from tui.errors import UserError
+from tui.core.clock import SystemClock
+from tui.core.errors import UserError
+from tui.core.paths import db_path
+from tui.core.untrusted import one_line
 from tui.incident.actor import actor_kind_for_cli, current_actor, named_person
 from tui.incident.lifecycle import LifecycleError, fold
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore, IncidentSummary, StoreError
 from tui.incident.target import SeveralOpen, listing, open_incidents, the_open_incident
-from tui.paths import db_path
-from tui.untrusted import one_line
 
 EXIT_FAILED = 2
 TITLE_WIDTH = 50
@@ -64,7 +64,8 @@ def _target(args: argparse.Namespace) -> _Target:
     found = find_config(getattr(args, "config", None))
     config = load_config(found) if found is not None else None
     explicit = getattr(args, "db", None)
-    return _Target(db_path(explicit, config), config, not explicit and not (config and config.db))
+    configured = config.db if config else None
+    return _Target(db_path(explicit, configured), config, not explicit and not configured)
 
 
 def _stdin_is_tty() -> bool:

@@ -8,7 +8,7 @@ The postmortem follows what teams file (PagerDuty's and Google's templates, see
 shared/notes/incident-practice.md §1): summary, impact, severity/status/roles history, a
 `Time (UTC) | Event | Actor` timeline, actions with outcomes, response times, follow-ups, and
 the headings the team fills in. Every piece of text from the record (titles, notes, actors,
-action output) is untrusted: terminal control is removed (`tui.untrusted.clean`), newlines
+action output) is untrusted: terminal control is removed (`tui.core.untrusted.clean`), newlines
 become " ⏎ ", and Markdown and HTML syntax is backslash-escaped, so a note can neither break a
 table nor inject a link, an image or markup. Status updates keep their lines: the timeline's
 cell links to the update, quoted in full under the table (`quoted`, escaped the same way).
@@ -53,13 +53,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tui.config import DEFAULT_SEVERITIES, SeverityConfig
-from tui.detection import LEVEL_LABEL
+from tui.core.untrusted import MAX_LINE, clean
+from tui.domain.detection import LEVEL_LABEL
 from tui.incident.events import ROLES, Event, event_numbers, in_time_order
 from tui.incident.lifecycle import STATUS_RANK, IncidentState, severity_named
 from tui.incident.outcomes import UNKNOWN, outcomes, unfinished
 from tui.incident.response_times import response_times
 from tui.incident.store import to_db_time
-from tui.untrusted import MAX_LINE, clean
 
 NONE = "—"
 NBSP = "\u00a0"
@@ -274,7 +274,7 @@ def _cadence(severity: str, severities: Sequence[SeverityConfig]) -> str:
 
 
 def _level(event: Event) -> str:
-    """A detection's level (`tui.detection`): problem, warning, flapping or ok (recovered)."""
+    """A detection's level (`tui.domain.detection`): problem, warning, flapping or ok (recovered)."""
     return str(event.data.get("level", "problem"))
 
 

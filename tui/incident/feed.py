@@ -17,26 +17,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.clock import Clock, SystemClock
 from tui.config import DEFAULT_SEVERITIES, SeverityConfig
-from tui.detection import Detection
+from tui.core.clock import Clock, SystemClock
+from tui.domain.detection import Detection
 from tui.incident.actor import system_actor
 from tui.incident.events import Event
-from tui.incident.lifecycle import CLOSED_STATUSES, IncidentState, LifecycleError
+from tui.incident.lifecycle import CLOSED_STATUSES, LifecycleError, TimelineSnapshot
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore, StoreError
 from tui.incident.target import open_incidents
 from tui.sources.base import SourceError
 
 SHOWN_EVENTS = 2000  # the timeline keeps the newest events; the record keeps them all
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineSnapshot:
-    state: IncidentState | None  # None: no incident declared (or none open)
-    events: tuple[Event, ...]  # the newest SHOWN_EVENTS of it, oldest first
-    pending: int = 0  # problems on screen with no incident to record them in yet
-    open_ids: tuple[int, ...] = ()  # every open incident (drills too), oldest first: "also open"
 
 
 @dataclass(frozen=True, slots=True)

@@ -539,6 +539,17 @@ def plan_action_finished(
     return Planned(kind, text, {**dict(data), "request": request.id})
 
 
+
+@dataclass(frozen=True, slots=True)
+class TimelineSnapshot:
+    """What the timeline panel shows: plain data, read from the record by the feed."""
+
+    state: IncidentState | None  # None: no incident declared (or none open)
+    events: tuple[Event, ...]  # the newest SHOWN_EVENTS of it, oldest first
+    pending: int = 0  # problems on screen with no incident to record them in yet
+    open_ids: tuple[int, ...] = ()  # every open incident (drills too), oldest first: "also open"
+
+
 __all__ = [
     "CLOSED_STATUSES",
     "FOLD_KINDS",
@@ -548,6 +559,7 @@ __all__ = [
     "LifecycleError",
     "Planned",
     "Tally",
+    "TimelineSnapshot",
     "check_declare",
     "fold",
     "fold_tallied",

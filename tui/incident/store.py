@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 import aiosqlite
 
-from tui.clock import Clock, SystemClock
+from tui.core.clock import Clock, SystemClock
 from tui.incident import locked_down
 from tui.incident.events import KINDS, ActorKind, Event, EventSource
 from tui.incident.lifecycle import CLOSED_STATUSES, FOLD_KINDS, Tally, fold

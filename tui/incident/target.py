@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tui.core.untrusted import one_line
 from tui.incident.lifecycle import CLOSED_STATUSES
 from tui.incident.store import IncidentStore, IncidentSummary
-from tui.untrusted import one_line
 
 LISTED = 5  # open incidents named in one line; more are counted
 

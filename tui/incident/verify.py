@@ -14,8 +14,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from tui.core.untrusted import one_line
 from tui.incident.export import ChainCheck, check_chain
-from tui.untrusted import one_line
 
 EXIT_BROKEN = 1
 EXIT_BAD_INPUT = 2

@@ -1,2 +1,2 @@
 """One adapter per outside system. A source knows nothing of Textual: it returns snapshots from
-`tui.model` and raises `SourceError` with one line a person can act on."""
+`tui.core.model` and raises `SourceError` with one line a person can act on."""

@@ -31,11 +31,11 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from tui.clock import Clock, SystemClock
 from tui.config import HealthConfig, ServiceConfig
-from tui.model import HISTORY_LEN, Health, HealthSnapshot, ServiceHealth
+from tui.core.clock import Clock, SystemClock
+from tui.core.model import HISTORY_LEN, Health, HealthSnapshot, ServiceHealth
+from tui.core.untrusted import one_line
 from tui.sources.tls import tls_reason
-from tui.untrusted import one_line
 
 MAX_BODY = 64 * 1024  # bytes of a response body (or of a command's output tail) ever kept
 MAX_REDIRECTS = 5

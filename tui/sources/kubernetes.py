@@ -36,14 +36,14 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-from tui.clock import Clock, SystemClock, utc_iso
 from tui.config import ClusterConfig, LogConfig
-from tui.model import ClusterSnapshot, DeploymentInfo, LogBatch, LogLine, PodInfo
+from tui.core.clock import Clock, SystemClock, utc_iso
+from tui.core.model import ClusterSnapshot, DeploymentInfo, LogBatch, LogLine, PodInfo
+from tui.core.untrusted import one_line
 from tui.sources.base import SourceError
 from tui.sources.logs import MAX_LINE_BYTES, guess_level
 from tui.sources.probe import unreachable, url_endpoint
 from tui.sources.tls import tls_line
-from tui.untrusted import one_line
 
 IN_CLUSTER = "in-cluster"
 _SA_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")

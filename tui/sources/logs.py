@@ -1,7 +1,7 @@
 """The log tail: a file (`tail -F`), Loki, and the merge of several `[[logs]]` entries into the one
 Logs panel. (Pod logs are `tui.sources.kubernetes.KubernetesLogSource`.)
 
-Text stays raw here, escape codes included: `tui.untrusted` cleans it in the panel. What this
+Text stays raw here, escape codes included: `tui.core.untrusted` cleans it in the panel. What this
 module bounds is memory and work: a file is read at most `max_bytes_per_poll` per cycle, a line is
 kept to `max_line_bytes`, and nothing ever reads a whole file.
 """
@@ -25,13 +25,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tui.clock import Clock, SystemClock
 from tui.config import LogConfig, LokiConfig
-from tui.model import LogBatch, LogLine
+from tui.core.clock import Clock, SystemClock
+from tui.core.model import LogBatch, LogLine
+from tui.core.untrusted import one_line
 from tui.sources.base import PollSource, SourceError
 from tui.sources.probe import unreachable, url_endpoint
 from tui.sources.tls import chain, tls_line
-from tui.untrusted import one_line
 
 # ---- levels -------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import contextlib
 import socket
 from urllib.parse import urlsplit
 
-from tui.untrusted import one_line
+from tui.core.untrusted import one_line
 
 PROBE_TIMEOUT_S = 1.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -2,7 +2,7 @@
 
 httpx's AsyncClient talks to Prometheus on the event loop (no threads). A ratio SLO is one
 PromQL expression with `{{window}}` placeholders, queried once per window it needs: the SLO
-window (budget left) and the windows of the multiwindow burn-rate rules (`tui.slo`). All queries
+window (budget left) and the windows of the multiwindow burn-rate rules (`tui.domain.slo`). All queries
 of one poll run concurrently, identical ones once, and the whole poll is bounded by
 `timeout_s`, so a server that accepts and never answers cannot hold the panel.
 
@@ -28,10 +28,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tui.clock import Clock, SystemClock
 from tui.config import PrometheusConfig, SloConfig
-from tui.model import SloSnapshot, SloState, SloStatus
-from tui.slo import (
+from tui.core.clock import Clock, SystemClock
+from tui.core.model import SloSnapshot, SloState, SloStatus
+from tui.core.untrusted import one_line
+from tui.domain.slo import (
     budget_remaining,
     burn_alert,
     burn_rate,
@@ -45,7 +46,6 @@ from tui.slo import (
 from tui.sources.base import SourceError
 from tui.sources.probe import unreachable, url_endpoint
 from tui.sources.tls import chain, tls_reason
-from tui.untrusted import one_line
 
 HISTORY = 10  # values kept per SLO for the sparkline
 DEFAULT_WINDOW = "30d"

@@ -14,7 +14,7 @@ import re
 import ssl
 from collections.abc import Iterator
 
-from tui.untrusted import one_line
+from tui.core.untrusted import one_line
 
 # "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: x (_ssl.c:1006)" loses its brackets
 # and its source location

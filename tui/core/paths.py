@@ -7,10 +7,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tui.config import Config
 
 
 def state_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -35,14 +31,14 @@ def default_db_path(env: Mapping[str, str] | None = None, *, create: bool = Fals
     return directory / "incidents.db"
 
 
-def db_path(explicit: str | None, config: Config | None, *, demo: bool = False) -> Path:
+def db_path(explicit: str | None, configured: str | None, *, demo: bool = False) -> Path:
     """--db, else the config's `db`, else `$XDG_STATE_HOME/warroom/incidents.db`. The demo keeps
     its drills in `demo.db` beside it unless told otherwise, so `warroom note` from a pipeline
     never lands on a drill."""
     if explicit:
         return Path(explicit).expanduser()
-    if config is not None and config.db:
-        return Path(config.db).expanduser()
+    if configured:
+        return Path(configured).expanduser()
     default = default_db_path()
     return default.with_name("demo.db") if demo else default
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from tui.clock import utc_iso
+from tui.core.clock import utc_iso
+from tui.core.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
+from tui.core.untrusted import one_line
 from tui.incident.events import OUTCOME_KINDS, Event
-from tui.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
-from tui.untrusted import one_line
 
 NOT_READY_OK = {"Running", "Completed", "Succeeded"}
 

@@ -3,7 +3,7 @@ detection calls crash-looping. Plain functions over `PodInfo`; no I/O."""
 
 from __future__ import annotations
 
-from tui.model import PodInfo
+from tui.core.model import PodInfo
 
 HEALTHY = frozenset({"Running", "Completed", "Succeeded"})
 BROKEN = frozenset(

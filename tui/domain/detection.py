@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from tui.config import DetectionConfig
-from tui.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
-from tui.pod_health import crash_looping
-from tui.untrusted import one_line
+from tui.core.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
+from tui.core.untrusted import one_line
+from tui.domain.pod_health import crash_looping
 
 Level = Literal["problem", "warning", "ok", "flapping"]
 # What the timeline calls each level: a recovery must not read like a detection.

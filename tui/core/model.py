@@ -2,7 +2,7 @@
 
 Nothing here imports Textual or any client library. A source builds these; a panel renders
 them. Every text field that came from outside (a response body, a pod reason, a log line) is
-raw: panels pass it through `tui.untrusted` before it reaches the screen.
+raw: panels pass it through `tui.core.untrusted` before it reaches the screen.
 """
 
 from __future__ import annotations

@@ -33,12 +33,12 @@ from actions import (
 )
 from panels.modals import AskScreen, ChoiceScreen, ConfirmScreen
 from tui.config import ActionConfig
-from tui.keys import normalise
-from tui.untrusted import one_line
+from tui.core.keynames import normalise
+from tui.core.untrusted import one_line
 
 if TYPE_CHECKING:
     from tui.app import WarroomApp
-    from tui.model import DeploymentInfo
+    from tui.core.model import DeploymentInfo
 
 MENU = "menu"  # mitigate('menu'): the action menu, not an action
 CONFIG_PREFIX = "config."  # the registry's ids of `[[actions]]` (actions.config)

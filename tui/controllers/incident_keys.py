@@ -30,8 +30,11 @@ from textual.screen import ModalScreen
 
 from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
 from panels.timeline import KIND_LABEL, TimelinePanel, short_actor
-from tui.clock import utc_iso
 from tui.config import SeverityConfig
+from tui.core.clock import utc_iso
+from tui.core.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
+from tui.core.untrusted import clean, one_line
+from tui.domain.status_update import can_template
 from tui.incident.actor import account_of
 from tui.incident.events import ROLES, STATUSES, Event
 from tui.incident.lifecycle import (
@@ -46,9 +49,6 @@ from tui.incident.lifecycle import (
 )
 from tui.incident.store import IncidentSummary, StoreError
 from tui.incident.target import SeveralOpen, is_open, label, open_incidents, the_open_incident
-from tui.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
-from tui.status_update import can_template
-from tui.untrusted import clean, one_line
 
 if TYPE_CHECKING:
     from tui.app import WarroomApp
