@@ -33,6 +33,7 @@ test: $(VENV)/.test-deps servers
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check tui panels actions themes tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/run.py

@@ -207,7 +207,7 @@ class Panel(Vertical):
         return self.title_content().plain
 
     def _retitle(self) -> None:
-        self.border_title = self.title_content()  # type: ignore[assignment]
+        self.border_title = self.title_content()
 
     class LevelChanged(Message):
         def __init__(self, panel: Panel) -> None:

@@ -104,7 +104,7 @@ class LineInput(Input):
                 if bindings and not bindings[0].priority:
                     event.stop()
                     event.prevent_default()
-                    await node.run_action(bindings[0].action)
+                    await self.app.run_action(bindings[0].action, node)
                     return
         # Anything else: Input's own handler runs next (Textual walks the class hierarchy).
 

@@ -69,7 +69,7 @@ class LogView(ScrollView, can_focus=True):
         self.received += len(new)
         self.entries.extend(new)
         if self.filter:
-            self.shown.extend(e for e in new if e.matches(self.filter))  # type: ignore[union-attr]
+            self.shown.extend(e for e in new if e.matches(self.filter))
             if len(self.shown) > self.max_lines:
                 del self.shown[: len(self.shown) - self.max_lines]  # type: ignore[arg-type]
         self._resized()

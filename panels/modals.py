@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import Button, Input, OptionList, Static, TextArea
@@ -48,7 +48,7 @@ class ConfirmScreen(Dialog[dict[str, Any] | None]):
     and None when what is typed is not valid: the caller's dry run follows them, and answers
     through `show_dry_run`."""
 
-    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
     DEFAULT_CSS = MODAL_CSS.format(name="ConfirmScreen")
 
     def __init__(
@@ -217,7 +217,7 @@ class AskScreen(Dialog[bool]):
     """A yes/no question that changes nothing itself (quit with an incident open): the text,
     Cancel (focused) and the verb. True on the verb, False on Cancel or escape."""
 
-    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="ask.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="ask.cancel")]
     DEFAULT_CSS = MODAL_CSS.format(name="AskScreen") + "AskScreen #ask-body { margin-bottom: 1; }"
 
     def __init__(self, title: str, body: str, verb: str = "OK", hint: str = "") -> None:
@@ -249,7 +249,7 @@ class AskScreen(Dialog[bool]):
 class PromptScreen(Dialog[str | None]):
     """One line of text (a note, a title). Empty or escape: None."""
 
-    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
     DEFAULT_CSS = MODAL_CSS.format(name="PromptScreen")
 
     def __init__(self, title: str, placeholder: str = "", value: str = "", hint: str = "") -> None:
@@ -280,7 +280,7 @@ class PromptScreen(Dialog[str | None]):
 class ChoiceScreen(Dialog[str | None]):
     """Pick one of a few values (severity, status, role)."""
 
-    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
     DEFAULT_CSS = (
         MODAL_CSS.format(name="ChoiceScreen") + "ChoiceScreen OptionList { height: auto; max-height: 16; }"
     )
@@ -319,7 +319,7 @@ class ChoiceScreen(Dialog[str | None]):
 class ComposerScreen(Dialog[str | None]):
     """The status update: a CAN template prefilled from the panels, edited, then saved."""
 
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="composer.cancel"),
         Binding("ctrl+s", "save", "Save and copy", id="composer.save", priority=True),
     ]
@@ -376,7 +376,7 @@ class ComposerScreen(Dialog[str | None]):
 class DetailScreen(Dialog[None]):
     """An event or a row in full: every field, the data as indented JSON, literally."""
 
-    BINDINGS: ClassVar[list[Binding]] = [Binding("escape,enter,q", "dismiss", "Close", id="detail.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "dismiss", "Close", id="detail.close")]
     DEFAULT_CSS = (
         MODAL_CSS.format(name="DetailScreen")
         + "DetailScreen VerticalScroll { height: auto; max-height: 30; }"

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import zip_longest
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual._two_way_dict import TwoWayDict
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets._data_table import Row
@@ -59,7 +59,7 @@ class DiffTable(DataTable[Text]):
     DEFAULT_CSS = "DiffTable { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }"
     # DataTable's own home/end scroll sideways, which a table without horizontal scrolling never
     # does: here they go to the first and the last row, as help says (the log tail does the same).
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("home", "scroll_top", "First row", show=False, id="table.first"),
         Binding("end", "scroll_bottom", "Last row", show=False, id="table.last"),
     ]
@@ -162,14 +162,15 @@ class DiffTable(DataTable[Text]):
             return
         shown = list(self._keys)
         widths = self._widths(shown)
+        flex = self._flex
         for key in self._optional:
-            short = self.flex_need - widths[self._flex] if self._flex is not None else 0
-            if short <= 0:
+            short = self.flex_need - widths[flex] if flex is not None else 0
+            if flex is None or short <= 0:
                 break
             if widths[key] - short >= self._optional_min.get(key, self.OPTIONAL_MIN):
                 # Cut (with an ellipsis) rather than lose it: "lomash-wo…" still tells.
                 widths[key] -= short
-                widths[self._flex] += short
+                widths[flex] += short
                 break
             shown.remove(key)
             widths = self._widths(shown)
@@ -321,10 +322,12 @@ class DiffTable(DataTable[Text]):
         """`add_row` without its per-row work (cursor validation, a highlight event, an idle
         check): `apply` does that once for the whole batch."""
         row_key = RowKey(key)
-        self._data[row_key] = {
+        # A row shorter than the columns leaves the rest None, as DataTable's own add_row does.
+        row: dict[ColumnKey, Any] = {
             column.key: None if cell is None else safe_cell(cell)
             for column, cell in zip_longest(self.ordered_columns, self._visible(cells))
         }
+        self._data[row_key] = row
         self.rows[row_key] = Row(row_key, 1, None, False)
         # Not among DataTable's `_new_rows`: those it measures cell by cell when idle (seconds
         # for 10 000 rows), for auto-width columns and auto-height rows, which this table has

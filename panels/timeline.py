@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets.data_table import ColumnKey
 
 from panels.base import Panel, fields_text
@@ -148,7 +148,7 @@ class TimelinePanel(Panel):
 
     # Active while the timeline has the focus: they act on its selected event or its view.
     # `app.incident(...)`: the app's one read-only check sees them (star and correct write).
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("asterisk", "app.incident('star')", "Star", id="incident.star"),
         Binding("c", "app.incident('correct')", "Correct", id="incident.correct"),
         Binding("t", "app.incident('local_time')", "UTC/local time", show=False, id="timeline.local_time"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from importlib.resources import files
+from typing import Any
 
 from textual.app import App
 from textual.theme import Theme
@@ -91,7 +92,7 @@ def default_theme(env: Mapping[str, str] | None = None) -> str:
     return WARROOM_16.name
 
 
-def register_themes(app: App[object]) -> None:
+def register_themes(app: App[Any]) -> None:
     for theme in THEMES:
         app.register_theme(theme)
 

@@ -8,13 +8,15 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.actions import parse
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
@@ -36,7 +38,7 @@ from tui.controllers.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKey
 from tui.controllers.quitting import QuitGuard, QuitHook
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import SourceStatus
-from tui.domain.detection import Detector
+from tui.domain.detection import Detection, Detector
 from tui.incident.feed import TimelineSource
 from tui.keys import BindingInfo, binding_infos, check_keymap
 from tui.runtime import SourceLoop
@@ -134,7 +136,7 @@ class WarroomApp(App[int]):
     CSS = stylesheet()
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("tab", "next_panel", "Next panel", show=False, id="app.next_panel", priority=True),
@@ -213,8 +215,8 @@ class WarroomApp(App[int]):
             loop = SourceLoop(
                 self,
                 source,
-                deliver=lambda data, pid=pid: self._deliver(pid, data),
-                report=lambda status, pid=pid: self._report(pid, status),
+                deliver=partial(self._deliver, pid),
+                report=partial(self._report, pid),
                 clock=self.clock,
             )
             self.loops[pid] = loop
@@ -296,7 +298,11 @@ class WarroomApp(App[int]):
     def _detect(self, pid: str, data: Any) -> None:
         """Automatic detection runs on every snapshot, modal or not: the record must not wait for
         someone to close a dialog."""
-        checks = {"health": self.detector.health, "pods": self.detector.pods, "slos": self.detector.slos}
+        checks: dict[str, Callable[[Any, datetime], list[Detection]]] = {
+            "health": self.detector.health,
+            "pods": self.detector.pods,
+            "slos": self.detector.slos,
+        }
         check = checks.get(pid)
         timeline = self.timeline
         if check is None or timeline is None:
@@ -324,7 +330,7 @@ class WarroomApp(App[int]):
         self._painted[pid] = data
         panel = self.panels[pid]
         now = self.clock.now()
-        panel.show(data, now)  # type: ignore[attr-defined]
+        panel.show(data, now)
         if pid == "timeline":
             self.header.set_incident(data.state, now)
         if pid == "health" and not self.narrow:
@@ -493,7 +499,7 @@ class WarroomApp(App[int]):
             self.filter_bar.remove_class("-shown")
             self.show_panel(self.filter_target)
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if self.filter_bar.has_class("-shown"):
             self.filter_bar.remove_class("-shown")
             self.panels[self.filter_target].set_filter("")

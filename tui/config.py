@@ -605,7 +605,7 @@ def _action(t: _Table) -> ActionConfig:
             None, f"expected exactly one of command or http, got {_words(kinds) if kinds else 'neither'}"
         )
     shell = t.boolean("shell")
-    command = None
+    command: tuple[str, ...] | None = None
     if shell and kinds == ["http"]:
         raise t.error("shell", "only for a command action")
     if shell:  # one string for /bin/sh -c

@@ -24,9 +24,10 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tui.config import DEFAULT_SEVERITIES, Config, SeverityConfig
 from tui.core.clock import SystemClock
@@ -120,7 +121,7 @@ async def _existing(store: IncidentStore, incident: int) -> int:
     return incident
 
 
-def _run(name: str, body: Callable[[], Awaitable[int]]) -> int:
+def _run(name: str, body: Callable[[], Coroutine[Any, Any, int]]) -> int:
     try:
         return asyncio.run(body())
     except (CommandError, StoreError, LifecycleError, UserError) as err:

@@ -717,7 +717,8 @@ def check_chain(lines: Iterable[str | bytes]) -> ChainCheck:
     """
     parsed = [_parse(raw) for raw in lines]
     audit = sum(1 for line in parsed if line.obj is not None)
-    prev, incidents = GENESIS, []
+    prev = GENESIS
+    incidents: list[int] = []
     first: dict[str, Any] | None = None
     last: dict[str, Any] | None = None
 

@@ -131,7 +131,7 @@ class TimelineSource:
                 active = self._open_ids[-1] if self._open_ids else None  # = store.active_incident()
                 if active is not None and self.incident_id is None:
                     self.follow(active)
-                elif active is not None and active > self.incident_id and not self.pinned:
+                elif active is not None and active > (self.incident_id or 0) and not self.pinned:
                     # another process declared a newer incident: follow it, as everyone does.
                     # Only newer: when the followed one is resolved, an older open incident (a
                     # drill) must not take the screen away from the resolution everyone watches.

@@ -17,6 +17,8 @@ from datetime import timedelta
 
 from tui.incident.lifecycle import IncidentState
 
+_Measure = tuple[timedelta | None, str]  # the span, or None and why
+
 
 @dataclass(frozen=True, slots=True)
 class ResponseTime:
@@ -30,6 +32,10 @@ def response_times(state: IncidentState) -> tuple[ResponseTime, ...]:
     start, detected = state.impact_started_at, state.detected_at
     person, mitigated, resolved = state.acknowledged_at, state.mitigated_at, state.resolved_at
     asserted = state.impact_asserted_at
+    detect: _Measure
+    ack: _Measure
+    mitigate: _Measure
+    resolve: _Measure
 
     if detected is None:
         detect = (None, "no detection recorded")

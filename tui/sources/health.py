@@ -569,7 +569,7 @@ def describe_os_error(exc: BaseException) -> str:
     return one_line(str(exc), 100) or type(exc).__name__
 
 
-def last_line(tail: bytes) -> str:
+def last_line(tail: bytes | bytearray) -> str:
     """The last non-blank line of a command's output, as one clean line."""
     for line in reversed(tail.decode("utf-8", errors="replace").splitlines()):
         if line.strip():

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -704,9 +705,9 @@ def parse_selector(text: str | None) -> Callable[[Mapping[str, str]], bool]:
             key, op, values = set_match.group(1), set_match.group(2), set_match.group(3)
             options = frozenset(v.strip() for v in values.split(",") if v.strip())
             if op == "in":
-                tests.append(lambda labels, k=key, o=options: labels.get(k) in o)
+                tests.append(partial(_label_in, key, options, True))
             else:
-                tests.append(lambda labels, k=key, o=options: labels.get(k) not in o)
+                tests.append(partial(_label_in, key, options, False))
             continue
         for op in ("!=", "==", "="):
             if op in term:
@@ -715,24 +716,34 @@ def parse_selector(text: str | None) -> Callable[[Mapping[str, str]], bool]:
                 if not key:
                     raise ValueError(f"missing label key in {term!r}")
                 if op == "!=":
-                    tests.append(lambda labels, k=key, v=value: labels.get(k) != v)
+                    tests.append(partial(_label_in, key, frozenset((value,)), False))
                 else:
-                    tests.append(lambda labels, k=key, v=value: labels.get(k) == v)
+                    tests.append(partial(_label_in, key, frozenset((value,)), True))
                 break
         else:
             if term.startswith("!"):
                 key = term[1:].strip()
-                tests.append(lambda labels, k=key: k not in labels)
+                tests.append(partial(_has_label, key, False))
             elif re.fullmatch(r"[\w./-]+", term):
-                tests.append(lambda labels, k=term: k in labels)
+                tests.append(partial(_has_label, term, True))
             else:
                 raise ValueError(f"cannot read selector term {term!r}")
     return lambda labels: all(test(labels) for test in tests)
 
 
+def _label_in(key: str, values: frozenset[str], wanted: bool, labels: Mapping[str, str]) -> bool:
+    return (labels.get(key) in values) == wanted
+
+
+def _has_label(key: str, wanted: bool, labels: Mapping[str, str]) -> bool:
+    return (key in labels) == wanted
+
+
 def _split_terms(text: str) -> list[str]:
     """Split on commas that are not inside `( … )`."""
-    terms, depth, current = [], 0, []
+    terms: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1

@@ -559,7 +559,8 @@ def _parse_streams(doc: Any) -> list[tuple[int, LogLine]]:
     for stream in result:
         if not isinstance(stream, dict):
             continue
-        labels = stream.get("stream") if isinstance(stream.get("stream"), dict) else {}
+        given = stream.get("stream")
+        labels: dict[str, Any] = given if isinstance(given, dict) else {}
         origin = _origin(labels)
         label_level = next((_LEVELS.get(str(labels[k]).lower()) for k in _LEVEL_LABELS if k in labels), None)
         for value in stream.get("values") or []:
@@ -645,8 +646,9 @@ class MergedLogSource:
     async def probe(self) -> None:
         """Passes when any part may answer: one without a probe (a file), or one whose probe
         passes; else the parts' reasons, as a failed poll gives them."""
-        probes = [(part, getattr(part.source, "probe", None)) for part in self._parts]
-        if not probes or any(fn is None for _, fn in probes):
+        found = [(part, getattr(part.source, "probe", None)) for part in self._parts]
+        probes = [(part, fn) for part, fn in found if fn is not None]
+        if not probes or len(probes) < len(found):
             return
         results = await asyncio.gather(*(fn() for _, fn in probes), return_exceptions=True)
         if any(r is None for r in results):

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -332,7 +332,7 @@ class _Plan:
 
 
 def _unknown(slo: SloConfig, detail: str) -> SloStatus:
-    kind = "ratio" if slo.error_ratio is not None else "threshold"
+    kind: Literal["ratio", "threshold"] = "ratio" if slo.error_ratio is not None else "threshold"
     window = (slo.window or DEFAULT_WINDOW) if kind == "ratio" else None
     unit = slo.unit or ""
     return SloStatus(slo.name, kind, slo.objective, "UNKNOWN", None, window=window, detail=detail, unit=unit)
