@@ -163,6 +163,7 @@ class WarroomApp(App[int]):
         self._pending: dict[str, Any] = {}  # snapshots held back while a modal is open
         self.detector = Detector(setup.detection)
         self.stop_reason: str | None = None  # why warroom is stopping: recorded on interrupted runs
+        self._leaving: asyncio.Future[None] | None = None  # the signal handler's leave, kept from GC
         self._painted: dict[str, Any] = {}  # the last snapshot painted per panel
         self.incident_keys = IncidentKeys(self)
         self.action_keys = ActionKeys(self)
@@ -246,7 +247,8 @@ class WarroomApp(App[int]):
         timeline = self.timeline
         if timeline is not None:
             timeline.stop_reason = self.stop_reason
-        self.exit(return_code=128 + int(sig))  # as a shell reports a death by that signal
+        # As a shell reports a death by that signal. A task: a signal handler cannot await.
+        self._leaving = asyncio.ensure_future(self.leave(return_code=128 + int(sig)))
 
     def _report(self, pid: str, status: SourceStatus) -> None:
         now = self.clock.now()
@@ -523,6 +525,16 @@ class WarroomApp(App[int]):
         yield from self.incident_keys.system_commands()
 
     # ---- stopping ------------------------------------------------------------------------
+    async def leave(self, return_code: int = 0) -> None:
+        """Quit (confirmed) or a signal: every action still running is stopped and written as
+        interrupted while the app is whole, then the app exits. `on_unmount` does it again as a
+        net, but by then Textual is tearing the screens and their workers down."""
+        reason = self.stop_reason or "warroom quit"
+        self.action_keys.dispatcher.stopping(reason)
+        with contextlib.suppress(Exception):  # the record may be gone: the outcome is then unknown
+            await self.action_keys.dispatcher.interrupt_all(reason)
+        self.exit(return_code=return_code)
+
     def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None:
         # Said before anything is cancelled, so every interrupted run is recorded with why.
         self.action_keys.dispatcher.stopping(self.stop_reason or "warroom quit")

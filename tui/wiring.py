@@ -35,7 +35,7 @@ def _log_source(log: LogConfig, config: Config, clock: Clock) -> PollSource[Any]
         assert config.loki is not None  # the config's validation requires [loki] for kind = "loki"
         return LokiLogSource(config.loki, log, clock)
     from tui.config import ClusterConfig
-    from tui.sources.kubernetes import KubernetesLogSource
+    from tui.sources.kubernetes.logs import KubernetesLogSource
 
     return KubernetesLogSource(config.cluster or ClusterConfig(), log, clock=clock)
 
@@ -49,7 +49,7 @@ def sources_for_config(config: Config, clock: Clock) -> dict[str, PollSource[Any
             config.services, clock, max_concurrency=config.health.max_concurrency
         )
     if config.cluster is not None:
-        from tui.sources.kubernetes import KubernetesSource
+        from tui.sources.kubernetes.pods import KubernetesSource
 
         sources["pods"] = KubernetesSource(config.cluster)
     if config.prometheus is not None and config.slos:
@@ -92,7 +92,7 @@ def registry_for_config(config: Config, clock: Clock) -> ConfigActions:
     context: str | None = None
     closers: list[Callable[[], Awaitable[None]]] = []
     if config.cluster is not None:
-        from tui.sources.kubernetes import KubernetesControl
+        from tui.sources.kubernetes.control import KubernetesControl
 
         control = KubernetesControl(config.cluster, clock)
         context = control.context

@@ -17,7 +17,7 @@ from tests.timebase import T0
 from tui.app import WarroomApp
 from tui.config import ClusterConfig, load_config
 from tui.core.clock import FrozenClock
-from tui.sources.kubernetes import RESTARTED_AT, KubernetesControl
+from tui.sources.kubernetes.control import RESTARTED_AT, KubernetesControl
 from tui.wiring import setup_for_config
 
 

@@ -29,13 +29,10 @@ from tui.config import ClusterConfig, LogConfig
 from tui.core.clock import FrozenClock
 from tui.core.model import PodInfo
 from tui.sources.base import SourceError
-from tui.sources.kubernetes import (
-    RESTARTED_AT,
-    REVISION,
-    KubernetesControl,
-    KubernetesLogSource,
-    KubernetesSource,
-)
+from tui.sources.kubernetes.control import RESTARTED_AT, KubernetesControl
+from tui.sources.kubernetes.logs import KubernetesLogSource
+from tui.sources.kubernetes.pods import KubernetesSource
+from tui.sources.kubernetes.status import REVISION
 from tui.sources.logs import MAX_LINE_BYTES
 
 

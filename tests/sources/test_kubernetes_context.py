@@ -10,7 +10,8 @@ from typing import Any
 
 from tests.servers.kube import declare_resources, deployment, seed, stored, write_kubeconfig
 from tui.config import ClusterConfig
-from tui.sources.kubernetes import KubernetesControl, resolve_context
+from tui.sources.kubernetes.connection import resolve_context
+from tui.sources.kubernetes.control import KubernetesControl
 
 
 def test_the_context_comes_from_the_config_else_the_kubeconfig(tmp_path: Path) -> None:

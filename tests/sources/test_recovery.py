@@ -127,7 +127,7 @@ async def _until(check: Any, timeout_s: float, what: str) -> None:
 async def test_sources_are_back_within_two_intervals_of_their_servers(
     tmp_path: Path, prometheus_dir: Path
 ) -> None:
-    from tui.sources.kubernetes import KubernetesSource
+    from tui.sources.kubernetes.pods import KubernetesSource
     from tui.sources.logs import LokiLogSource
     from tui.sources.prometheus import SloSource
 
@@ -250,7 +250,7 @@ async def test_probes_name_the_server_that_is_not_there(tmp_path: Path) -> None:
     source's poll does; several log parts pass while any can answer."""
     from tests.servers.http import refused_port
     from tui.sources.base import SourceError
-    from tui.sources.kubernetes import KubernetesSource
+    from tui.sources.kubernetes.pods import KubernetesSource
     from tui.sources.logs import FileLogSource, LokiLogSource, MergedLogSource
     from tui.sources.prometheus import SloSource
 

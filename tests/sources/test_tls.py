@@ -23,7 +23,8 @@ from tui.config import ClusterConfig, LogConfig, LokiConfig, PrometheusConfig, S
 from tui.core.clock import FrozenClock
 from tui.sources.base import SourceError
 from tui.sources.health import HealthSource
-from tui.sources.kubernetes import KubernetesLogSource, KubernetesSource
+from tui.sources.kubernetes.logs import KubernetesLogSource
+from tui.sources.kubernetes.pods import KubernetesSource
 from tui.sources.logs import LokiLogSource
 from tui.sources.prometheus import SloSource
 

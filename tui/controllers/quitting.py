@@ -76,11 +76,11 @@ class QuitGuard:
         if self.asking:
             return
         if self.app.setup.read_only:
-            self.app.exit()
+            await self.app.leave()
             return
         state = await self.open_incident()
         if state is None:
-            self.app.exit()
+            await self.app.leave()
             return
         plan = (self.hook(state) if self.hook is not None else None) or stays_open(state)
         says = plan.says
@@ -102,7 +102,7 @@ class QuitGuard:
                     await plan.then()
                 except Exception as err:  # said, and the person asked to leave: leave
                     self.app.notify(f"before quitting: {err}", severity="error", markup=False)
-            self.app.exit()
+            await self.app.leave()
 
         self.app.push_screen(
             AskScreen(

@@ -1,5 +1,5 @@
 """The log tail: a file (`tail -F`), Loki, and the merge of several `[[logs]]` entries into the one
-Logs panel. (Pod logs are `tui.sources.kubernetes.KubernetesLogSource`.)
+Logs panel. (Pod logs are `tui.sources.kubernetes.logs.KubernetesLogSource`.)
 
 Text stays raw here, escape codes included: `tui.core.untrusted` cleans it in the panel. What this
 module bounds is memory and work: a file is read at most `max_bytes_per_poll` per cycle, a line is
