@@ -26,11 +26,11 @@ from tui.sources.base import PollSource
 
 def _log_source(log: LogConfig, config: Config, clock: Clock) -> PollSource[Any]:
     if log.kind == "file":
-        from tui.sources.logs import FileLogSource
+        from tui.sources.logs.file import FileLogSource
 
         return FileLogSource(log, clock)
     if log.kind == "loki":
-        from tui.sources.logs import LokiLogSource
+        from tui.sources.logs.loki import LokiLogSource
 
         assert config.loki is not None  # the config's validation requires [loki] for kind = "loki"
         return LokiLogSource(config.loki, log, clock)
@@ -61,7 +61,7 @@ def sources_for_config(config: Config, clock: Clock) -> dict[str, PollSource[Any
         if len(parts) == 1:
             sources["logs"] = parts[0]
         else:
-            from tui.sources.logs import MergedLogSource
+            from tui.sources.logs.merge import MergedLogSource
 
             sources["logs"] = MergedLogSource(parts, clock=clock)
     return sources

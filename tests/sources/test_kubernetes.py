@@ -33,7 +33,7 @@ from tui.sources.kubernetes.control import RESTARTED_AT, KubernetesControl
 from tui.sources.kubernetes.logs import KubernetesLogSource
 from tui.sources.kubernetes.pods import KubernetesSource
 from tui.sources.kubernetes.status import REVISION
-from tui.sources.logs import MAX_LINE_BYTES
+from tui.sources.logs.lines import MAX_LINE_BYTES
 
 
 @dataclass

@@ -17,15 +17,10 @@ from tui.config import LogConfig, LokiConfig
 from tui.core.clock import FrozenClock
 from tui.core.model import LogBatch
 from tui.sources.base import SourceError
-from tui.sources.logs import (
-    MAX_LINE_BYTES,
-    PARTIAL_POLLS,
-    FileLogSource,
-    LokiLogSource,
-    MergedLogSource,
-    guess_level,
-    leading_time,
-)
+from tui.sources.logs.file import PARTIAL_POLLS, FileLogSource
+from tui.sources.logs.lines import MAX_LINE_BYTES, guess_level, leading_time
+from tui.sources.logs.loki import LokiLogSource
+from tui.sources.logs.merge import MergedLogSource
 
 
 def texts(batch: LogBatch) -> list[str]:

@@ -128,7 +128,7 @@ async def test_sources_are_back_within_two_intervals_of_their_servers(
     tmp_path: Path, prometheus_dir: Path
 ) -> None:
     from tui.sources.kubernetes.pods import KubernetesSource
-    from tui.sources.logs import LokiLogSource
+    from tui.sources.logs.loki import LokiLogSource
     from tui.sources.prometheus import SloSource
 
     kube_port, prom_port, loki_port = free_port(), free_port(), free_port()
@@ -251,7 +251,9 @@ async def test_probes_name_the_server_that_is_not_there(tmp_path: Path) -> None:
     from tests.servers.http import refused_port
     from tui.sources.base import SourceError
     from tui.sources.kubernetes.pods import KubernetesSource
-    from tui.sources.logs import FileLogSource, LokiLogSource, MergedLogSource
+    from tui.sources.logs.file import FileLogSource
+    from tui.sources.logs.loki import LokiLogSource
+    from tui.sources.logs.merge import MergedLogSource
     from tui.sources.prometheus import SloSource
 
     def loki(port: int, name: str) -> LokiLogSource:

@@ -25,7 +25,7 @@ from tui.sources.base import SourceError
 from tui.sources.health import HealthSource
 from tui.sources.kubernetes.logs import KubernetesLogSource
 from tui.sources.kubernetes.pods import KubernetesSource
-from tui.sources.logs import LokiLogSource
+from tui.sources.logs.loki import LokiLogSource
 from tui.sources.prometheus import SloSource
 
 SELF_SIGNED = "certificate verify failed: self-signed certificate"

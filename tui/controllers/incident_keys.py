@@ -499,8 +499,7 @@ class IncidentKeys:
 
     # ---- export: allowed read-only, it writes no record ----------------------------------------
     async def export(self) -> None:
-        from tui.incident.export import audit_jsonl, postmortem_markdown
-        from tui.incident.lifecycle import fold
+        from tui.incident.export import export_incident
 
         found = await self._incident()
         if found is None:
@@ -542,14 +541,12 @@ class IncidentKeys:
                 self.say("export cancelled: nothing written")
                 return
         assert feed.store is not None
-        events = await feed.store.events(state.id)  # all of them, not the screen's newest
-        folded = fold(events, feed.severities)
-        markdown = postmortem_markdown(
-            folded, events, severities=feed.severities, generated_at=self.app.clock.now()
+        exported = await export_incident(
+            feed.store, state.id, severities=feed.severities, generated_at=self.app.clock.now()
         )
-        log = "".join(f"{line}\n" for line in audit_jsonl(events))
+        files = {path: exported.markdown, audit: exported.audit}
         try:
-            await asyncio.to_thread(write_files, {path: markdown, audit: log}, overwrite=bool(existing))
+            await asyncio.to_thread(write_files, files, overwrite=bool(existing))
         except FileExistsError as err:  # made by someone else since the question: never replaced
             taken = err.filename2 or err.filename or path
             self.say(f"{taken}: a file appeared there meanwhile; not overwritten", "error", timeout=15)

@@ -35,7 +35,7 @@ from tui.core.errors import UserError
 from tui.core.paths import db_path
 from tui.core.untrusted import one_line
 from tui.incident.actor import actor_kind_for_cli, current_actor, named_person
-from tui.incident.lifecycle import LifecycleError, fold
+from tui.incident.lifecycle import LifecycleError
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore, IncidentSummary, StoreError
 from tui.incident.target import SeveralOpen, listing, open_incidents, the_open_incident
@@ -244,7 +244,7 @@ def incident_table(incidents: Sequence[IncidentSummary]) -> list[str]:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """The postmortem (`--format md`) or the audit log (`--format jsonl`) to stdout or `-o FILE`."""
-    from tui.incident.export import audit_jsonl, postmortem_markdown
+    from tui.incident.export import export_incident
 
     async def body() -> int:
         target = _target(args)
@@ -256,31 +256,21 @@ def cmd_export(args: argparse.Namespace) -> int:
                 if found is None:
                     raise CommandError(f"{store.path}: no incidents recorded")
                 incident = found
-            events = await store.events(incident)
-        # The state is folded from the very events exported, so the two always agree.
-        state = fold(events, target.severities)
-        if args.format == "jsonl":
-            lines = list(audit_jsonl(events))
-            payload = "".join(f"{line}\n" for line in lines)
-            what = f"{len(lines)} events of incident #{incident}"
-            if lines:
-                what += f" (last line's sha256 {_last_hash(lines[-1])})"
-        else:
-            payload = postmortem_markdown(
-                state, events, severities=target.severities, generated_at=SystemClock().now()
+            exported = await export_incident(
+                store, incident, severities=target.severities, generated_at=SystemClock().now()
             )
+        if args.format == "jsonl":
+            payload = exported.audit
+            what = f"{len(exported.audit_lines)} events of incident #{incident}"
+            if exported.audit_lines:
+                what += f" (last line's sha256 {exported.last_hash})"
+        else:
+            payload = exported.markdown
             what = f"the postmortem of incident #{incident}"
         _emit(payload.encode("utf-8"), args.output, what, force=bool(getattr(args, "force", False)))
         return 0
 
     return _run("export", body)
-
-
-def _last_hash(line: str) -> str:
-    import hashlib
-
-    # What a reader records (in the ticket) to detect lines cut off the end of the file later.
-    return hashlib.sha256(line.encode("ascii")).hexdigest()
 
 
 def _emit(payload: bytes, output: str | None, what: str, *, force: bool = False) -> None:

@@ -56,10 +56,10 @@ from tui.config import DEFAULT_SEVERITIES, SeverityConfig
 from tui.core.untrusted import MAX_LINE, clean
 from tui.domain.detection import LEVEL_LABEL
 from tui.incident.events import ROLES, Event, event_numbers, in_time_order
-from tui.incident.lifecycle import STATUS_RANK, IncidentState, severity_named
+from tui.incident.lifecycle import STATUS_RANK, IncidentState, fold, severity_named
 from tui.incident.outcomes import UNKNOWN, outcomes, unfinished
 from tui.incident.response_times import response_times
-from tui.incident.store import to_db_time
+from tui.incident.store import IncidentStore, to_db_time
 
 NONE = "—"
 NBSP = "\u00a0"
@@ -794,12 +794,46 @@ def verify_jsonl(lines: Iterable[str | bytes]) -> int | None:
     return check_chain(lines).broken_at
 
 
+
+@dataclass(frozen=True, slots=True)
+class IncidentExport:
+    """One incident as it leaves the record (the `E` key and `warroom export` alike): the
+    postmortem and the audit log, made from the very same events, so the two always agree."""
+
+    incident_id: int
+    markdown: str
+    audit_lines: tuple[str, ...]
+
+    @property
+    def audit(self) -> str:
+        return "".join(f"{line}\n" for line in self.audit_lines)
+
+    @property
+    def last_hash(self) -> str:
+        """What a reader records (in the ticket) to detect lines cut off the end later."""
+        return hashlib.sha256(self.audit_lines[-1].encode("ascii")).hexdigest() if self.audit_lines else ""
+
+
+async def export_incident(
+    store: IncidentStore,
+    incident_id: int,
+    *,
+    severities: Sequence[SeverityConfig] = DEFAULT_SEVERITIES,
+    generated_at: datetime,
+) -> IncidentExport:
+    events = await store.events(incident_id)  # all of them, not a screen's newest
+    state = fold(events, severities)
+    markdown = postmortem_markdown(state, events, severities=severities, generated_at=generated_at)
+    return IncidentExport(incident_id, markdown, tuple(audit_jsonl(events)))
+
 __all__ = [
     "GENESIS",
     "ChainCheck",
+    "IncidentExport",
     "audit_jsonl",
     "check_chain",
     "duration",
+    "export_incident",
     "md",
     "postmortem_markdown",
     "verify_jsonl",

@@ -21,7 +21,7 @@ from tui.sources.base import SourceError
 from tui.sources.kubernetes.connection import Cluster, Connection, in_namespace, items_of, read_json
 from tui.sources.kubernetes.selector import parse_selector
 from tui.sources.kubernetes.status import parse_time
-from tui.sources.logs import MAX_LINE_BYTES, guess_level
+from tui.sources.logs.lines import MAX_LINE_BYTES, guess_level
 
 _TIMESTAMPED = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) ?(.*)$", re.S)
 
