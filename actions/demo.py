@@ -34,11 +34,15 @@ def demo_actions(
 
 
 def recording_acts(
-    actions: Iterable[Action], collecting: Callable[[], AbstractContextManager[list[Any]]], key: str
+    actions: Iterable[Action],
+    collecting: Callable[[], AbstractContextManager[list[Any]]],
+    key: str,
+    stamp: Mapping[str, Any] | None = None,
 ) -> tuple[Action, ...]:
     """The same actions, each run's result carrying what it changed in the simulation
     (details[key]: the simulated time and call of each change, as `collecting()` gathers them),
-    so that the record carries them to the other screens' simulations."""
+    so that the record carries them to the other screens' simulations. `stamp`: more for the
+    details of a run that changed something (which screen did it, so that it is not done twice)."""
 
     def recorded(action: Action) -> Action:
         async def run(target: Target, inputs: Mapping[str, Any], output: Output) -> RunResult:
@@ -46,7 +50,7 @@ def recording_acts(
                 result = await action.run(target, inputs, output)
             if not acts:
                 return result
-            details = {**result.details, key: [act.as_data() for act in acts]}
+            details = {**result.details, **(stamp or {}), key: [act.as_data() for act in acts]}
             return dataclasses.replace(result, details=details)
 
         return dataclasses.replace(action, run=run)

@@ -144,37 +144,37 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
 
 def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
     from actions.demo import demo_actions, recording_acts
-    from tui.demo.drill import DemoDrill, demo_start
-    from tui.demo.platform import ACTS_KEY, DemoControl, DemoPlatform, collecting, demo_sources
+    from tui.demo.drill import DemoDrill, demo_start, new_token
+    from tui.demo.follow import DrillFollower, following
+    from tui.demo.platform import ACTS_BY_KEY, ACTS_KEY, DemoControl, DemoPlatform, collecting, demo_sources
     from tui.demo.scenarios import DEFAULT_SCENARIO
 
     clock = clock or SystemClock()
     scenario = args.scenario or DEFAULT_SCENARIO
     platform = DemoPlatform(scenario, args.seed, clock)
-    sources: dict[str, PollSource[Any]] = dict(demo_sources(platform))
     read_only = _read_only(args, None)
     db = db_path(args.db, None, demo=True)
-    if read_only:
-        from tui.demo.follow import DrillFollower, following
-
-        # An observer shows the commander's world: the drill's, rebuilt from the record.
-        sources = following(sources, DrillFollower(platform, db, scenario=args.scenario))
-    timeline = TimelineSource(
-        db,
-        read_only=read_only,
-        clock=clock,
-        # An observer follows the commander's drill; only the commander's screen declares it.
-        drill=None if read_only else DemoDrill(f"Drill: {scenario}", start=demo_start(platform)),
-        who=_who(args, None),
+    token = new_token()  # this screen, in the drill's record: who joined, and whose acts are whose
+    # A commander joins the drill another commander's demo runs (one war room, one drill), and
+    # only declares one when there is none; an observer follows the newest. The drill's world is
+    # rebuilt from the record either way, and every screen replays the mitigations the others ran.
+    drill = (
+        None
+        if read_only
+        else DemoDrill(f"Drill: {scenario}", start=demo_start(platform, token), scenario=args.scenario)
     )
+    timeline = TimelineSource(db, read_only=read_only, clock=clock, drill=drill, who=_who(args, None))
+    member = None if read_only else (lambda: timeline.drill_id)
+    follower = DrillFollower(platform, db, scenario=args.scenario, member=member, own=token)
+    sources: dict[str, PollSource[Any]] = following(dict(demo_sources(platform)), follower)
     sources["timeline"] = timeline
     # The same Kubernetes actions as against a real cluster, over the simulation, and the
     # runbooks' own mitigations the demo knows (in the action menu, `a`).
     control = DemoControl(platform)
-    # Each run records what it changed in the simulation (its time and call), so that the
-    # screens that follow this drill (observers) replay it in their own (tui.demo.follow).
+    # Each run records what it changed in the simulation (its time and call) and which screen
+    # did it, so that the other screens in this drill replay it in their own (tui.demo.follow).
     actions = [*kubernetes_actions(control), *demo_actions(control)]
-    registry = Registry(recording_acts(actions, collecting, ACTS_KEY))
+    registry = Registry(recording_acts(actions, collecting, ACTS_KEY, {ACTS_BY_KEY: token}))
     return AppSetup(
         context="demo",
         sources=sources,
@@ -188,14 +188,15 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
 
 def _drill_ends_with_the_demo(timeline: TimelineSource) -> QuitHook:
     """The quit dialog of the demo says what quitting does to its drill: the timeline's source
-    resolves it as it closes (on q as on SIGTERM/SIGHUP, which do not ask)."""
+    resolves it as it closes (on q as on SIGTERM/SIGHUP, which do not ask), unless another
+    commander's demo is still in it."""
 
     def hook(state: IncidentState) -> QuitPlan | None:
         if state.id != timeline.drill_id:
             return None  # an incident someone declared: it stays open, as anywhere
         return QuitPlan(
             f"Drill #{state.id} {state.title!r} ends with this demo: quitting resolves it "
-            "(its simulated world stops with it)."
+            "(its simulated world stops with it), unless another commander's demo is still in it."
         )
 
     return hook

@@ -73,14 +73,17 @@ async def test_a_new_demo_resolves_the_drills_of_crashed_demos_and_leaves_the_ot
             # an older demo's drill, from before drills said their world
             legacy = await incidents.declare("Drill: redis-down", drill=True, who=SYSTEM)
             running = await incidents.declare(
-                "Drill: queue-backlog", drill=True, who=SYSTEM, data={"demo": _start(sleeper.pid).as_data()}
+                "Drill: queue-backlog",
+                drill=True,
+                who=SYSTEM,
+                data={"demo": _start(sleeper.pid, "queue-backlog").as_data()},
             )
             # a person's rehearsal (`warroom declare --drill`) and a real incident: not the demo's
             person = await incidents.declare("Drill: restore from backup", drill=True)
             real = await incidents.declare("Checkout 5xx")
-        feed = TimelineSource(
-            path, clock=frozen(), drill=DemoDrill("Drill: bad-deploy", start=_start(os.getpid()))
-        )
+        # --scenario bad-deploy: the running queue-backlog drill is not one to join
+        bad_deploy = DemoDrill("Drill: bad-deploy", start=_start(os.getpid()), scenario="bad-deploy")
+        feed = TimelineSource(path, clock=frozen(), drill=bad_deploy)
         snap = await feed.poll()
         statuses = await _statuses(path)
         assert statuses[crashed.incident_id][1] == "resolved"
@@ -93,9 +96,7 @@ async def test_a_new_demo_resolves_the_drills_of_crashed_demos_and_leaves_the_ot
         assert "stopped without resolving it" in why.text + str(why.data)
         # a second start (the first still running) piles nothing up either: one drill per demo
         await feed.close()
-        again = TimelineSource(
-            path, clock=frozen(), drill=DemoDrill("Drill: bad-deploy", start=_start(os.getpid()))
-        )
+        again = TimelineSource(path, clock=frozen(), drill=bad_deploy)
         await again.poll()
         await again.close()
         open_drills = [s for s in (await _statuses(path)).values() if s[1] == "investigating"]

@@ -10,18 +10,25 @@ changes at their times, so both screens show the same pods, states and numbers. 
 Before any drill is open (the commander has not started yet) the observer shows a fresh world
 of its own, and switches to the drill's as soon as one is declared; a new drill (the commander
 started again) is followed in turn. When the drill is resolved the world stays as it was.
+
+A commander's demo follows the same way (`member`: the drill its timeline declared or joined),
+so that every commander in a drill sees the mitigations the others ran. Its own mitigations are
+in its world already: each run records the screen that did it (`ACTS_BY_KEY`, the screen's
+token), and a commander replays only the others'. Before its timeline has joined, a commander
+follows the drill it is about to join (`joinable_drill`), so its first screen is already that
+world and its detections are of the world everyone sees.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tui.demo.drill import DemoStart, open_demo_drills
-from tui.demo.platform import ACTS_KEY, Act, DemoPlatform
+from tui.demo.drill import DemoStart, OpenDrill, drill_start, joinable_drill, open_demo_drills
+from tui.demo.platform import ACTS_BY_KEY, ACTS_KEY, Act, DemoPlatform
 from tui.incident.store import IncidentStore, StoreError
 from tui.sources.base import PollSource
 
@@ -34,11 +41,16 @@ class DrillFollower:
         *,
         scenario: str | None = None,
         interval_s: float = 0.5,
+        member: Callable[[], int | None] | None = None,
+        own: str = "",
     ) -> None:
         self.platform = platform
         self.db_path = db_path
         self.scenario = scenario  # --scenario given: follow only a drill of that scenario
         self.interval_s = interval_s
+        # A commander's: the drill its screen is in (None until its timeline declared or joined).
+        self.member = member
+        self.own = own  # the token its own runs record (ACTS_BY_KEY): their acts are done here
         self.incident_id: int | None = None  # the drill followed
         self.start: DemoStart | None = None
         self._after = 0  # the last event of the drill read
@@ -75,37 +87,66 @@ class DrillFollower:
         if version == self._version:
             return
         self._version = version
+        target = await self._target(store)
+        if target is not None and target.start is not None and target.incident_id != self.incident_id:
+            self.incident_id, self.start, self._after = target.incident_id, target.start, 0
+            done = await self._acts(store)
+            start = target.start
+            here = self.platform
+            shown = DemoStart(here.scenario.name, here.seed, here.started_at)
+            if self.member is not None and start.same_world(shown):
+                # The drill this commander declared (or one of its very world): what it did
+                # itself is done already; the others' acts are replayed.
+                self._apply(self._others(done))
+                return
+            here.rebase(start.scenario, start.seed, start.started_at, [act for act, _ in done])
+            return
+        if self.incident_id is not None:
+            self._apply(self._others(await self._acts(store)))
+
+    def _others(self, done: list[tuple[Act, str]]) -> list[Act]:
+        """The acts another screen did (an observer has none of its own: every act)."""
+        return [act for act, by in done if not self.own or by != self.own]
+
+    def _apply(self, acts: list[Act]) -> None:
+        if acts:
+            self.platform.apply(acts)
+
+    async def _target(self, store: IncidentStore) -> OpenDrill | None:
+        """The drill whose world this screen shows: a commander's own (or, before its timeline
+        is in one, the one it is about to join); an observer's, the newest open demo drill."""
+        if self.member is not None:
+            mine = self.member()
+            if mine is None:
+                return await joinable_drill(store, self.scenario)
+            if mine == self.incident_id:
+                return None  # unchanged
+            return OpenDrill(mine, "", await drill_start(store, mine))
         drills = [d for d in await open_demo_drills(store) if d.start is not None]
         if self.scenario is not None:
             drills = [d for d in drills if d.start is not None and d.start.scenario == self.scenario]
-        if drills and drills[0].incident_id != self.incident_id:
-            self.incident_id, self.start, self._after = drills[0].incident_id, drills[0].start, 0
-            acts = await self._acts(store)
-            start = self.start
-            assert start is not None
-            self.platform.rebase(start.scenario, start.seed, start.started_at, acts)
-            return
-        if self.incident_id is not None:
-            acts = await self._acts(store)
-            if acts:
-                self.platform.apply(acts)
+        return drills[0] if drills else None
 
-    async def _acts(self, store: IncidentStore) -> list[Act]:
-        """The changes recorded in the followed drill since the last read, in record order."""
+    async def _acts(self, store: IncidentStore) -> list[tuple[Act, str]]:
+        """The changes recorded in the followed drill since the last read, in record order, each
+        with the token of the screen that did it ("" when the record does not say)."""
         assert self.incident_id is not None
         events = await store.events(self.incident_id, after_id=self._after)
         if events:
             self._after = events[-1].id
-        acts: list[Act] = []
+        acts: list[tuple[Act, str]] = []
         for event in events:
             if event.kind != "action_succeeded":
                 continue
             details = event.data.get("details")
-            found = details.get(ACTS_KEY) if isinstance(details, Mapping) else None
+            if not isinstance(details, Mapping):
+                continue
+            found = details.get(ACTS_KEY)
+            by = str(details.get(ACTS_BY_KEY) or "")
             for item in found if isinstance(found, list) else ():
                 act = Act.from_data(item)
                 if act is not None:
-                    acts.append(act)
+                    acts.append((act, by))
         return acts
 
     async def close(self) -> None:

@@ -184,6 +184,7 @@ CALLS: dict[str, Callable[..., str]] = {
 }
 
 ACTS_KEY = "demo_acts"  # an action outcome's data["details"][ACTS_KEY]: the acts of its run
+ACTS_BY_KEY = "demo_acts_by"  # …[ACTS_BY_KEY]: the token of the screen that did them (its world has them)
 _COLLECTED: ContextVar[list[Act] | None] = ContextVar("demo_acts", default=None)
 
 

@@ -198,10 +198,17 @@ class Incidents:
         occurred_at: datetime | None = None,
         starred: bool = False,
         who: Who | None = None,
+        data: Mapping[str, Any] | None = None,
     ) -> Event:
+        """`data`: more for the note's data (a demo joining or leaving its drill says who)."""
+
+        def plan(state: IncidentState) -> Planned:
+            planned = plan_text(state, "note", text)
+            return Planned(planned.kind, planned.text, {**planned.data, **(data or {})})
+
         return await self._write(
             incident_id,
-            lambda s: plan_text(s, "note", text),
+            plan,
             who,
             occurred_at=occurred_at,
             starred=starred,
