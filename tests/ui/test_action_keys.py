@@ -8,192 +8,40 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.actions import parse
-from textual.pilot import Pilot
 from textual.widgets import Input
 
 from actions import ReadOnlyError, Registry, kubernetes_actions
 from panels.help import HelpScreen
 from panels.modals import ChoiceScreen, ConfirmScreen
 from tests.ui.fakes import T0
-from tui.app import AppSetup, WarroomApp, all_bindings, check_app_keymap
+from tests.ui.harness import NS, Room, _config, demo_args, room
+from tui.app import WarroomApp, all_bindings, check_app_keymap
 from tui.check_config import check_config_main
 from tui.config import ActionConfig, load_config
 from tui.controllers.action_keys import ACTION_BINDINGS, MENU, registry_bindings
 from tui.core.clock import FrozenClock
 from tui.core.errors import UserError
-from tui.core.model import ClusterSnapshot, HealthSnapshot, PodInfo, SloSnapshot
 from tui.demo.platform import DemoControl, DemoPlatform
 from tui.incident.events import Event
 from tui.incident.service import Incidents
 from tui.incident.store import IncidentStore
 from tui.wiring import setup_for_config, setup_for_demo
 
-NS = "lomash-wood"
 CRASHING = {"CrashLoopBackOff", "Error", "OOMKilled"}
 
 
 # ---- a demo war room on a frozen clock ----------------------------------------------------------
 
 
-class Room:
-    """One running app over the demo platform, and the ways a test reads the world and the record."""
-
-    def __init__(self, app: WarroomApp, pilot: Pilot[Any], clock: FrozenClock, db: Path) -> None:
-        self.app, self.pilot, self.clock, self.db = app, pilot, clock, db
-        self.sources = app.setup.sources
-
-    @property
-    def platform(self) -> DemoPlatform:
-        return self.sources["logs"].platform  # type: ignore[attr-defined, no-any-return]
-
-    async def health(self) -> HealthSnapshot:
-        return await self.sources["health"].poll()  # type: ignore[no-any-return]
-
-    async def cluster(self) -> ClusterSnapshot:
-        return await self.sources["pods"].poll()  # type: ignore[no-any-return]
-
-    async def slos(self) -> SloSnapshot:
-        return await self.sources["slos"].poll()  # type: ignore[no-any-return]
-
-    async def state_of(self, service: str) -> str:
-        return next(s.state for s in (await self.health()).services if s.name == service)
-
-    async def slo_state(self, name: str) -> str:
-        return next(s.state for s in (await self.slos()).slos if s.name == name)
-
-    async def wait(self, check: Callable[[], bool], what: str) -> None:
-        """Let the app run until `check()` holds (workers and source cycles are not instant)."""
-        for _ in range(400):
-            if check():
-                return
-            await self.pilot.pause(0.01)
-        raise AssertionError(f"never happened: {what}")
-
-    async def refresh(self) -> None:
-        """Every panel polls now (the sources' own timers run on the wall clock)."""
-        before = {pid: loop.cycles for pid, loop in self.app.loops.items()}
-        self.app.action_refresh()
-        await self.wait(lambda: all(self.app.loops[pid].cycles > n for pid, n in before.items()), "a refresh")
-
-    async def until(self, seconds: int, check: Callable[[], Any], step: int = 5) -> int | None:
-        """Move the clock on until `await check()` holds; the simulated seconds it took."""
-        waited = 0
-        while waited <= seconds:
-            if await check():
-                return waited
-            self.clock.advance(step)
-            waited += step
-        return None
-
-    async def declare(self, title: str = "Checkout down", severity: str = "SEV1") -> int:
-        incidents = self.app.timeline.incidents  # type: ignore[union-attr]
-        assert incidents is not None
-        declared = await incidents.declare(title, severity)
-        await self.refresh()
-        return declared.incident_id
-
-    async def events(self) -> list[Event]:
-        """The whole record, read back through a connection of its own (read-only)."""
-        store = await IncidentStore.open(self.db, read_only=True)
-        try:
-            out: list[Event] = []
-            for summary in await store.incidents():
-                out += await store.events(summary.id)
-            return out
-        finally:
-            await store.close()
-
-    async def actions(self) -> list[Event]:
-        return [e for e in await self.events() if e.kind.startswith("action_")]
-
-    # ---- the keys ------------------------------------------------------------------------------
-    async def select_pod(self, match: Callable[[PodInfo], bool]) -> PodInfo:
-        await self.pilot.press("2")
-        panel = self.app.panels["pods"]
-        rows = panel.table.row_keys  # type: ignore[attr-defined]
-        index = next(i for i, key in enumerate(rows) if match(panel.pods[key]))  # type: ignore[attr-defined]
-        panel.table.move_cursor(row=index)  # type: ignore[attr-defined]
-        await self.pilot.pause()
-        pod = panel.selected()  # type: ignore[attr-defined]
-        assert pod is not None and match(pod)
-        return pod  # type: ignore[no-any-return]
-
-    async def select_service(self, name: str) -> None:
-        await self.pilot.press("1")
-        panel = self.app.panels["health"]
-        panel.table.move_cursor(row=panel.table.row_keys.index(name))  # type: ignore[attr-defined]
-        await self.pilot.pause()
-        assert panel.selected().name == name  # type: ignore[attr-defined]
-
-    async def confirm(self) -> None:
-        """Tab to the confirm button (from Cancel, or from the field: field → Cancel → run), enter;
-        then the worker ends."""
-        screen = self.app.screen
-        assert isinstance(screen, ConfirmScreen)
-        started = self.app.action_keys.started
-        for _ in range(4):
-            if screen.focused is not None and screen.focused.id == "confirm":
-                break
-            await self.pilot.press("tab")
-        await self.pilot.press("enter")
-        assert not isinstance(self.app.screen, ConfirmScreen)
-        await self.ran(started)
-
-    async def ran(self, started: int) -> None:
-        """Wait for the action started after `started` ones, and for its end."""
-        await self.wait(lambda: self.app.action_keys.started > started, "the action started")
-        await self.app.action_keys.settled()
-        await self.pilot.pause()
-
-    async def pick(self, action_id: str) -> None:
-        """In the action menu (`a`), move down to `action_id` and press enter."""
-        screen = self.app.screen
-        assert isinstance(screen, ChoiceScreen)
-        index = [value for value, _ in screen.choices].index(action_id)
-        await self.pilot.press(*(["down"] * index), "enter")
-        await self.pilot.pause()
-
-    def notices(self) -> list[str]:
-        return [f"{n.title}: {n.message}" for n in self.app._notifications]
 
 
-def demo_args(tmp_path: Path, scenario: str, read_only: bool = False) -> argparse.Namespace:
-    return argparse.Namespace(
-        scenario=scenario, seed=1, db=str(tmp_path / "incidents.db"), read_only=read_only, theme=None
-    )
 
 
-@asynccontextmanager
-async def room(
-    tmp_path: Path,
-    scenario: str,
-    *,
-    read_only: bool = False,
-    setup: AppSetup | None = None,
-    size: tuple[int, int] = (160, 50),
-) -> AsyncIterator[Room]:
-    clock = FrozenClock(T0)
-    if setup is None:
-        setup = setup_for_demo(demo_args(tmp_path, scenario, read_only), clock)
-        # No drill: each test declares (or does not declare) its incident itself.
-        setup.sources["timeline"].drill = None  # type: ignore[attr-defined]
-    setup.tick_s = 0
-    app = WarroomApp(setup)
-    async with app.run_test(size=size, notifications=True) as pilot:
-        r = Room(app, pilot, setup.clock, tmp_path / "incidents.db")  # type: ignore[arg-type]
-        await r.wait(lambda: app.timeline is not None and app.timeline.incidents is not None, "the record")
-        await r.wait(lambda: bool(getattr(app.panels["pods"], "pods", None)), "the pods")
-        await r.wait(lambda: bool(getattr(app.panels["health"], "services", None)), "the services")
-        yield r
 
 
 def assert_recorded(r: Room, events: list[Event], action_id: str) -> None:
@@ -528,35 +376,6 @@ async def test_read_only_every_key_of_every_binding_changes_nothing(tmp_path: Pa
 # ---- the team's own [[actions]] on their keys ------------------------------------------------------
 
 
-def _config(tmp_path: Path, extra: str = "") -> Path:
-    py = sys.executable
-    marker = tmp_path / "flushed"
-    gate = tmp_path / "gate"
-    # Runs until the test creates `gate`: an action that is still running, with no timing in it.
-    wait = f"import pathlib, time\\nwhile not pathlib.Path({str(gate)!r}).exists(): time.sleep(0.01)"
-    path = tmp_path / "warroom.toml"
-    path.write_text(
-        f"""
-[[actions]]
-name = "Flush CDN cache"
-key = "K"
-command = ["{py}", "-c", "import pathlib; pathlib.Path({str(marker)!r}).touch()"]
-confirm = "Flush the whole CDN cache?"
-
-[[actions]]
-name = "Replication info"
-key = "I"
-command = ["{py}", "-c", "print('role:master connected_slaves:2')"]
-dangerous = false
-
-[[actions]]
-name = "Wait for the gate"
-key = "W"
-command = ["{py}", "-c", "{wait}"]
-{extra}
-"""
-    )
-    return path
 
 
 async def test_config_actions_run_on_their_own_keys_remapped_by_id(tmp_path: Path) -> None:

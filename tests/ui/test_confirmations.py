@@ -18,7 +18,7 @@ import tui.controllers.action_keys
 from panels.modals import ConfirmScreen
 from tests.servers.http import HttpServer, json_reply
 from tests.ui.fakes import T0
-from tests.ui.test_action_keys import NS, Room, room
+from tests.ui.harness import NS, Room, room
 from tui.app import WarroomApp
 from tui.config import load_config
 from tui.core.clock import FrozenClock

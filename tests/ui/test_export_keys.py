@@ -7,7 +7,7 @@ from textual.widgets import Input
 
 from panels.modals import ChoiceScreen, PromptScreen
 from tests.ui.fakes import T0
-from tests.ui.test_incident_keys import answer, choose, dialog, make_app, ready, until
+from tests.ui.harness import answer, choose, dialog, ready, record_app, until
 from tui.core.clock import FrozenClock
 from tui.incident.service import Incidents
 from tui.incident.store import IncidentStore
@@ -25,7 +25,7 @@ async def test_an_observer_export_writes_only_new_files(tmp_path, monkeypatch):
     incident = await _declared(db)
     taken = tmp_path / f"warroom-incident-{incident}.md"
     taken.write_text("the commander's postmortem, edited")
-    app, notices = make_app(db, FrozenClock(T0), read_only=True)
+    app, notices = record_app(db, FrozenClock(T0), read_only=True)
     async with app.run_test(size=(160, 50)) as pilot:
         await ready(pilot)
         await pilot.press("E")
@@ -51,7 +51,7 @@ async def test_overwriting_is_asked_and_only_then_done(tmp_path, monkeypatch):
     incident = await _declared(db)
     taken = tmp_path / f"warroom-incident-{incident}.md"
     taken.write_text("old")
-    app, notices = make_app(db, FrozenClock(T0))
+    app, notices = record_app(db, FrozenClock(T0))
     async with app.run_test(size=(160, 50)) as pilot:
         await ready(pilot)
         await pilot.press("E")

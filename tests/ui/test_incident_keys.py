@@ -7,23 +7,35 @@ record itself, read through a second, read-only connection as another terminal w
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual import events
 from textual.command import CommandInput, CommandList, CommandPalette
 from textual.geometry import Region
-from textual.widgets import Input, OptionList, TextArea
+from textual.widgets import Input, TextArea
 from textual.widgets.data_table import ColumnKey
 
 from panels.help import HelpScreen
 from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
 from panels.timeline import TimelinePanel
-from tests.ui.fakes import AT_ONCE, T0, standard_sources
-from tui.app import AppSetup, WarroomApp
+from tests.ui.fakes import T0
+from tests.ui.harness import (
+    answer,
+    choose,
+    count,
+    declared,
+    dialog,
+    paste,
+    ready,
+    record,
+    record_app,
+    shown,
+    until,
+    wrote,
+)
+from tui.app import WarroomApp
 from tui.controllers.incident_keys import INCIDENT_BINDINGS, WRITES
 from tui.core.clock import FrozenClock
 from tui.incident.events import Event
@@ -45,100 +57,6 @@ def fixed_actor(monkeypatch):
     monkeypatch.delenv("SUDO_USER", raising=False)
 
 
-class Notices:
-    """Every notice the app shows, as (message, severity), and still shown."""
-
-    def __init__(self, app: WarroomApp) -> None:
-        self.seen: list[tuple[str, str]] = []
-        shown = app.notify
-
-        def notify(message: str, **kwargs: Any) -> None:
-            self.seen.append((message, kwargs.get("severity", "information")))
-            shown(message, **kwargs)
-
-        app.notify = notify  # type: ignore[method-assign]
-
-    def last(self) -> str:
-        return self.seen[-1][0] if self.seen else ""
-
-    def errors(self) -> list[str]:
-        return [message for message, severity in self.seen if severity == "error"]
-
-
-def make_app(db: Path, clock: FrozenClock, *, read_only: bool = False) -> tuple[WarroomApp, Notices]:
-    sources: dict[str, Any] = standard_sources()
-    for source in sources.values():
-        source.interval_s = 1.0  # their data is fixed; a busy screen only slows the key presses
-    sources["timeline"] = TimelineSource(db, read_only=read_only, clock=clock, interval_s=0.05)
-    app = WarroomApp(
-        AppSetup(
-            context="test", sources=sources, clock=clock, read_only=read_only, tick_s=0, detection=AT_ONCE
-        )
-    )
-    return app, Notices(app)
-
-
-async def until(pilot: Any, check: Callable[[], object], what: str, tries: int = 300) -> None:
-    for _ in range(tries):
-        if check():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"never happened: {what}")
-
-
-async def dialog(pilot: Any, kind: type[Any]) -> Any:
-    await until(pilot, lambda: isinstance(pilot.app.screen, kind), f"a {kind.__name__} is shown")
-    return pilot.app.screen
-
-
-async def choose(pilot: Any, value: str) -> None:
-    """Pick `value` in the open ChoiceScreen with the arrow keys and enter."""
-    screen = await dialog(pilot, ChoiceScreen)
-    values = [v for v, _ in screen.choices]
-    assert value in values, f"{value!r} not offered: {values}"
-    options = screen.query_one(OptionList)
-    while options.highlighted != values.index(value):
-        await pilot.press("down")
-    await pilot.press("enter")
-
-
-async def answer(pilot: Any, text: str, *, typed: bool = False) -> None:
-    """Put `text` into the open PromptScreen, replacing what is there, and press enter. Pasted
-    (as a terminal pastes) unless `typed`: a key press costs ~0.1 s in a Pilot test."""
-    screen = await dialog(pilot, PromptScreen)
-    field = screen.query_one(Input)
-    if field.value:
-        await pilot.press("home", "ctrl+k")  # start of the line, delete to its end
-    await paste(pilot, field, text, typed=typed)
-    await pilot.press("enter")
-
-
-async def paste(pilot: Any, widget: Any, text: str, *, typed: bool = False) -> None:
-    if typed:
-        await pilot.press(*text)
-        return
-    widget.post_message(events.Paste(text))
-    await until(pilot, lambda: text in getattr(widget, "value", getattr(widget, "text", "")), "pasted")
-
-
-async def record(db: Path) -> list[Event]:
-    """The newest incident's events, read as another terminal would (read-only)."""
-    async with await IncidentStore.open(db, read_only=True) as store:
-        incident = await store.latest_incident()
-        return [] if incident is None else await store.events(incident)
-
-
-async def count(db: Path) -> int:
-    async with await IncidentStore.open(db, read_only=True) as store:
-        return sum([await store.count(s.id) for s in await store.incidents()])
-
-
-def shown(app: WarroomApp) -> list[Event]:
-    panel = app.panels["timeline"]
-    assert isinstance(panel, TimelinePanel)
-    return [panel.events[int(key)] for key in panel.table.row_keys]
-
-
 def row_text(app: WarroomApp, event_id: int) -> tuple[str, ...]:
     """The time, kind, text and actor cells of an event's row (`row_number`: its first cell)."""
     panel = app.panels["timeline"]
@@ -154,37 +72,10 @@ def row_number(app: WarroomApp, event_id: int) -> str:
     return panel.table.get_row(str(event_id))[0].plain.strip()
 
 
-async def ready(pilot: Any) -> WarroomApp:
-    app: WarroomApp = pilot.app
-    await until(pilot, lambda: app.timeline is not None and app.timeline.incidents is not None, "record open")
-    await until(pilot, lambda: app.panels["timeline"].last is not None, "timeline shown")
-    return app
 
 
-async def declared(app: WarroomApp, title: str, severity: str) -> tuple[Incidents, int]:
-    """An incident declared on the app's record from outside the keys, and followed."""
-    assert app.timeline is not None and app.timeline.incidents is not None
-    incidents = app.timeline.incidents
-    incident = (await incidents.declare(title, severity)).incident_id
-    app.timeline.follow(incident)
-    return incidents, incident
 
 
-async def wrote(pilot: Any, db: Path, kind: str, before: int) -> Event:
-    """Wait until the record has a new `kind` event after `before` events, and the timeline shows it."""
-    app = pilot.app
-    found: list[Event] = []
-
-    async def check() -> bool:
-        events = await record(db)
-        found[:] = [e for e in events[before:] if e.kind == kind]
-        return bool(found)
-
-    for _ in range(300):
-        if await check() and any(e.id == found[-1].id for e in shown(app)):
-            return found[-1]
-        await pilot.pause(0.02)
-    raise AssertionError(f"no {kind} event written")
 
 
 def footer_actions(app: WarroomApp) -> set[str]:
@@ -198,7 +89,7 @@ async def test_declare_to_export_by_keys(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     db = tmp_path / "i.db"
     clock = FrozenClock(T0)
-    app, notices = make_app(db, clock)
+    app, notices = record_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         # With no incident, the keys that need one say how to get one, and write nothing.
@@ -331,7 +222,7 @@ async def test_declare_to_export_by_keys(tmp_path, monkeypatch):
 async def test_a_move_that_became_invalid_is_refused_with_the_reason(tmp_path):
     db = tmp_path / "i.db"
     clock = FrozenClock(T0)
-    app, notices = make_app(db, clock)
+    app, notices = record_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         _, incident = await declared(app, "DB failover", "SEV2")
@@ -379,7 +270,7 @@ async def test_a_move_that_became_invalid_is_refused_with_the_reason(tmp_path):
 async def test_star_and_correct_the_selected_event(tmp_path):
     db = tmp_path / "i.db"
     clock = FrozenClock(T0)
-    app, notices = make_app(db, clock)
+    app, notices = record_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         incidents, incident = await declared(app, "Gateway down", "SEV2")
@@ -472,7 +363,7 @@ def india(monkeypatch):
 async def test_local_time_kind_filter_and_starred_only(tmp_path, india):
     db = tmp_path / "i.db"
     clock = FrozenClock(T0)
-    app, notices = make_app(db, clock)
+    app, notices = record_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         incidents, incident = await declared(app, "Orders slow", "SEV3")
@@ -525,7 +416,7 @@ async def test_an_observer_at_80_columns_sees_the_status_beside_a_short_badge(tm
     clock = FrozenClock(T0)
     async with await IncidentStore.open(db, clock=clock) as store:
         await Incidents(store, clock=clock).declare("Checkout 502s after the v43 deploy", "SEV1")
-    app, _ = make_app(db, clock, read_only=True)
+    app, _ = record_app(db, clock, read_only=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await until(pilot, lambda: "investigating" in header_line(app), "the status on the header")
@@ -547,7 +438,7 @@ async def test_read_only_offers_no_key_that_writes_and_writes_nothing(tmp_path, 
         await incidents.note(incident, "celery at 500 tasks")
     writes = [b for b in INCIDENT_BINDINGS + TimelinePanel.BINDINGS if b.action.split("'")[1] in WRITES]
     assert {b.id for b in writes} >= {"incident.declare", "incident.note", "incident.star"}
-    app, notices = make_app(db, clock, read_only=True)
+    app, notices = record_app(db, clock, read_only=True)
     before = await count(db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -610,7 +501,7 @@ async def test_history_opens_a_past_incident_read_only(tmp_path):
         await incidents.note(past, "maxmemory raised")
         await incidents.close_incident(past)
         active = (await incidents.declare("Checkout errors", "SEV1")).incident_id
-    app, notices = make_app(db, clock)
+    app, notices = record_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert app.timeline is not None
@@ -688,7 +579,7 @@ async def test_declaring_mid_outage_carries_what_is_already_wrong(tmp_path: Path
     """Problems seen before D belong to the new incident, at the time they were first seen, so
     its time to detect counts from the first signal."""
     clock = FrozenClock(T0)
-    app, _ = make_app(tmp_path / "i.db", clock)
+    app, _ = record_app(tmp_path / "i.db", clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         feed = app.timeline
@@ -753,7 +644,7 @@ async def test_declaring_with_an_incident_open_asks_and_offers_a_note_on_it(tmp_
     async with await IncidentStore.open(db, clock=clock) as store:
         incidents = Incidents(store, clock=clock)
         drill = (await incidents.declare("Drill: redis down", "SEV3", drill=True)).incident_id
-    app, notices = make_app(db, clock)
+    app, notices = record_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert app.timeline is not None
@@ -815,7 +706,7 @@ async def test_another_open_incident_is_made_the_active_one_from_the_palette(tmp
         await incidents.close_incident(closed)
         older = (await incidents.declare("Payments slow", "SEV2")).incident_id
         newer = (await incidents.declare("Checkout 502s", "SEV1")).incident_id
-    app, notices = make_app(db, clock)
+    app, notices = record_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         feed = app.timeline
@@ -868,7 +759,7 @@ async def test_with_several_open_and_a_past_one_shown_a_mitigation_is_not_guesse
         await incidents.close_incident(closed)
         await incidents.declare("One", "SEV2")
         await incidents.declare("Two", "SEV2")
-    app, _ = make_app(db, clock)
+    app, _ = record_app(db, clock)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await palette(pilot, f"Open incident #{closed}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from tests.ui.fakes import ListSource, cluster, health, pod, service, standard_sources
-from tests.ui.test_shell import make_app, settle
+from tests.ui.harness import make_app, settle
 
 
 def forty_services() -> ListSource:
@@ -282,8 +282,7 @@ async def test_tabs_below_the_width_where_five_panels_fit():
 
 
 async def run_demo(tmp_path, size, check) -> None:
-    from tests.ui.test_snapshots import demo_app
-    from tests.ui.test_snapshots import settle as settle_demo
+    from tests.ui.harness import demo_app, settle_demo
 
     app = demo_app(tmp_path)
     async with app.run_test(size=size) as pilot:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from panels.modals import AskScreen, ConfirmScreen, PromptScreen
 from tests.ui.fakes import T0
-from tests.ui.test_action_keys import Room, _config, demo_args, room
+from tests.ui.harness import Room, _config, demo_args, room
 from tui.app import WarroomApp
 from tui.config import load_config
 from tui.controllers.quitting import QUIT_TITLE, QuitPlan

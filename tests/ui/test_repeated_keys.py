@@ -23,7 +23,7 @@ from panels.modals import (
     PromptScreen,
 )
 from tests.ui.fakes import T0
-from tests.ui.test_incident_keys import declared, dialog, make_app, ready, record, until, wrote
+from tests.ui.harness import declared, dialog, ready, record, record_app, until, wrote
 from tui.core.clock import FrozenClock
 from tui.core.confirm import ConfirmRequest, Field
 
@@ -154,7 +154,7 @@ async def test_a_paste_keeps_every_line_and_the_newlines_after_it_save_nothing_t
 @pytest.mark.parametrize("ending", [["enter", "enter"], ["enter", "enter", "enter", "enter"]])
 async def test_a_note_with_two_enters_in_one_read_is_recorded_once(tmp_path, ending) -> None:
     db = tmp_path / "i.db"
-    app, notices = make_app(db, FrozenClock(T0))
+    app, notices = record_app(db, FrozenClock(T0))
     async with app.run_test(size=(160, 50)) as pilot:
         await ready(pilot)
         await declared(app, "Checkout 5xx", "SEV2")

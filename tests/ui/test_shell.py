@@ -9,27 +9,9 @@ from panels.base import Panel
 from panels.help import HelpScreen
 from tests.timebase import frozen
 from tests.ui.fakes import AT_ONCE, ListSource, health, service, standard_sources
+from tests.ui.harness import make_app, settle
 from tui.app import AppSetup, WarroomApp
 from tui.sources.base import SourceError
-
-
-def make_app(**kwargs: object) -> WarroomApp:
-    sources = kwargs.pop("sources", standard_sources())
-    setup = AppSetup(
-        context="test", sources=sources, clock=frozen(), tick_s=0, theme="warroom", detection=AT_ONCE
-    )
-    for key, value in kwargs.items():
-        setattr(setup, key, value)
-    return WarroomApp(setup)
-
-
-async def settle(pilot, app: WarroomApp, cycles: int = 2) -> None:
-    """Wait until every source loop finished `cycles` cycles."""
-    for _ in range(200):
-        if all(loop.cycles >= cycles for loop in app.loops.values()):
-            break
-        await pilot.pause(0.02)
-    await pilot.pause()
 
 
 def focused_panel(app: WarroomApp) -> str:

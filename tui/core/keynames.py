@@ -1,6 +1,6 @@
 """A key as Textual names it ("*" is "asterisk", "/" is "slash"), without importing Textual: the
 config's checks of `[[actions]]` keys run where no UI is loaded (`warroom check-config`, the
-actions). tests/ui/test_keys.py holds this to Textual's own rule for every printable character."""
+actions). tests/core/test_keys.py holds this to Textual's own rule for every printable character."""
 
 from __future__ import annotations
 
