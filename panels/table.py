@@ -22,7 +22,7 @@ from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets._data_table import Row
+from textual.widgets._data_table import Column, Row
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.core.untrusted import clean, literal
@@ -90,6 +90,13 @@ class DiffTable(DataTable[Text]):
         # Per column: how many rows' cells have each width, so the widest is known without
         # measuring every row again (10 000 rows, every batch).
         self._width_counts: list[dict[int, int]] = [{} for _ in self._keys]
+        # Per row key: its cells as last handed in, cleaned (`safe_cell`) and measured. Kept for
+        # a row a filter hid too: when it comes back with the very same cells (a panel hands
+        # back the same tuple for a row that did not change), it is not cleaned and measured
+        # again (clearing a filter over 10 000 rows re-adds them all). Pruned to the rows shown
+        # once it outgrows twice the most rows ever shown (pods come and go).
+        self._prepared: dict[str, tuple[tuple[Cell, ...], tuple[Text, ...], tuple[int, ...]]] = {}
+        self._most_rows = 0
         self.flex_need = 0
 
     FLEX_MIN = 10  # the flexible column (width None) never gets narrower than this
@@ -252,9 +259,10 @@ class DiffTable(DataTable[Text]):
                 row_key = RowKey(key)
                 del self.rows[row_key]
                 del self._data[row_key]
-                self._count_widths(self._rows.pop(key), -1)
+                self._count_widths(self._prepare(key, self._rows.pop(key))[1], -1)
+            columns = self.ordered_columns
             for key in [k for k in order if k not in self._rows]:
-                self._add_quietly(key, cells[key])
+                self._add_quietly(key, cells[key], columns)
         shown = set(self._shown)
         changed: list[str] = []
         for key, new_cells in cells.items():
@@ -262,15 +270,24 @@ class DiffTable(DataTable[Text]):
             if old is None or new_cells is old or new_cells == old:
                 continue  # a no-op write would still repaint the whole visible table
             data = self._data[RowKey(key)]
-            for col, new_value, old_value in zip(self._keys, new_cells, old, strict=True):
-                if new_value != old_value and col in shown:
-                    data[col] = safe_cell(new_value)  # type: ignore[index]
-            self._count_widths(old, -1)
-            self._count_widths(new_cells, +1)
+            old_safe, old_widths = self._prepare(key, old)
+            safe = list(old_safe)
+            for i, (col, new_value, old_value) in enumerate(zip(self._keys, new_cells, old, strict=True)):
+                if new_value != old_value:
+                    safe[i] = safe_cell(new_value)
+                    if col in shown:
+                        data[col] = safe[i]  # type: ignore[index]
+            widths = tuple(cell.cell_len for cell in safe)
+            self._prepared[key] = (new_cells, tuple(safe), widths)
+            self._count_widths(old_widths, -1)
+            self._count_widths(widths, +1)
             self._rows[key] = new_cells
             changed.append(key)
         self._order = order
         if structural:
+            self._most_rows = max(self._most_rows, len(order))
+            if len(self._prepared) > 2 * self._most_rows + 1024:
+                self._prepared = {k: v for k, v in self._prepared.items() if k in self._rows}
             self._row_locations = TwoWayDict({RowKey(key): i for i, key in enumerate(order)})
             self._update_count += 1  # invalidates the render caches, the row order's too
             if len(order) != len(old_order):
@@ -309,23 +326,33 @@ class DiffTable(DataTable[Text]):
         if old != new and not self._applying and self._order:
             self.chosen = True
 
-    def _count_widths(self, cells: tuple[Cell, ...], step: int) -> None:
-        for counts, cell in zip(self._width_counts, cells, strict=True):
-            width = cell_width(cell)  # as shown: cleaned (an invisible character takes a cell)
+    def _prepare(self, key: str, cells: tuple[Cell, ...]) -> tuple[tuple[Text, ...], tuple[int, ...]]:
+        """`cells` cleaned (as shown) and their widths: from `_prepared` when these very cells
+        were prepared before."""
+        hit = self._prepared.get(key)
+        if hit is not None and hit[0] is cells:
+            return hit[1], hit[2]
+        safe = tuple(safe_cell(cell) for cell in cells)
+        widths = tuple(cell.cell_len for cell in safe)  # as shown: an invisible character takes a cell
+        self._prepared[key] = (cells, safe, widths)
+        return safe, widths
+
+    def _count_widths(self, widths: tuple[int, ...], step: int) -> None:
+        for counts, width in zip(self._width_counts, widths, strict=True):
             left = counts.get(width, 0) + step
             if left > 0:
                 counts[width] = left
             else:
                 counts.pop(width, None)
 
-    def _add_quietly(self, key: str, cells: tuple[Cell, ...]) -> None:
+    def _add_quietly(self, key: str, cells: tuple[Cell, ...], columns: Sequence[Column]) -> None:
         """`add_row` without its per-row work (cursor validation, a highlight event, an idle
         check): `apply` does that once for the whole batch."""
         row_key = RowKey(key)
+        safe, widths = self._prepare(key, cells)
         # A row shorter than the columns leaves the rest None, as DataTable's own add_row does.
         row: dict[ColumnKey, Any] = {
-            column.key: None if cell is None else safe_cell(cell)
-            for column, cell in zip_longest(self.ordered_columns, self._visible(cells))
+            column.key: cell for column, cell in zip_longest(columns, self._visible(safe))
         }
         self._data[row_key] = row
         self.rows[row_key] = Row(row_key, 1, None, False)
@@ -333,7 +360,7 @@ class DiffTable(DataTable[Text]):
         # for 10 000 rows), for auto-width columns and auto-height rows, which this table has
         # neither of; their widths are counted here (`_width_counts`).
         self._rows[key] = cells
-        self._count_widths(cells, +1)
+        self._count_widths(widths, +1)
         if len(self.rows) == 1 and self.show_cursor:
             self.call_after_refresh(self._highlight_cursor)  # the first row: the cursor appears
 

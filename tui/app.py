@@ -494,7 +494,13 @@ class WarroomApp(App[int]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input is self.filter_bar and self.filter_bar.has_class("-shown"):
-            self.panels[self.filter_target].set_filter(event.value)
+            # The bar's value now, not the event's: a name typed in one burst reaches the bar
+            # ahead of its Changed messages, and filtering 10 000 rows once per letter of it
+            # kept the screen busy for each; the first message applies the whole name, the
+            # rest find it applied.
+            panel = self.panels[self.filter_target]
+            if self.filter_bar.value != panel.filter_text:
+                panel.set_filter(self.filter_bar.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input is self.filter_bar:

@@ -24,7 +24,9 @@ from typing import Any
 from tui.core.errors import UserError
 from tui.core.files import FileProblem, read_bounded
 
-MAX_CONFIG_BYTES = 1 << 20  # far above any real config; /dev/zero-sized input is refused
+# Bounded, so /dev/zero-sized input is refused; roomy, so 10 000 `[[services]]` written out in
+# full (about 3 MiB: every key of each, a token file and a CA among them) are still a config.
+MAX_CONFIG_BYTES = 16 << 20
 
 
 class ConfigError(UserError):

@@ -80,13 +80,41 @@ def test_a_directory_is_refused(tmp_path: Path) -> None:
 
 def test_a_file_over_the_bound_is_refused(tmp_path: Path) -> None:
     big = tmp_path / "big.toml"
-    big.write_text("# padding\n" * 200_000)  # 2,000,000 bytes of valid TOML
+    big.write_text("# padding\n" * 1_700_000)  # 17,000,000 bytes of valid TOML
     result, _ = warroom("check-config", "big.toml", cwd=tmp_path)
-    _one_line_exit_2(result, "big.toml: is 1.9 MiB, larger than 1 MiB\n")
-    just_under = tmp_path / "ok.toml"
-    just_under.write_text("# padding\n" * 100_000)  # 1,000,000 bytes: still a config
-    result, _ = warroom("check-config", "ok.toml", cwd=tmp_path)
-    assert result.returncode == 0 and result.stdout.startswith("ok.toml: valid\n"), result.stderr
+    _one_line_exit_2(result, "big.toml: is 16.2 MiB, larger than 16 MiB\n")
+
+
+def test_ten_thousand_services_written_out_in_full_are_a_config(tmp_path: Path) -> None:
+    """The bound leaves room for the largest config the health panel is built for: 10 000
+    `[[services]]`, each with every key spelled out."""
+    (tmp_path / "token").write_text("secret\n")
+    (tmp_path / "ca.pem").write_text("not read by check-config\n")
+    entries = [
+        "\n".join(
+            [
+                "[[services]]",
+                f'name = "payments-service-{i:05d}"',
+                f'url = "https://payments-service-{i:05d}.payments.svc.cluster.local:8443/health/ready"',
+                f'deployment = "payments-service-{i:05d}"',
+                'namespace = "payments-production"',
+                "interval_s = 5",
+                "timeout_s = 2",
+                f'bearer_token_file = "{tmp_path / "token"}"',
+                f'ca_file = "{tmp_path / "ca.pem"}"',
+                "insecure = false",
+                "degraded_ms = 250",
+                "",
+            ]
+        )
+        for i in range(10_000)
+    ]
+    config = tmp_path / "warroom.toml"
+    config.write_text("\n".join(entries))
+    assert config.stat().st_size > 2 << 20  # well past the old bound of 1 MiB
+    result, _ = warroom("check-config", "warroom.toml", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("warroom.toml: valid\n"), result.stderr
+    assert "payments-service-09999" in result.stdout
 
 
 def test_an_unreadable_file_says_so() -> None:

@@ -5,6 +5,8 @@ every service is checked within it."""
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
 from collections import Counter
 
 from tests.servers.http import Concurrency, HttpServer, json_reply
@@ -98,3 +100,50 @@ async def test_few_services_are_checked_at_once_and_delivered_together() -> None
             assert snap.round_s is not None and snap.round_s < 5
         finally:
             await source.close()
+
+
+async def test_checks_run_on_their_own_loop_and_the_callers_loop_stays_free() -> None:
+    """2 000 checks in flight at once (against a port that never answers), and none of them on
+    the loop that polls, which is the screen's in the app: that loop gains one task (the poll)
+    and answers a call from another thread while they hang; their tasks are on the source's own
+    loop, in its own thread."""
+    count = 2000
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(count)  # accepts (into the backlog) and never answers
+        port = silent.getsockname()[1]
+        hung = [
+            ServiceConfig(f"svc-{i}", url=f"http://127.0.0.1:{port}/s/{i}", interval_s=5, timeout_s=60)
+            for i in range(count)
+        ]
+        source = HealthSource(hung, FrozenClock(T0), max_concurrency=count, batch_s=60)
+        mine = asyncio.get_running_loop()
+        before = asyncio.all_tasks(mine)
+        poll = asyncio.create_task(source.poll())
+        try:
+            for _ in range(600):  # a bound, so a broken source fails instead of hanging
+                if source.in_flight == count:
+                    break
+                await asyncio.sleep(0.05)
+            assert source.in_flight == count
+            assert asyncio.all_tasks(mine) - before == {poll}
+            theirs = source.check_loop
+            assert theirs is not None and theirs is not mine
+            workers = await asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(_tasks_named("_work"), theirs)
+            )
+            assert workers == count
+            # A call from another thread (as Textual's input thread hands over a key) is run
+            # while every check still hangs.
+            pinged = asyncio.Event()
+            threading.Thread(target=mine.call_soon_threadsafe, args=(pinged.set,)).start()
+            await asyncio.wait_for(pinged.wait(), 30)
+            assert not poll.done() and source.in_flight == count
+        finally:
+            poll.cancel()
+            await source.close()
+    assert source.check_loop is None  # closed: its thread is gone
+
+
+async def _tasks_named(name: str) -> int:
+    return sum(getattr(t.get_coro(), "__name__", "") == name for t in asyncio.all_tasks())
