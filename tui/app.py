@@ -40,6 +40,7 @@ from tui.core.clock import Clock, SystemClock
 from tui.core.model import SourceStatus
 from tui.domain.detection import Detection, Detector
 from tui.incident.feed import TimelineSource
+from tui.incident.record import Record
 from tui.keys import BindingInfo, binding_infos, check_keymap
 from tui.runtime import SourceLoop
 from tui.sources.base import PollSource
@@ -77,6 +78,9 @@ class AppSetup:
     # What quitting with an incident open does to it (tui.controllers.quitting); None: it stays open, said.
     quit_hook: QuitHook | None = None
     detection: DetectionConfig = field(default_factory=DetectionConfig)  # how detection damps
+    # The incident record, opened once and shared by the timeline, the dispatcher and the
+    # controllers (tui.incident.record); None: the timeline's own (a test's TimelineSource).
+    record: Record | None = None
 
 
 class TabStrip(Static):
@@ -296,6 +300,14 @@ class WarroomApp(App[int]):
     def timeline(self) -> TimelineSource | None:
         source = self.setup.sources.get("timeline")
         return source if isinstance(source, TimelineSource) else None
+
+    @property
+    def record(self) -> Record | None:
+        """The incident record this screen writes to (or reads, read-only); None: no timeline."""
+        if self.setup.record is not None:
+            return self.setup.record
+        timeline = self.timeline
+        return timeline.record if timeline is not None else None
 
     def _detect(self, pid: str, data: Any) -> None:
         """Automatic detection runs on every snapshot, modal or not: the record must not wait for

@@ -20,6 +20,7 @@ from tui.core.paths import db_path
 from tui.incident.actor import current_actor, named_person
 from tui.incident.feed import TimelineSource
 from tui.incident.lifecycle import IncidentState
+from tui.incident.record import Record
 from tui.incident.service import Who
 from tui.sources.base import PollSource
 
@@ -118,13 +119,15 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
     check_app_keymap(dict(config.keys), where, config.actions)
     read_only = _read_only(args, config)
     sources = sources_for_config(config, clock)
-    sources["timeline"] = TimelineSource(
+    # One record, opened once: the timeline, the dispatcher and the controllers share it.
+    record = Record(
         db_path(args.db, config.db),
         read_only=read_only,
         clock=clock,
         severities=config.severities,
         who=_who(args, config),
     )
+    sources["timeline"] = TimelineSource(record=record)
     # Built read-only too: the dispatcher refuses every action of an observer, whatever the keys.
     actions = registry_for_config(config, clock)
     context = "no cluster" if actions.context is None else actions.context or "current context"
@@ -139,6 +142,7 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
         secret_files=secret_files(config),
         closers=actions.closers,
         detection=config.detection,
+        record=record,
     )
 
 
@@ -163,7 +167,8 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
         if read_only
         else DemoDrill(f"Drill: {scenario}", start=demo_start(platform, token), scenario=args.scenario)
     )
-    timeline = TimelineSource(db, read_only=read_only, clock=clock, drill=drill, who=_who(args, None))
+    record = Record(db, read_only=read_only, clock=clock, who=_who(args, None))
+    timeline = TimelineSource(record=record, drill=drill)
     member = None if read_only else (lambda: timeline.drill_id)
     follower = DrillFollower(platform, db, scenario=args.scenario, member=member, own=token)
     sources: dict[str, PollSource[Any]] = following(dict(demo_sources(platform)), follower)
@@ -183,6 +188,7 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
         theme=args.theme,
         registry=registry,
         quit_hook=_drill_ends_with_the_demo(timeline),
+        record=record,
     )
 
 

@@ -96,19 +96,19 @@ def config_keymap(configs: Iterable[ActionConfig]) -> dict[str, str]:
     return {b.id: b.key for b in config_bindings(configs) if b.id}
 
 
-class _TimelineIncidents:
-    """The dispatcher's `IncidentsProvider`: the incident the screen works on, in the store the
-    timeline opened. Asked at each dispatch, because the store opens on the timeline's first cycle and
-    another process may declare or resolve an incident at any time."""
+class _WorkingIncident:
+    """The dispatcher's `IncidentsProvider`: the incident the screen works on, in the record the
+    wiring shared (opened here if nothing opened it yet). Asked at each dispatch, because another
+    process may declare or resolve an incident at any time."""
 
     def __init__(self, app: WarroomApp) -> None:
         self.app = app
 
     async def active(self) -> ActiveIncident | None:
-        timeline = self.app.timeline
-        incidents = timeline.incidents if timeline is not None else None
-        if incidents is None:
-            raise RuntimeError("the incident record is not open yet (see the Timeline panel)")
+        record = self.app.record
+        if record is None:
+            raise RuntimeError("this screen has no incident record")
+        incidents = await record.open()  # opened once, by whoever needs it first
         # The incident this screen works on (the one shown, or the one chosen from the palette),
         # not the store's newest open one: with several open, that was a guess.
         incident_id = await self.app.incident_keys.working_incident(incidents)
@@ -120,7 +120,7 @@ class ActionKeys:
         self.app = app
         setup = app.setup
         self.registry: Registry = setup.registry if setup.registry is not None else Registry()
-        self.provider = _TimelineIncidents(app)
+        self.provider = _WorkingIncident(app)
         self.dispatcher = Dispatcher(
             self.registry,
             self.provider,

@@ -56,12 +56,13 @@ class QuitGuard:
     async def open_incident(self) -> IncidentState | None:
         """The open incident this screen follows (or the record's active one); None when there is
         none, or the record cannot be read (leaving is never held up by a broken database)."""
-        timeline = self.app.timeline
-        incidents = timeline.incidents if timeline is not None else None
-        if timeline is None or incidents is None:
-            return None
+        timeline, record = self.app.timeline, self.app.record
+        incidents = record.incidents if record is not None else None
+        if incidents is None:
+            return None  # never opened: nothing was declared or followed on this screen
+        followed = timeline.incident_id if timeline is not None else None
         try:
-            for incident_id in (timeline.incident_id, await incidents.store.active_incident()):
+            for incident_id in (followed, await incidents.store.active_incident()):
                 if incident_id is None:
                     continue
                 state = await incidents.state(incident_id)

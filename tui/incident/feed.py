@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui.config import DEFAULT_SEVERITIES, SeverityConfig
-from tui.core.clock import Clock, SystemClock
+from tui.core.clock import Clock
 from tui.domain.detection import Detection
 from tui.incident.actor import system_actor
 from tui.incident.events import Event
 from tui.incident.lifecycle import CLOSED_STATUSES, LifecycleError, TimelineSnapshot
+from tui.incident.record import Record
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore, StoreError
 from tui.incident.target import open_incidents
@@ -59,7 +60,7 @@ class TimelineSource:
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: Path | None = None,
         *,
         read_only: bool = False,
         clock: Clock | None = None,
@@ -67,14 +68,21 @@ class TimelineSource:
         interval_s: float = 1.0,
         drill: DrillDeclaration | None = None,
         who: Who | None = None,
+        record: Record | None = None,
     ) -> None:
-        self.db_path = db_path
-        self.read_only = read_only
-        self.clock = clock or SystemClock()
-        self.severities = tuple(severities)
+        # The record shared with the dispatcher and the controllers (the wiring's); a test may
+        # give a path instead, and the feed makes the record itself.
+        if record is None:
+            assert db_path is not None, "a TimelineSource needs a record or a path"
+            record = Record(db_path, read_only=read_only, clock=clock, severities=severities, who=who)
+        self.record = record
+        self.db_path = record.path
+        self.read_only = record.read_only
+        self.clock = record.clock
+        self.severities = record.severities
         self.interval_s = interval_s
         self.drill = drill
-        self.who = who  # who this screen's keys write as (default: the user at this terminal)
+        self.who = record.who
         self.drill_id: int | None = None  # the drill this screen declared (or took over)
         self.stop_reason = "warroom quit"  # why the drill ends, when it ends with the screen
         self.store: IncidentStore | None = None
@@ -161,10 +169,8 @@ class TimelineSource:
     async def _open(self) -> None:
         if self.store is not None:
             return
-        if not self.read_only:
-            self.db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.store = await IncidentStore.open(self.db_path, read_only=self.read_only, clock=self.clock)
-        self.incidents = Incidents(self.store, self.severities, self.clock, who=self.who)
+        self.incidents = await self.record.open()
+        self.store = self.record.store
         if self.drill is not None and not self.read_only:
             self.drill_id = await self.drill.begin(self.incidents)
             self.follow(self.drill_id)
@@ -192,10 +198,8 @@ class TimelineSource:
                 raise
 
     async def close(self) -> None:
-        if self.store is None:
-            return
         if self.drill is not None and self.drill_id is not None and self.incidents is not None:
             drill_id, self.drill_id = self.drill_id, None  # once, whoever closes first
             with contextlib.suppress(StoreError, LifecycleError):  # best effort: leaving anyway
                 await self.drill.end(self.incidents, drill_id, self.stop_reason)
-        await self.store.close()
+        await self.record.close()
