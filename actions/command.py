@@ -37,7 +37,7 @@ from actions.output import Output
 from actions.placeholders import NAMES, PLACEHOLDER, checked_values, substitute, used, values_of
 from actions.registry import Action, RunResult, Target
 from actions.team import team_action
-from tui.config import ActionConfig
+from tui.config.schema import ActionConfig
 
 KILL_GRACE_S = 1.0  # SIGTERM to SIGKILL
 # The supervisor between warroom and each command: the command dies with warroom, even a

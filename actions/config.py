@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from actions.command import command_action
 from actions.http import http_action
 from actions.registry import Action
-from tui.config import ActionConfig
+from tui.config.schema import ActionConfig
 
 
 def slug(name: str) -> str:

@@ -26,7 +26,7 @@ from actions.output import MAX_OUTPUT, Output
 from actions.placeholders import checked_values, substitute, used
 from actions.registry import Action, RunResult, Target
 from actions.team import team_action
-from tui.config import ActionConfig
+from tui.config.schema import ActionConfig
 from tui.sources.health import describe_connect_error, read_token, url_host
 
 USER_AGENT = "warroom (mitigation action)"

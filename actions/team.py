@@ -14,7 +14,7 @@ from typing import Any
 from actions.errors import NotApplicableError
 from actions.placeholders import checked_values, substitute, used
 from actions.registry import Action, Preview, Run, Target, scope_of
-from tui.config import ActionConfig
+from tui.config.schema import ActionConfig
 
 
 def team_action(

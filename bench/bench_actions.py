@@ -39,7 +39,7 @@ from actions import (  # noqa: E402
     config_actions,
     kubernetes_actions,
 )
-from tui.config import ActionConfig  # noqa: E402
+from tui.config.schema import ActionConfig  # noqa: E402
 from tui.core.clock import SystemClock  # noqa: E402
 from tui.incident.service import Incidents  # noqa: E402
 from tui.incident.store import IncidentStore  # noqa: E402

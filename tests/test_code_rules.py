@@ -36,7 +36,7 @@ def test_ruff_finds_nothing() -> None:
 def test_actions_sources_and_the_record_load_no_textual() -> None:
     """`warroom note` from a deploy pipeline, a health check, the dispatcher: none pays for the UI."""
     code = (
-        "import sys; import actions, tui.sources.health, tui.incident.store, tui.config, tui.domain.slo;"
+        "import sys; import actions, tui.sources.health, tui.incident.store, tui.config.load, tui.domain.slo;"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'kubernetes'}))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -32,7 +32,7 @@ from panels.slos import SloPanel
 from panels.table import DiffTable
 from panels.timeline import TimelinePanel
 from themes import default_theme, register_themes, stylesheet
-from tui.config import DetectionConfig
+from tui.config.schema import DetectionConfig
 from tui.controllers.action_keys import ACTION_BINDINGS, ActionKeys
 from tui.controllers.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKeys
 from tui.controllers.quitting import QuitGuard, QuitHook
@@ -47,7 +47,7 @@ from tui.sources.base import PollSource
 
 if TYPE_CHECKING:
     from actions import Registry
-    from tui.config import ActionConfig
+    from tui.config.schema import ActionConfig
 
 # Below these the five panels do not fit side by side with their key columns readable (at
 # 120×30 the pods showed four rows and the timeline's text 19 characters): one panel at a time,

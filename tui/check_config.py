@@ -7,7 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from tui.config import IN_CLUSTER, Config, find_config, load_config, show
+from tui.config.load import find_config, load_config, show
+from tui.config.schema import IN_CLUSTER, Config
 from tui.core.errors import UserError
 
 

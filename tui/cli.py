@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tui.config import find_config, load_config
+    from tui.config.load import find_config, load_config
 
     path = find_config(args.config)
     if path is None:

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from actions import Registry, config_actions, kubernetes_actions
 from tui.app import AppSetup, WarroomApp, check_app_keymap
-from tui.config import Config, LogConfig
+from tui.config.schema import Config, LogConfig
 from tui.controllers.quitting import QuitHook, QuitPlan
 from tui.core.clock import Clock, SystemClock
 from tui.core.errors import UserError
@@ -35,7 +35,7 @@ def _log_source(log: LogConfig, config: Config, clock: Clock) -> PollSource[Any]
 
         assert config.loki is not None  # the config's validation requires [loki] for kind = "loki"
         return LokiLogSource(config.loki, log, clock)
-    from tui.config import ClusterConfig
+    from tui.config.schema import ClusterConfig
     from tui.sources.kubernetes.logs import KubernetesLogSource
 
     return KubernetesLogSource(config.cluster or ClusterConfig(), log, clock=clock)

@@ -13,7 +13,7 @@ import pytest
 
 from actions import Dispatcher, Registry, StoreIncidents
 from tests.servers.http import HttpServer
-from tui.config import ActionConfig
+from tui.config.schema import ActionConfig
 from tui.incident.events import Event
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore

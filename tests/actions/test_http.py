@@ -10,7 +10,7 @@ from actions import MAX_OUTPUT, Registry, Target, config_actions
 from tests.actions.conftest import Record
 from tests.servers.http import HttpServer, hang, json_reply, reply
 from tests.servers.http import refused_port as refused
-from tui.config import ActionConfig
+from tui.config.schema import ActionConfig
 
 SERVICE = Target.of_service("notification-service", context="prod", namespace="lomash-wood")
 

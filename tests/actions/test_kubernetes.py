@@ -15,7 +15,8 @@ from tests.actions.conftest import Record, command
 from tests.servers.kube import declare_resources, deployment, pod, seed, stored, write_kubeconfig
 from tests.timebase import T0
 from tui.app import WarroomApp
-from tui.config import ClusterConfig, load_config
+from tui.config.load import load_config
+from tui.config.schema import ClusterConfig
 from tui.core.clock import FrozenClock
 from tui.sources.kubernetes.control import RESTARTED_AT, KubernetesControl
 from tui.wiring import setup_for_config

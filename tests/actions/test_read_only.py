@@ -23,7 +23,7 @@ from actions.demo import demo_actions
 from tests.actions.conftest import command, touch_argv
 from tests.servers.http import HttpServer, reply
 from tests.timebase import T0
-from tui.config import ActionConfig
+from tui.config.schema import ActionConfig
 from tui.core.clock import FrozenClock
 from tui.demo.platform import DemoControl, DemoPlatform
 from tui.incident.service import Incidents

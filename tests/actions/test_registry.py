@@ -13,7 +13,7 @@ from actions.demo import demo_actions
 from actions.kubernetes import kubernetes_actions
 from tests.actions.conftest import Record, command
 from tests.timebase import T0
-from tui.config import ActionConfig
+from tui.config.schema import ActionConfig
 from tui.core.clock import FrozenClock
 from tui.demo.platform import DEMO_MITIGATIONS, DemoControl, DemoPlatform
 

@@ -14,21 +14,18 @@ from pathlib import Path
 import pytest
 
 from tui.check_config import config_warnings
-from tui.config import (
+from tui.config.load import ConfigError, find_config, load_config, parse_config
+from tui.config.schema import (
     DEFAULT_SEVERITIES,
     ActionConfig,
     ClusterConfig,
     Config,
-    ConfigError,
     LogConfig,
     LokiConfig,
     PrometheusConfig,
     ServiceConfig,
     SeverityConfig,
     SloConfig,
-    find_config,
-    load_config,
-    parse_config,
 )
 from tui.core.errors import UserError
 

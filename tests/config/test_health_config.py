@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.timebase import frozen
-from tui.config import ConfigError, parse_config
+from tui.config.load import ConfigError, parse_config
 from tui.sources.health import HealthSource
 from tui.wiring import sources_for_config
 

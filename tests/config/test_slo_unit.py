@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.config import ConfigError, load_config
+from tui.config.load import ConfigError, load_config
 
 THRESHOLD = """[prometheus]
 url = "http://127.0.0.1:9090"

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from tests.ui.fakes import T0, cluster, health, pod, service
-from tui.config import DetectionConfig
+from tui.config.schema import DetectionConfig
 from tui.core.model import SloSnapshot, SloStatus
 from tui.domain.detection import Detector
 

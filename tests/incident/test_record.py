@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.timebase import T0
-from tui.config import parse_config
+from tui.config.load import parse_config
 from tui.core.clock import FrozenClock
 from tui.incident.feed import TimelineSource
 from tui.incident.record import Record

@@ -24,7 +24,7 @@ from tests.servers.http import (
 )
 from tests.servers.needs import missing
 from tests.timebase import T0
-from tui.config import ServiceConfig
+from tui.config.schema import ServiceConfig
 from tui.core.clock import FrozenClock
 from tui.core.model import HISTORY_LEN, HealthSnapshot, ServiceHealth
 from tui.sources.health import HealthSource

@@ -11,7 +11,7 @@ from collections import Counter
 
 from tests.servers.http import Concurrency, HttpServer, json_reply
 from tests.timebase import T0
-from tui.config import ServiceConfig
+from tui.config.schema import ServiceConfig
 from tui.core.clock import FrozenClock
 from tui.sources.health import HealthSource
 

@@ -25,7 +25,7 @@ from tests.servers.kube import (
     write_kubeconfig,
 )
 from tests.timebase import T0
-from tui.config import ClusterConfig, LogConfig
+from tui.config.schema import ClusterConfig, LogConfig
 from tui.core.clock import FrozenClock
 from tui.core.model import PodInfo
 from tui.sources.base import SourceError

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.servers.kube import declare_resources, deployment, seed, stored, write_kubeconfig
-from tui.config import ClusterConfig
+from tui.config.schema import ClusterConfig
 from tui.sources.kubernetes.connection import resolve_context
 from tui.sources.kubernetes.control import KubernetesControl
 

@@ -13,7 +13,7 @@ import pytest
 
 from tests.servers.loki import LokiServer
 from tests.timebase import T0
-from tui.config import LogConfig, LokiConfig
+from tui.config.schema import LogConfig, LokiConfig
 from tui.core.clock import FrozenClock
 from tui.core.model import LogBatch
 from tui.sources.base import SourceError

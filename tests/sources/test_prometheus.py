@@ -20,7 +20,7 @@ import pytest
 from tests.servers.http import Handler, HttpServer, Seen, reply
 from tests.servers.needs import program
 from tests.servers.prometheus import PrometheusServer
-from tui.config import PrometheusConfig, SloConfig
+from tui.config.schema import PrometheusConfig, SloConfig
 from tui.core.model import SloSnapshot, SloStatus
 from tui.sources.base import SourceError
 from tui.sources.prometheus import Sample, SloSource, expand, judge_ratio, judge_threshold, parse_result

@@ -27,7 +27,7 @@ from textual.app import App
 from tests.servers.http import HttpServer, json_reply
 from tests.servers.kube import declare_resources, pod, seed, write_kubeconfig
 from tests.servers.prometheus import free_port, prometheus_binary
-from tui.config import ClusterConfig, LogConfig, LokiConfig, PrometheusConfig, SloConfig
+from tui.config.schema import ClusterConfig, LogConfig, LokiConfig, PrometheusConfig, SloConfig
 from tui.core.clock import SystemClock
 from tui.core.model import SourceStatus
 from tui.runtime import SourceLoop

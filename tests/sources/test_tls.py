@@ -19,7 +19,7 @@ from tests.servers.http import HttpServer, json_reply
 from tests.servers.kube import declare_resources, pod, seed, write_kubeconfig
 from tests.servers.tls import Tls, ca_signed, kmock_tls_server, self_signed
 from tests.timebase import T0
-from tui.config import ClusterConfig, LogConfig, LokiConfig, PrometheusConfig, ServiceConfig, SloConfig
+from tui.config.schema import ClusterConfig, LogConfig, LokiConfig, PrometheusConfig, ServiceConfig, SloConfig
 from tui.core.clock import FrozenClock
 from tui.sources.base import SourceError
 from tui.sources.health import HealthSource

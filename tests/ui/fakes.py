@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.timebase import T0
-from tui.config import DetectionConfig
+from tui.config.schema import DetectionConfig
 from tui.core.model import (
     ClusterSnapshot,
     HealthSnapshot,

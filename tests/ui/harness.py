@@ -22,7 +22,7 @@ from panels.timeline import TimelinePanel
 from tests.timebase import frozen
 from tests.ui.fakes import AT_ONCE, T0, standard_sources
 from tui.app import AppSetup, WarroomApp
-from tui.config import DetectionConfig
+from tui.config.schema import DetectionConfig
 from tui.core.clock import FrozenClock
 from tui.core.model import ClusterSnapshot, HealthSnapshot, PodInfo, SloSnapshot
 from tui.demo.platform import DemoPlatform

@@ -22,7 +22,8 @@ from tests.ui.fakes import T0
 from tests.ui.harness import NS, Room, _config, demo_args, room
 from tui.app import WarroomApp, all_bindings, check_app_keymap
 from tui.check_config import check_config_main
-from tui.config import ActionConfig, load_config
+from tui.config.load import load_config
+from tui.config.schema import ActionConfig
 from tui.controllers.action_keys import ACTION_BINDINGS, MENU, registry_bindings
 from tui.core.clock import FrozenClock
 from tui.core.errors import UserError

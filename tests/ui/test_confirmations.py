@@ -20,7 +20,7 @@ from tests.servers.http import HttpServer, json_reply
 from tests.ui.fakes import T0
 from tests.ui.harness import NS, Room, room
 from tui.app import WarroomApp
-from tui.config import load_config
+from tui.config.load import load_config
 from tui.core.clock import FrozenClock
 from tui.incident.events import Event
 from tui.wiring import setup_for_config

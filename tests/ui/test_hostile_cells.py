@@ -19,7 +19,7 @@ from panels.table import DiffTable, safe_cell
 from tests.timebase import T0
 from tests.ui.fakes import ListSource, cluster, health, pod, service, standard_sources
 from tests.ui.harness import make_app, settle
-from tui.config import ActionConfig
+from tui.config.schema import ActionConfig
 from tui.core.untrusted import clean
 from tui.incident.events import Event
 

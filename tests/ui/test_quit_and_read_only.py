@@ -11,7 +11,7 @@ from panels.modals import AskScreen, ConfirmScreen, PromptScreen
 from tests.ui.fakes import T0
 from tests.ui.harness import Room, _config, demo_args, room
 from tui.app import WarroomApp
-from tui.config import load_config
+from tui.config.load import load_config
 from tui.controllers.quitting import QUIT_TITLE, QuitPlan
 from tui.core.clock import FrozenClock
 from tui.incident.lifecycle import IncidentState

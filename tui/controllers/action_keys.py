@@ -32,7 +32,7 @@ from actions import (
     config_actions,
 )
 from panels.modals import AskScreen, ChoiceScreen, ConfirmScreen
-from tui.config import ActionConfig
+from tui.config.schema import ActionConfig
 from tui.core.keynames import normalise
 from tui.core.untrusted import one_line
 

@@ -30,7 +30,7 @@ from textual.screen import ModalScreen
 
 from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
 from panels.timeline import KIND_LABEL, TimelinePanel, short_actor
-from tui.config import SeverityConfig
+from tui.config.schema import SeverityConfig
 from tui.core.clock import utc_iso
 from tui.core.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
 from tui.core.untrusted import clean, one_line

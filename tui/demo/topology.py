@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tui.config import SloConfig
+from tui.config.schema import SloConfig
 
 NS_APP = "lomash-wood"
 NS_INGRESS = "ingress-nginx"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from tui.config import DetectionConfig
+from tui.config.schema import DetectionConfig
 from tui.core.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
 from tui.core.untrusted import one_line
 from tui.domain.pod_health import crash_looping

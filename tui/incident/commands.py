@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.config import DEFAULT_SEVERITIES, Config, SeverityConfig
+from tui.config.schema import DEFAULT_SEVERITIES, Config, SeverityConfig
 from tui.core.clock import SystemClock
 from tui.core.errors import UserError
 from tui.core.paths import db_path
@@ -60,7 +60,7 @@ class _Target:
 
 
 def _target(args: argparse.Namespace) -> _Target:
-    from tui.config import find_config, load_config
+    from tui.config.load import find_config, load_config
 
     found = find_config(getattr(args, "config", None))
     config = load_config(found) if found is not None else None

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tui.config import DEFAULT_SEVERITIES, SeverityConfig
+from tui.config.schema import DEFAULT_SEVERITIES, SeverityConfig
 from tui.core.untrusted import MAX_LINE, clean
 from tui.domain.detection import LEVEL_LABEL
 from tui.incident.events import ROLES, Event, event_numbers, in_time_order

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.config import DEFAULT_SEVERITIES, SeverityConfig
+from tui.config.schema import DEFAULT_SEVERITIES, SeverityConfig
 from tui.core.clock import Clock
 from tui.domain.detection import Detection
 from tui.incident.actor import system_actor

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from tui.config import DEFAULT_SEVERITIES, SeverityConfig
+from tui.config.schema import DEFAULT_SEVERITIES, SeverityConfig
 from tui.incident.events import KINDS, ROLES, STATUSES, Event
 
 OPEN_STATUSES = ("investigating", "identified", "mitigating")

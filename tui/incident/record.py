@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
-from tui.config import DEFAULT_SEVERITIES, SeverityConfig
+from tui.config.schema import DEFAULT_SEVERITIES, SeverityConfig
 from tui.core.clock import Clock, SystemClock
 from tui.incident.service import Incidents, Who
 from tui.incident.store import IncidentStore, StoreError

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tui.config import DEFAULT_SEVERITIES, SeverityConfig
+from tui.config.schema import DEFAULT_SEVERITIES, SeverityConfig
 from tui.core.clock import Clock, SystemClock
 from tui.incident.actor import current_actor, system_actor
 from tui.incident.events import ActorKind, Event, EventSource

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from tui.config import HealthConfig, ServiceConfig
+from tui.config.schema import HealthConfig, ServiceConfig
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import HISTORY_LEN, Health, HealthSnapshot, ServiceHealth
 from tui.core.untrusted import one_line

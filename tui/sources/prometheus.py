@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tui.config import PrometheusConfig, SloConfig
+from tui.config.schema import PrometheusConfig, SloConfig
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import SloSnapshot, SloState, SloStatus
 from tui.core.untrusted import one_line

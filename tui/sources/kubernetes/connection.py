@@ -31,7 +31,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-from tui.config import ClusterConfig
+from tui.config.schema import ClusterConfig
 from tui.core.untrusted import one_line
 from tui.sources.base import SourceError
 from tui.sources.probe import unreachable, url_endpoint

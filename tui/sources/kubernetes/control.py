@@ -11,7 +11,7 @@ from typing import Any
 
 from kubernetes import client
 
-from tui.config import ClusterConfig
+from tui.config.schema import ClusterConfig
 from tui.core.clock import Clock, SystemClock, utc_iso
 from tui.sources.base import SourceError
 from tui.sources.kubernetes.connection import (

@@ -13,7 +13,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from tui.config import ClusterConfig, LogConfig
+from tui.config.schema import ClusterConfig, LogConfig
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import LogBatch, LogLine
 from tui.core.untrusted import one_line

@@ -6,7 +6,7 @@ import asyncio
 
 from kubernetes import client
 
-from tui.config import ClusterConfig
+from tui.config.schema import ClusterConfig
 from tui.core.model import ClusterSnapshot, DeploymentInfo, PodInfo
 from tui.sources.kubernetes.connection import Cluster, Connection, in_namespace, items_of, read_json
 from tui.sources.kubernetes.status import deployment_info, pod_info

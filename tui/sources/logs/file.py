@@ -9,7 +9,7 @@ import os
 import stat
 from typing import BinaryIO
 
-from tui.config import LogConfig
+from tui.config.schema import LogConfig
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import LogBatch, LogLine
 from tui.core.untrusted import one_line

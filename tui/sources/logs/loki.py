@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tui.config import LogConfig, LokiConfig
+from tui.config.schema import LogConfig, LokiConfig
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import LogBatch, LogLine
 from tui.core.untrusted import one_line
