@@ -1,5 +1,6 @@
 """Themes and the app's stylesheet. Semantic colours only ($error, $warning, $success, $accent),
-so every theme, including the 16-colour one for a bare SSH session, reads the same."""
+so every theme, including the 16-colour one for a bare SSH session, reads the same. Imports
+Textual's theme types and nothing of ours."""
 
 from __future__ import annotations
 
