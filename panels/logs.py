@@ -151,6 +151,13 @@ class LogPanel(Panel):
         self.view.append(batch)
         self.refresh_badge()
 
+    def selected(self) -> LogLine | None:
+        """The line at the bottom of the tail as shown (filtered, scrolled): what a log-line
+        action acts on."""
+        view = self.view
+        bottom = min(len(view.shown), view.scroll_offset.y + view.size.height) - 1
+        return view.shown[bottom].line if bottom >= 0 else None
+
     def set_filter(self, needle: str) -> None:
         # The log keeps its own filtered view: re-showing "the last snapshot" would lose lines.
         self.filter_text = needle

@@ -119,4 +119,8 @@ class PodsPanel(Panel):
         pod = self.selected()
         if pod is None or pod.workload is None:
             return None
-        return self.deployments.get(f"{pod.namespace}/{pod.workload}")
+        return self.deployment(pod.namespace, pod.workload)
+
+    def deployment(self, namespace: str | None, name: str) -> DeploymentInfo | None:
+        """The deployment last shown under that name (a service's linked deployment), if any."""
+        return self.deployments.get(f"{namespace}/{name}")

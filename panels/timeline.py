@@ -44,6 +44,8 @@ KIND_MARK: dict[str, tuple[str, str]] = {
 
 
 # Short labels keep the kind column narrow, so the text gets the room.
+ALL_KINDS = "*"  # the kind filter's "every kind" choice
+
 KIND_LABEL = {
     "severity_changed": "severity",
     "status_changed": "status",
@@ -140,7 +142,8 @@ def event_cells(
 
 class TimelinePanel(Panel):
     """The followed incident's events. View settings (local time, a kind, starred only) change
-    what is shown, never the record; the keys that set them are routed to `tui.controllers.incident_keys`."""
+    what is shown, never the record: they are this panel's own actions (`t`, `k`, `F`). The keys
+    that write (star, correct) go to `tui.controllers.incident_keys` through the app's check."""
 
     PANEL_ID = "timeline"
     TITLE = "Timeline"
@@ -151,10 +154,46 @@ class TimelinePanel(Panel):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("asterisk", "app.incident('star')", "Star", id="incident.star"),
         Binding("c", "app.incident('correct')", "Correct", id="incident.correct"),
-        Binding("t", "app.incident('local_time')", "UTC/local time", show=False, id="timeline.local_time"),
-        Binding("k", "app.incident('kind')", "Show one kind", show=False, id="timeline.kind"),
-        Binding("F", "app.incident('starred_only')", "Starred only", show=False, id="timeline.starred_only"),
+        Binding("t", "local_time", "UTC/local time", show=False, id="timeline.local_time"),
+        Binding("k", "kind", "Show one kind", show=False, id="timeline.kind"),
+        Binding("F", "starred_only", "Starred only", show=False, id="timeline.starred_only"),
     ]
+
+    # ---- the view's own keys: nothing recorded ---------------------------------------------
+    def _say(self, message: str) -> None:
+        self.app.notify(message, markup=False)
+
+    def action_local_time(self) -> None:
+        self.set_local(not self.local)
+        if self.local:
+            here = datetime.now().astimezone()
+            self._say(f"timeline in local time ({here.tzname()}, UTC{here.strftime('%z')}); t for UTC")
+        else:
+            self._say("timeline in UTC; t for local time")
+
+    def action_kind(self) -> None:
+        from panels.modals import ChoiceScreen  # the dialog: only when asked
+
+        counts: dict[str, int] = {}
+        for event in self.events.values():
+            counts[event.kind] = counts.get(event.kind, 0) + 1
+        labels = {kind: KIND_LABEL.get(kind, kind.replace("_", " ")) for kind in counts}
+        choices = [(ALL_KINDS, "every kind")] + [
+            (kind, f"{labels[kind]} ({counts[kind]})") for kind in sorted(counts, key=labels.__getitem__)
+        ]
+
+        def chosen(choice: str | None) -> None:
+            if choice is not None:
+                self.set_kind(None if choice == ALL_KINDS else choice)
+
+        screen = ChoiceScreen("Show one kind of event", choices, selected=self.kind_filter or ALL_KINDS)
+        self.app.push_screen(screen, chosen)
+
+    def action_starred_only(self) -> None:
+        self.set_starred_only(not self.starred_only)
+        state = getattr(self.last, "state", None)
+        if self.starred_only and (state is None or not state.starred):
+            self._say("no starred event yet: * stars the selected one")
 
     def body(self) -> DiffTable:
         self.table = DiffTable(

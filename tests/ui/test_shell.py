@@ -233,3 +233,21 @@ def test_a_latency_at_a_bucket_edge_does_not_flip_the_row():
     # a real slowdown moves it within two checks
     assert latency(track.see(T0 + timedelta(seconds=40), 400)) == shown[0]
     assert latency(track.see(T0 + timedelta(seconds=45), 420)) == "400ms"
+
+
+async def test_what_the_keys_act_on_is_what_each_panel_says_is_selected():
+    """The mitigation keys read a panel's selection through the panel (`selected()`), never its
+    internals: a pod with its deployment, a service, the log line at the bottom of the tail."""
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("4")
+        target = app.action_keys.target()
+        assert target.kind == "log_line"
+        assert str(target.extra["text"]).startswith("\x1b]0;pwned")  # raw: the bottom line
+        await pilot.press("2")
+        target = app.action_keys.target()
+        assert (target.kind, target.pod) == ("pod", "api-gateway-7d9f8b6c5-x2k4p")
+        await pilot.press("1")
+        target = app.action_keys.target()
+        assert (target.kind, target.service) == ("service", "api-gateway")

@@ -302,16 +302,14 @@ class ActionKeys:
         elif isinstance(panel, HealthPanel):
             svc = panel.selected()
             if svc is not None:
-                dep = pods.deployments.get(f"{svc.namespace}/{svc.deployment}") if svc.deployment else None
+                dep = pods.deployment(svc.namespace, svc.deployment) if svc.deployment else None
                 found = Target.of_service(
                     svc.name, context=context, namespace=svc.namespace, deployment=svc.deployment
                 )
                 return _with_deployment(found, dep)
         elif isinstance(panel, LogPanel):
-            view = panel.view
-            bottom = min(len(view.shown), view.scroll_offset.y + view.size.height) - 1
-            if bottom >= 0:
-                line = view.shown[bottom].line
+            line = panel.selected()
+            if line is not None:
                 return Target.of_log_line(line.text, context=context, origin=line.origin)
         return Target.none(context)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,7 +84,6 @@ ROLE_HELP = {
     "ops": "hands on the systems",
     "scribe": "keeps the timeline",
 }
-ALL_KINDS = "*"  # the kind filter's "every kind" choice
 OFFERED = 5  # open incidents offered a note instead of a second declaration
 
 
@@ -136,9 +134,6 @@ class IncidentKeys:
             "star": self.star,
             "correct": self.correct,
             "export": self.export,
-            "local_time": self.local_time,
-            "kind": self.kind,
-            "starred_only": self.starred_only,
             "history": self.pick_history,
             "follow_active": self.follow_active,
             "follow_newest": self.follow_newest,
@@ -555,38 +550,6 @@ class IncidentKeys:
             self.say(f"{path}: cannot write: {err.strerror or err}", "error", timeout=15)
             return
         self.say(f"postmortem of #{state.id} written to {path} (audit log {audit.name})", timeout=15)
-
-    # ---- timeline view: no record touched ------------------------------------------------------
-    async def local_time(self) -> None:
-        local = not self.panel.local
-        self.panel.set_local(local)
-        if local:
-            here = datetime.now().astimezone()
-            self.say(f"timeline in local time ({here.tzname()}, UTC{here.strftime('%z')}); t for UTC")
-        else:
-            self.say("timeline in UTC; t for local time")
-
-    async def kind(self) -> None:
-        counts: dict[str, int] = {}
-        for event in self.panel.events.values():
-            counts[event.kind] = counts.get(event.kind, 0) + 1
-        labels = {kind: KIND_LABEL.get(kind, kind.replace("_", " ")) for kind in counts}
-        choices = [(ALL_KINDS, "every kind")] + [
-            (kind, f"{labels[kind]} ({counts[kind]})") for kind in sorted(counts, key=labels.__getitem__)
-        ]
-        choice = await self.ask(
-            ChoiceScreen("Show one kind of event", choices, selected=self.panel.kind_filter or ALL_KINDS)
-        )
-        if choice is not None:
-            self.panel.set_kind(None if choice == ALL_KINDS else choice)
-
-    async def starred_only(self) -> None:
-        on = not self.panel.starred_only
-        self.panel.set_starred_only(on)
-        last = self.panel.last
-        state = getattr(last, "state", None)
-        if on and (state is None or not state.starred):
-            self.say("no starred event yet: * stars the selected one")
 
     # ---- history: the command palette ----------------------------------------------------------
     def refresh_history(self) -> None:
