@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from actions.command import command_action
-from actions.http import http_action
 from actions.registry import Action
 from tui.config.schema import ActionConfig
 
@@ -30,7 +28,14 @@ def config_actions(configs: Iterable[ActionConfig]) -> tuple[Action, ...]:
             n += 1
             action_id = f"{base}-{n}"
         seen.add(action_id)
-        out.append(http_action(cfg, action_id) if cfg.http else command_action(cfg, action_id))
+        if cfg.http:
+            from actions.http import http_action  # lazy: httpx only for a config with HTTP actions
+
+            out.append(http_action(cfg, action_id))
+        else:
+            from actions.command import command_action  # lazy: only for a config with command actions
+
+            out.append(command_action(cfg, action_id))
     return tuple(out)
 
 

@@ -1,7 +1,7 @@
 """The world as the panels see it: the same snapshot dataclasses the real adapters build.
 
-The SLOs are judged by the Prometheus adapter's own functions (`judge_ratio`, `judge_threshold`,
-over the maths of `tui.domain.slo`) from what Prometheus would have answered: the error ratio per
+The SLOs are judged by the functions the Prometheus adapter uses (`tui.domain.slo_verdict`, over
+the maths of `tui.domain.slo`) from what Prometheus would have answered: the error ratio per
 window (the simulation's seconds, plus the SLO's past for the part of a window before the
 simulation began) or the gauge's value. So the demo's SLO panel reads like the real one.
 """
@@ -24,7 +24,7 @@ from tui.core.model import (
 from tui.demo.topology import CHECKS, PG_MAX_CONNECTIONS, PG_RESERVED, SLOS, RatioSloSpec, ThresholdSloSpec
 from tui.demo.world import World
 from tui.domain.slo import parse_duration, rule_windows
-from tui.sources.prometheus import Sample, judge_ratio, judge_threshold
+from tui.domain.slo_verdict import Sample, judge_ratio, judge_threshold
 
 HEALTH_EVERY_S = 2  # the health source's interval: one history mark per check
 SLO_EVERY_S = 5  # the SLO source's interval: one sparkline point per evaluation

@@ -30,25 +30,15 @@ import httpx
 
 from tui.config.schema import PrometheusConfig, SloConfig
 from tui.core.clock import Clock, SystemClock
-from tui.core.model import SloSnapshot, SloState, SloStatus
+from tui.core.model import SloSnapshot, SloStatus
 from tui.core.untrusted import one_line
-from tui.domain.slo import (
-    budget_remaining,
-    burn_alert,
-    burn_rate,
-    format_duration,
-    parse_duration,
-    ratio_state,
-    rule_windows,
-    threshold_state,
-    time_to_exhaustion,
-)
+from tui.domain.slo import parse_duration, rule_windows
+from tui.domain.slo_verdict import DEFAULT_WINDOW, Sample, judge_ratio, judge_threshold
 from tui.sources.base import SourceError
 from tui.sources.probe import unreachable, url_endpoint
 from tui.sources.tls import chain, tls_reason
 
 HISTORY = 10  # values kept per SLO for the sparkline
-DEFAULT_WINDOW = "30d"
 MAX_CONCURRENT = 8  # queries in flight at once; Prometheus evaluates each on its own goroutine
 _API = "api/v1/query"  # relative, so a url with a path prefix (https://host/prometheus) works
 _GET_LIMIT = 3000  # longer queries go as a POST form (proxies cap URL length)
@@ -61,10 +51,6 @@ def expand(expr: str, window: str) -> str:
     return _WINDOW.sub(window, expr)
 
 
-def _num(value: float) -> str:
-    return f"{value:.0f}" if abs(value) >= 100 or value == int(value) else f"{value:.2f}"
-
-
 def _line(text: str) -> str:
     """One line, bounded; still raw (the panels clean outside text)."""
     flat = " ".join(str(text).split())
@@ -72,16 +58,6 @@ def _line(text: str) -> str:
 
 
 # ---- one query ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """What one instant query said: a finite value (None: no data), how many series it had, or
-    the error Prometheus gave for the query."""
-
-    value: float | None = None
-    series: int = 0
-    error: str | None = None
 
 
 def _finite(raw: object) -> float | None:
@@ -353,88 +329,3 @@ def _plan(slo: SloConfig) -> _Plan:
     if slo.query is not None:
         return _Plan(slo, {"value": slo.query})
     return _Plan(slo, {}, problem="no query: set error_ratio (with window) or query")
-
-
-def judge_ratio(slo: SloConfig, period: timedelta, ratios: Mapping[str, float | None]) -> SloStatus:
-    """A ratio SLO from its error ratio per window (None: no data in that window).
-
-    `value` and `burn_rate` are over the shortest burn-rate window with data (5 m for a 30-day
-    SLO), so a mitigation shows up within minutes; budget left is over the SLO window.
-    """
-    window = slo.window or DEFAULT_WINDOW
-    objective = slo.objective
-    window_ratio = ratios.get(window)
-    rule_ratios = {w: ratios.get(w) for w in rule_windows(period)}
-    state: SloState = ratio_state(window_ratio, rule_ratios, objective, period)
-    if state == "UNKNOWN":
-        return SloStatus(slo.name, "ratio", objective, "UNKNOWN", None, window=window, detail="no data")
-
-    by_length = sorted((w for w in rule_ratios if rule_ratios[w] is not None), key=parse_duration)
-    current = by_length[0] if by_length else window
-    value = ratios.get(current)
-    rate = burn_rate(value, objective) if value is not None else None
-    remaining = budget_remaining(window_ratio, objective) if window_ratio is not None else None
-    alert = burn_alert(rule_ratios, objective, period)
-
-    parts: list[str] = []
-    if remaining is not None and remaining <= 0:
-        parts.append(f"budget spent ({1 - remaining:.0%} of the {window} budget used)")
-    if alert is not None:
-        burn = f"burning {alert.long_rate:.1f}× budget over {alert.long}"
-        parts.append(f"{burn} ({alert.short_rate:.1f}× over {alert.short})")
-        gone = _gone_in(remaining, alert.long_rate, period)
-        if gone:
-            parts.append(gone)
-    elif rate is not None:
-        if rate == 0:
-            parts.append(f"no errors over {current}")
-        else:
-            parts.append(f"burning {rate:.1f}× budget over {current}")
-        if remaining is not None and remaining > 0:
-            parts.append(f"{remaining:.0%} budget left")
-            gone = _gone_in(remaining, rate, period) if rate > 1 else None
-            if gone:
-                parts.append(gone)
-    elif remaining is not None and remaining > 0:
-        parts.append(f"no traffic lately; {remaining:.0%} budget left")
-    return SloStatus(
-        slo.name,
-        "ratio",
-        objective,
-        state,
-        value,
-        window=window,
-        budget_remaining=remaining,
-        burn_rate=rate,
-        detail="; ".join(parts),
-    )
-
-
-def _gone_in(remaining: float | None, rate: float, period: timedelta) -> str | None:
-    if remaining is None or remaining <= 0:
-        return None
-    left = time_to_exhaustion(remaining, rate, period)
-    return None if left is None else f"budget gone in {format_duration(left)}"
-
-
-def judge_threshold(slo: SloConfig, sample: Sample) -> SloStatus:
-    """A gauge against objective ≤ warn ≤ breach; lower is better."""
-    value = sample.value
-    state = threshold_state(value, slo.objective, slo.warn, slo.breach)
-    if value is None:
-        detail = "no data"
-    elif state == "BREACH" and slo.breach is not None and value >= slo.breach:
-        detail = f"{_num(value)} ≥ breach {_num(slo.breach)}"
-    elif state == "WARN" and slo.warn is not None:
-        detail = f"{_num(value)} ≥ warn {_num(slo.warn)}"
-    elif state in ("WARN", "BREACH"):  # no level of its own: the objective is the line
-        detail = f"{_num(value)} > objective {_num(slo.objective)}"
-    elif value > slo.objective:
-        detail = f"{_num(value)} above objective {_num(slo.objective)}"
-        if slo.warn is not None:
-            detail += f", under warn {_num(slo.warn)}"
-    else:
-        detail = f"{_num(value)} within objective {_num(slo.objective)}"
-    if sample.series > 1:
-        detail += f" (worst of {sample.series} series)"
-    return SloStatus(slo.name, "threshold", slo.objective, state, value, detail=detail, unit=slo.unit or "")

@@ -1,0 +1,79 @@
+"""Start-up pays only for what it uses: what building the app loads, in a fresh interpreter, for
+the demo and for configs without a cluster. httpx costs about 0.1 s to import and the
+kubernetes client more; a start that loads either without needing it shows up in the first
+paint (`make bench`, case startup)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HEAVY = ("httpx", "kubernetes", "actions.http", "actions.command", "tui.sources.prometheus")
+
+# Builds what `warroom` builds before it runs the app (the setup and the app object), then
+# prints which of HEAVY it loaded.
+BUILD = """
+import json, sys
+from tui.cli import build_parser
+from tui.app import WarroomApp
+import tui.wiring as wiring
+
+argv, config_path = json.loads(sys.argv[1])
+args = build_parser().parse_args(argv)
+if config_path is None:
+    setup = wiring.setup_for_demo(args)
+else:
+    from tui.config.load import load_config
+    from pathlib import Path
+    setup = wiring.setup_for_config(load_config(Path(config_path)), args)
+WarroomApp(setup)
+print(json.dumps(sorted(m for m in HEAVY if m in sys.modules)))
+"""
+
+
+def loaded(tmp_path: Path, argv: list[str], config: str | None = None) -> list[str]:
+    config_path = None
+    if config is not None:
+        config_path = str(tmp_path / "warroom.toml")
+        Path(config_path).write_text(config, encoding="utf-8")
+    code = f"HEAVY = {HEAVY!r}\n{BUILD}"
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps([[*argv, "--db", str(tmp_path / "w.db")], config_path])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_demo_loads_no_http_client_and_no_kubernetes(tmp_path: Path) -> None:
+    assert loaded(tmp_path, ["demo", "--seed", "1"]) == []
+
+
+def test_a_config_of_services_loads_httpx_and_nothing_else_heavy(tmp_path: Path) -> None:
+    config = '[[services]]\nname = "api"\nurl = "http://127.0.0.1:9/health"\n'
+    assert loaded(tmp_path, [], config) == ["httpx"]
+
+
+def test_a_config_of_services_and_command_actions_loads_no_http_action(tmp_path: Path) -> None:
+    config = (
+        '[[services]]\nname = "api"\nurl = "http://127.0.0.1:9/health"\n\n'
+        '[[actions]]\nname = "Flush cache"\ncommand = ["true"]\n'
+    )
+    assert loaded(tmp_path, [], config) == ["actions.command", "httpx"]
+
+
+def test_an_http_action_loads_what_it_uses(tmp_path: Path) -> None:
+    """The check can fail: the HTTP action's module is loaded once the config has one."""
+    config = (
+        '[[actions]]\nname = "Flag off"\n'
+        '[actions.http]\nmethod = "POST"\nurl = "http://127.0.0.1:9/flag"\n'
+    )
+    assert loaded(tmp_path, [], config) == ["actions.http", "httpx"]
