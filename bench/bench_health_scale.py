@@ -1,8 +1,9 @@
 """The health panel at scale: `warroom --config` with N `[[services]]` (interval 5 s) against one
 local HTTP server (bench/http_farm.py), in a real pseudo-terminal at 160x50.
 
-Measures: first paint (the frame) and first rows; CPU of the app's process (all its threads)
-and of its UI thread (the event loop that draws and answers keys: the main thread) and its RSS
+Measures: first paint (the frame) and first rows; CPU of the app's process tree (the screen's
+process and the checks' own) and of its UI thread (the event loop that draws and answers keys:
+the main thread) and the screen's process's RSS
 over a steady window while the checks run; and how fast keys answer while they do: `?` until
 the help screen is drawn, `escape` back, `end` / `home` (the cursor to the last and the first
 service, thousands of rows apart), `down` / `up` (one row, the keys that move the cursor here:

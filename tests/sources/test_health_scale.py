@@ -5,14 +5,19 @@ every service is checked within it."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 import threading
 from collections import Counter
+
+import pytest
 
 from tests.servers.http import Concurrency, HttpServer, json_reply
 from tests.timebase import T0
 from tui.config.schema import ServiceConfig
 from tui.core.clock import FrozenClock
+from tui.sources.base import SourceError
 from tui.sources.health import HealthSource
 
 
@@ -102,11 +107,11 @@ async def test_few_services_are_checked_at_once_and_delivered_together() -> None
             await source.close()
 
 
-async def test_checks_run_on_their_own_loop_and_the_callers_loop_stays_free() -> None:
-    """2 000 checks in flight at once (against a port that never answers), and none of them on
-    the loop that polls, which is the screen's in the app: that loop gains one task (the poll)
-    and answers a call from another thread while they hang; their tasks are on the source's own
-    loop, in its own thread."""
+async def test_checks_run_in_their_own_process_and_the_callers_loop_stays_free() -> None:
+    """2 000 checks in flight at once (against a port that never answers), none of them on the
+    loop that polls, which is the screen's in the app, nor in its process: no task of that loop
+    runs a check, the 2 000 connections are the checks' process's, and the loop answers a call
+    from another thread (as Textual's input thread hands over a key) while they all hang."""
     count = 2000
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
         silent.bind(("127.0.0.1", 0))
@@ -116,34 +121,51 @@ async def test_checks_run_on_their_own_loop_and_the_callers_loop_stays_free() ->
             ServiceConfig(f"svc-{i}", url=f"http://127.0.0.1:{port}/s/{i}", interval_s=5, timeout_s=60)
             for i in range(count)
         ]
-        source = HealthSource(hung, FrozenClock(T0), max_concurrency=count, batch_s=60)
-        mine = asyncio.get_running_loop()
-        before = asyncio.all_tasks(mine)
-        poll = asyncio.create_task(source.poll())
+        source = HealthSource(hung, FrozenClock(T0), max_concurrency=count, batch_s=0.5)
         try:
-            for _ in range(600):  # a bound, so a broken source fails instead of hanging
+            for _ in range(120):  # a bound, so a broken source fails instead of hanging
+                snap = await asyncio.wait_for(source.poll(), 30)
                 if source.in_flight == count:
                     break
-                await asyncio.sleep(0.05)
             assert source.in_flight == count
-            assert asyncio.all_tasks(mine) - before == {poll}
-            theirs = source.check_loop
-            assert theirs is not None and theirs is not mine
-            workers = await asyncio.wrap_future(
-                asyncio.run_coroutine_threadsafe(_tasks_named("_work"), theirs)
-            )
-            assert workers == count
-            # A call from another thread (as Textual's input thread hands over a key) is run
-            # while every check still hangs.
+            assert {s.state for s in snap.services} == {"UNKNOWN"}  # every one still hangs
+            assert _tasks_named("_work") == 0  # no check on this loop
+            pid = source.worker_pid
+            assert pid is not None and pid != os.getpid()
+            assert len(os.listdir(f"/proc/{pid}/fd")) > count  # its sockets, one per check
+            assert len(os.listdir("/proc/self/fd")) < count  # not this process's
             pinged = asyncio.Event()
+            mine = asyncio.get_running_loop()
             threading.Thread(target=mine.call_soon_threadsafe, args=(pinged.set,)).start()
             await asyncio.wait_for(pinged.wait(), 30)
-            assert not poll.done() and source.in_flight == count
+            assert source.in_flight == count
         finally:
-            poll.cancel()
             await source.close()
-    assert source.check_loop is None  # closed: its thread is gone
+    assert source.worker_pid is None
+    assert not os.path.exists(f"/proc/{pid}")  # closed: the process is gone (and reaped)
 
 
-async def _tasks_named(name: str) -> int:
+def _tasks_named(name: str) -> int:
     return sum(getattr(t.get_coro(), "__name__", "") == name for t in asyncio.all_tasks())
+
+
+async def test_a_checks_process_that_dies_fails_the_poll_and_the_next_poll_starts_another() -> None:
+    """The panel goes stale saying why (the poll fails with one line), and the next try starts
+    the checks again from the rows as they stood: nothing learnt so far is lost."""
+    with HttpServer(default=json_reply({"status": "ok"})) as server:
+        clock = FrozenClock(T0)
+        source = HealthSource(services(server, 3), clock, batch_s=20)
+        try:
+            snap = await asyncio.wait_for(source.poll(), 30)
+            assert [s.history for s in snap.services] == [("UP",)] * 3
+            pid = source.worker_pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            with pytest.raises(SourceError, match=r"^health checks stopped \(exit -9\)"):
+                await asyncio.wait_for(source.poll(), 30)
+            clock.advance(5)
+            snap = await asyncio.wait_for(source.poll(), 30)
+            assert source.worker_pid not in (None, pid)
+            assert [s.history for s in snap.services] == [("UP", "UP")] * 3
+        finally:
+            await source.close()

@@ -12,10 +12,12 @@ A failing service is a DOWN row with a one-line detail, never an exception out o
 service has its own interval: `poll` checks only those that are due and returns every row, the
 unchecked ones with their last known state.
 
-The checks run on an event loop of their own, in a thread of their own ("warroom-health"), never
-on the loop that draws the screen and answers keys: 10 000 services at 5 s are 2 000 checks a
-second, whose HTTP parsing alone once left the screen's loop no time for a key (`?` 20 s). The
-caller's loop only hands over "check what is due" and gets back one snapshot per batch.
+The checks run in a process of their own (tui/sources/health_worker.py), never on the loop that
+draws the screen and answers keys: 10 000 services at 5 s are 2 000 checks a second, whose HTTP
+parsing alone once left the screen's loop no time for a key (`?` 20 s). A thread was not enough:
+it shares the interpreter's lock with the screen, and each turn of the screen's loop waited for
+it. The caller's loop only asks "check what is due" and gets back the rows that changed, once
+per batch.
 """
 
 from __future__ import annotations
@@ -24,17 +26,21 @@ import asyncio
 import contextlib
 import json
 import os
+import pickle
 import re
 import shlex
 import signal
 import socket
 import ssl
-import threading
+import struct
+import sys
 import time
-from collections.abc import Coroutine, Iterator, Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -42,6 +48,7 @@ from tui.config.schema import HealthConfig, ServiceConfig
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import HISTORY_LEN, Health, HealthSnapshot, ServiceHealth
 from tui.core.untrusted import one_line
+from tui.sources.base import SourceError
 from tui.sources.tls import tls_reason
 
 MAX_BODY = 64 * 1024  # bytes of a response body (or of a command's output tail) ever kept
@@ -59,11 +66,10 @@ DEFAULT_CONCURRENCY = HealthConfig().max_concurrency
 # With checks spread over the interval, results are handed to the panel at most this often.
 BATCH_S = 1.0
 
-# How long `close` waits for the checks' thread to finish its own cleanup (cancelled checks kill
-# their commands' process groups, clients close their sockets).
+# How long `close` waits for the checks' process to finish its own cleanup (cancelled checks kill
+# their commands' process groups, clients close their sockets) before it is killed.
 _CLOSE_S = 5.0
-
-T = TypeVar("T")
+_FRAME = struct.Struct(">I")  # each message between the two processes: its length, then a pickle
 
 _BYTES_REPR = re.compile(r"(?:bytearray\()?b'(.*?)'\)?")
 
@@ -97,8 +103,9 @@ def seconds(value: float) -> str:
     return f"{value:.1f}" if round(value, 1) == value else f"{value:g}"
 
 
-class HealthSource:
-    """Implements `PollSource[HealthSnapshot]`.
+class HealthChecks:
+    """The checks themselves, on the loop they are polled from: in warroom, the loop of the
+    checks' own process (`HealthSource` runs one there).
 
     Collection runs apart from rendering: `max_concurrency` workers take due services from one
     queue and write each result into the rows as it lands; `poll` only queues what is due, waits
@@ -111,12 +118,6 @@ class HealthSource:
     fire at once; afterwards each service is due one interval after its last check started, which
     keeps the spread. The snapshot says how long a round of checks takes at this bound
     (`round_s`), so a panel can say when that does not fit the interval.
-
-    All of that (workers, queue, HTTP clients, rows) lives on the checks' own loop in its own
-    thread (`CheckThread`), started by the first `poll`. `poll`, awaited on the caller's loop,
-    runs one cycle over there and waits for its snapshot; cancelling it cancels the cycle there
-    (the checks under way go on, as they would have). The snapshot is immutable; it is the only
-    thing that crosses back.
     """
 
     name = "health"
@@ -128,7 +129,10 @@ class HealthSource:
         *,
         max_concurrency: int = DEFAULT_CONCURRENCY,
         batch_s: float = BATCH_S,
+        rows: Sequence[ServiceHealth] | None = None,
     ) -> None:
+        """`rows`: where each service stands (its last result and history), when the checks
+        start again; by default every service is not checked yet."""
         self._services = tuple(services)
         self._clock: Clock = clock or SystemClock()
         self.max_concurrency = max(1, int(max_concurrency))
@@ -163,6 +167,8 @@ class HealthSource:
             )
             for s in self._services
         ]
+        if rows is not None and len(rows) == count:
+            self._rows = list(rows)
         self._last_start: list[datetime | None] = [None] * count
         self._durations: list[float | None] = [None] * count  # seconds each last check took
         self._duration_sum = 0.0
@@ -175,32 +181,12 @@ class HealthSource:
         self._snapshot: HealthSnapshot | None = None
         self._dirty = True
         self.in_flight = 0  # checks running now; never above max_concurrency
-        self._thread: CheckThread | None = None
-
-    # ---- the cycle, seen from the caller's loop ---------------------------------------------------
 
     @property
-    def check_loop(self) -> asyncio.AbstractEventLoop | None:
-        """The loop the checks run on (None until the first poll): never the caller's."""
-        return self._thread.loop if self._thread is not None else None
+    def rows(self) -> list[ServiceHealth]:
+        return self._rows
 
     async def poll(self) -> HealthSnapshot:
-        if self._thread is None:
-            self._thread = CheckThread()
-        return await self._thread.run(self._poll_here())
-
-    async def close(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is None:
-            return
-        try:
-            await thread.run(self._close_here())
-        finally:
-            await thread.stop()
-
-    # ---- the cycle, on the checks' loop ---------------------------------------------------------
-
-    async def _poll_here(self) -> HealthSnapshot:
         now = self._clock.now()
         if self._started_at is None or now < self._started_at:
             self._started_at = now
@@ -319,7 +305,7 @@ class HealthSource:
             return await self._check_command(svc, svc.command)
         return Outcome("UNKNOWN", "no url, tcp or command to check")
 
-    async def _close_here(self) -> None:
+    async def close(self) -> None:
         workers, self._workers = self._workers, []
         for worker in workers:
             worker.cancel()
@@ -479,43 +465,206 @@ class HealthSource:
         return Outcome("DOWN", f"{what}: {line}" if line else what, code, latency)
 
 
-class CheckThread:
-    """An event loop of its own in a daemon thread: coroutines handed to `run` (from another
-    loop) run there, and their result or exception comes back to the awaiting loop."""
+class HealthSource:
+    """Implements `PollSource[HealthSnapshot]`: `HealthChecks` in a process of its own.
 
-    def __init__(self, name: str = "warroom-health") -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
-        self._thread.start()
+    The process (`python -m tui.sources.health_worker`) gets the services, the bound and the
+    rows as they stand; each `poll` asks it for one cycle (check what is due, wait at most a
+    batch) and gets back only the rows that changed, which replace theirs here. Rows not checked
+    since stay the very same objects, and a cycle that changed nothing hands back the very same
+    snapshot, as the panel and the detector expect. With a clock other than the system's (a
+    test's), the process follows this one: each poll tells it the time.
+
+    The process ends when its input closes: on `close`, or when warroom dies however it dies
+    (kill -9 too), so it cannot outlive it; ^C at the terminal is warroom's to handle, not its.
+    If it dies, the poll fails with why ("health checks stopped (exit 1): MemoryError"), the
+    panel goes stale with "retry in", and the next poll starts another from the rows as they
+    stood.
+    """
+
+    name = "health"
+
+    def __init__(
+        self,
+        services: Sequence[ServiceConfig],
+        clock: Clock | None = None,
+        *,
+        max_concurrency: int = DEFAULT_CONCURRENCY,
+        batch_s: float = BATCH_S,
+    ) -> None:
+        # The same plan the process follows, for its pace and its first rows.
+        plan = HealthChecks(services, clock, max_concurrency=max_concurrency, batch_s=batch_s)
+        self._services = plan._services
+        self._clock = plan._clock
+        self.max_concurrency = plan.max_concurrency
+        self._batch_s = batch_s
+        self.check_interval_s = plan.check_interval_s
+        self.interval_s = plan.interval_s
+        self._rows: list[ServiceHealth] = list(plan.rows)
+        self._round_s: float | None = None
+        self._snapshot: HealthSnapshot | None = None
+        self._dirty = True
+        self.in_flight = 0  # as the process last said: checks running there
+        self._worker: _Worker | None = None
 
     @property
-    def ident(self) -> int | None:
-        return self._thread.ident
+    def worker_pid(self) -> int | None:
+        """The process the checks run in (None before the first poll and after close)."""
+        return self._worker.pid if self._worker is not None else None
 
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self.loop)
+    async def poll(self) -> HealthSnapshot:
+        worker = self._worker
+        if worker is None or worker.stopped is not None:
+            if worker is not None:
+                await worker.close()
+            follow = None if isinstance(self._clock, SystemClock) else self._clock.now()
+            worker = self._worker = await _Worker.start(
+                (self._services, self.max_concurrency, self._batch_s, tuple(self._rows), follow),
+                self._apply,
+            )
+        now = None if isinstance(self._clock, SystemClock) else self._clock.now()
+        await worker.ask(now)
+        return self.snapshot()
+
+    def _apply(self, reply: tuple[list[tuple[int, ServiceHealth]], float | None, int]) -> None:
+        changed, round_s, in_flight = reply
+        for i, row in changed:
+            self._rows[i] = row
+        if changed or round_s != self._round_s:
+            self._dirty = True
+        self._round_s = round_s
+        self.in_flight = in_flight
+
+    def snapshot(self) -> HealthSnapshot:
+        if self._dirty or self._snapshot is None:
+            self._dirty = False
+            self._snapshot = HealthSnapshot(
+                services=tuple(self._rows), round_s=self._round_s, interval_s=self.check_interval_s
+            )
+        return self._snapshot
+
+    async def close(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            await worker.close()
+
+
+def _frame(message: object) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _FRAME.pack(len(data)) + data
+
+
+async def read_frame(reader: asyncio.StreamReader) -> Any:
+    """One message; `asyncio.IncompleteReadError` when the other side has gone."""
+    (size,) = _FRAME.unpack(await reader.readexactly(_FRAME.size))
+    return pickle.loads(await reader.readexactly(size))  # our own child, our own parent: trusted
+
+
+class _Worker:
+    """The checks' process, seen from warroom: one request out, one reply back, in order."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, apply: Any) -> None:
+        self.proc = proc
+        self.pid = proc.pid
+        self._apply = apply
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._stderr: deque[str] = deque(maxlen=5)
+        self.stopped: str | None = None  # why it is gone
+        self._tasks = [
+            asyncio.ensure_future(self._replies()),
+            asyncio.ensure_future(self._errors()),
+        ]
+
+    @classmethod
+    async def start(cls, setup: tuple[Any, ...], apply: Any) -> _Worker:
+        env = dict(os.environ)
+        # The package this module is part of, wherever warroom was started from.
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         try:
-            self.loop.run_forever()
-        finally:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tui.sources.health_worker",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,  # never the terminal: the screen is drawn there
+                env=env,
+            )
+        except OSError as exc:
+            raise SourceError(f"cannot start the health checks: {describe_os_error(exc)}") from None
+        worker = cls(proc, apply)
+        worker._send(setup)
+        return worker
+
+    def _send(self, message: object) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(_frame(message))
+        except (OSError, RuntimeError) as exc:  # its end closed: it is gone
+            self._gone(f"health checks stopped: {describe_os_error(exc)}")
+
+    async def ask(self, now: datetime | None) -> None:
+        """One cycle there; returns once its reply is applied."""
+        if self.stopped is not None:
+            raise SourceError(self.stopped)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Its outcome is taken even when no poll waits for it any more (one was cancelled).
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._waiting.append(done)
+        self._send(("poll", now))
+        # A cancelled poll leaves its reply to be applied when it comes.
+        await asyncio.shield(done)
+
+    async def _replies(self) -> None:
+        assert self.proc.stdout is not None
+        try:
+            while True:
+                reply = await read_frame(self.proc.stdout)
+                self._apply(reply)
+                if self._waiting:
+                    done = self._waiting.popleft()
+                    if not done.done():
+                        done.set_result(None)
+        except (asyncio.IncompleteReadError, OSError, pickle.UnpicklingError, EOFError):
+            pass
+        code = await self.proc.wait()
+        await asyncio.sleep(0)  # the last lines of its stderr
+        said = f": {self._stderr[-1]}" if self._stderr else ""
+        self._gone(f"health checks stopped (exit {code}){said}")
+
+    async def _errors(self) -> None:
+        assert self.proc.stderr is not None
+        while line := await self.proc.stderr.readline():
+            text = one_line(line.decode("utf-8", errors="replace"), 160)
+            if text:
+                self._stderr.append(text)
+
+    def _gone(self, why: str) -> None:
+        if self.stopped is None:
+            self.stopped = why
+        while self._waiting:
+            done = self._waiting.popleft()
+            if not done.done():
+                done.set_exception(SourceError(self.stopped))
+
+    async def close(self) -> None:
+        """Close its input (it then stops its checks and exits); kill it if it does not."""
+        if self.proc.returncode is None and self.proc.stdin is not None:
+            with contextlib.suppress(Exception):
+                self.proc.stdin.close()
             try:
-                for task in asyncio.all_tasks(self.loop):
-                    task.cancel()
-                self.loop.run_until_complete(self.loop.shutdown_asyncgens())
-            finally:
-                self.loop.close()
-
-    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        # Cancelling this await cancels the task over there (run_coroutine_threadsafe does that).
-        return await asyncio.wrap_future(future)
-
-    async def stop(self) -> None:
-        """Stop the loop and wait (off the caller's loop) for the thread to end."""
-        if self.loop.is_closed():
-            return
-        with contextlib.suppress(RuntimeError):  # closed meanwhile
-            self.loop.call_soon_threadsafe(self.loop.stop)
-        await asyncio.to_thread(self._thread.join, _CLOSE_S)
+                await asyncio.wait_for(self.proc.wait(), _CLOSE_S)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    self.proc.kill()
+                await self.proc.wait()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self._gone("health checks stopped")
 
 
 @dataclass(slots=True)
