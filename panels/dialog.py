@@ -54,6 +54,9 @@ class Dialog(ModalScreen[ResultType]):
     """A modal screen that is dismissed at most once, and only while it is the top screen."""
 
     answered = False  # set by the first dismiss: the result is on its way to the caller
+    # Mounted with its focus set: the keys typed while it opened wait for this (tui.key_queue),
+    # so the first of them reaches its field, not the screen underneath.
+    ready = False
 
     class Queued(Message):
         """An action waiting its turn behind what the focused widget had queued (it bubbles up
@@ -62,6 +65,14 @@ class Dialog(ModalScreen[ResultType]):
         def __init__(self, run: Callable[[], Any]) -> None:
             super().__init__()
             self.run = run
+
+    def _on_mount(self, event: events.Mount) -> None:
+        # Runs after the dialog's own on_mount, which asks for its focus through the app's queue:
+        # ready once that focus is set, behind it in the same queue.
+        self.app.call_later(self._set_ready)
+
+    def _set_ready(self) -> None:
+        self.ready = True
 
     async def on_dialog_queued(self, message: Queued) -> None:
         message.stop()

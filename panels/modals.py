@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -278,7 +279,9 @@ class PromptScreen(Dialog[str | None]):
 
 
 class ChoiceScreen(Dialog[str | None]):
-    """Pick one of a few values (severity, status, role)."""
+    """Pick one of a few values (severity, status, role): arrows, or type the start of one (its
+    value or its label: "SEV1", "decl"), then enter. Typing is what a burst of keys can say:
+    `D`, a title, enter, "SEV1", enter, in one read, declares a SEV1."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="choice.cancel")]
     DEFAULT_CSS = (
@@ -298,7 +301,10 @@ class ChoiceScreen(Dialog[str | None]):
             yield OptionList(
                 *[Option(Text(clean(label, max_len=120)), id=value) for value, label in self.choices]
             )
-            yield Static(Text(clean(self.hint or "enter picks · esc cancels", max_len=300)), classes="hint")
+            yield Static(
+                Text(clean(self.hint or "type or arrows, enter picks · esc cancels", max_len=300)),
+                classes="hint",
+            )
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -306,6 +312,30 @@ class ChoiceScreen(Dialog[str | None]):
         if self.selected in values:
             options.highlighted = values.index(self.selected)
         options.focus()
+
+    typed = ""  # what was typed so far to pick an option by its start
+
+    def on_key(self, event: events.Key) -> None:
+        if not event.is_printable or event.character is None or event.key == "space":
+            return
+        event.stop()
+        event.prevent_default()
+        index = self._starting(self.typed + event.character)
+        if index is None:  # a new start: "S" after "SEV1" looks for S again
+            index = self._starting(event.character)
+            self.typed = event.character if index is not None else ""
+        else:
+            self.typed += event.character
+        if index is not None:
+            self.query_one(OptionList).highlighted = index
+
+    def _starting(self, prefix: str) -> int | None:
+        """The first option whose value or label starts with `prefix` (any case)."""
+        want = prefix.casefold()
+        for index, (value, label) in enumerate(self.choices):
+            if value.casefold().startswith(want) or label.casefold().startswith(want):
+                return index
+        return None
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -41,6 +41,7 @@ from tui.core.model import SourceStatus
 from tui.domain.detection import Detection, Detector
 from tui.incident.feed import TimelineSource
 from tui.incident.record import Record
+from tui.key_queue import KeyQueue
 from tui.keys import BindingInfo, binding_infos, check_keymap
 from tui.runtime import SourceLoop
 from tui.sources.base import PollSource
@@ -172,6 +173,8 @@ class WarroomApp(App[int]):
         self.incident_keys = IncidentKeys(self)
         self.action_keys = ActionKeys(self)
         self.quit_guard = QuitGuard(self, setup.quit_hook)
+        # Keys one at a time, each to where it would have gone typed slowly (a burst over SSH).
+        self.key_queue = KeyQueue(self)
         register_themes(self)
         self.theme = setup.theme or default_theme()
         if setup.keymap:
@@ -229,6 +232,17 @@ class WarroomApp(App[int]):
         if self.setup.tick_s > 0:
             self.set_interval(self.setup.tick_s, self.tick, name="tick")
         self._stop_on_signals(True)
+        self.key_queue.start()
+
+    async def on_event(self, event: events.Event) -> None:
+        # A key read from the terminal waits its turn in the key queue (tui.key_queue), which
+        # hands it back here once what came before it is done.
+        if isinstance(event, events.Key):
+            if not self.screen_stack:
+                return  # the app is closing: a key still on its way has nowhere to go
+            if not event.is_forwarded and self.key_queue.take(event):
+                return
+        await super().on_event(event)
 
     def _stop_on_signals(self, on: bool) -> None:
         """SIGTERM (a kill, a shutdown), SIGHUP (the SSH link dropped) and SIGINT end the app as
@@ -571,6 +585,7 @@ class WarroomApp(App[int]):
 
     async def on_unmount(self) -> None:
         self._stop_on_signals(False)
+        await self.key_queue.stop()
         # Before the record closes: each action still running is stopped and written as
         # interrupted (the process exits right after this).
         try:

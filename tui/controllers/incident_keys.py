@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from tui.app import WarroomApp
     from tui.incident.feed import TimelineSource
     from tui.incident.service import Incidents
+    from tui.key_queue import Hold
 
 INCIDENT_BINDINGS: list[Binding] = [
     Binding("D", "incident('declare')", "Declare", id="incident.declare"),
@@ -148,9 +149,12 @@ class IncidentKeys:
             self.queued = name
             return
         self.busy = True
-        self.app.run_worker(self._guarded(name, flow), group="incident-keys", exit_on_error=False)
+        # The keys typed after this one wait for its dialog (or its end): in one read, `D` and a
+        # title put the title in the dialog, not in the panel underneath.
+        hold = self.app.key_queue.hold()
+        self.app.run_worker(self._guarded(name, flow, hold), group="incident-keys", exit_on_error=False)
 
-    async def _guarded(self, name: str, flow: Callable[[], Awaitable[None]]) -> None:
+    async def _guarded(self, name: str, flow: Callable[[], Awaitable[None]], hold: Hold) -> None:
         try:
             if name in WRITES and not self._may_write(name):
                 return
@@ -164,6 +168,7 @@ class IncidentKeys:
             self.say(f"{name} failed: {type(err).__name__}: {err}", "error")
         finally:
             self.busy = False
+            hold.release()
             queued, self.queued = self.queued, None
             if queued is not None:
                 await self.run(queued)
@@ -618,7 +623,8 @@ class IncidentKeys:
             return
         self.busy = True
         flow = partial(self._open, incident_id)
-        self.app.run_worker(self._guarded("open", flow), group="incident-keys", exit_on_error=False)
+        hold = self.app.key_queue.hold()
+        self.app.run_worker(self._guarded("open", flow, hold), group="incident-keys", exit_on_error=False)
 
     async def _open(self, incident_id: int) -> None:
         found = self._record()
