@@ -132,6 +132,7 @@ class KeyQueue:
                     self.current = None
                     continue
                 if not self.waiting:
+                    self._blocked_since = None  # the next wait is timed afresh
                     self._wake.clear()
                     await self._wake.wait()
                     continue
@@ -144,8 +145,10 @@ class KeyQueue:
                             await asyncio.wait_for(self._wake.wait(), POLL_S)
                         continue
                     # Nothing came of the wait (a slow record, a dialog that never opened): the
-                    # keys go on to whatever is on screen rather than stay stuck here.
-                self._blocked_since = None
+                    # keys go on to whatever is on screen rather than stay stuck here, until the
+                    # way is open again.
+                else:
+                    self._blocked_since = None
                 key = self.waiting.popleft()
                 self._send(key)
                 if not self.app.post_message(key):

@@ -145,3 +145,35 @@ async def test_keys_after_a_key_that_opens_no_dialog_reach_the_war_room(tmp_path
         await until(pilot, lambda: bar.value == "api", "the filter typed")
         assert len(app.screen_stack) == 1
         assert any("declare an incident first" in message for message, _ in notices.seen)
+
+
+async def test_the_action_menu_and_its_confirmation_in_one_burst(tmp_path) -> None:
+    # a, enter on the first action, escape: the escape reaches the confirmation the menu opened
+    # (it was not up yet when the keys arrived), so nothing is left open and nothing runs.
+    from panels.modals import ConfirmScreen
+    from tests.ui.harness import room
+
+    async with room(tmp_path, "api-gateway-crashloop") as r:
+        await r.declare()
+        burst(r.app, "2", "a", "enter", "escape")
+        await r.wait(lambda: any("cancelled, nothing was run" in m for m, _ in r.notes.seen), "cancelled")
+        await r.pilot.pause(0.2)
+        assert len(r.app.screen_stack) == 1 and not isinstance(r.app.screen, ConfirmScreen)
+        assert [e.kind for e in await r.events()] == ["declared"]
+
+
+async def test_keys_held_for_a_dialog_that_never_comes_go_on_after_a_while(tmp_path) -> None:
+    # A flow that holds the keys and never shows its dialog (a record that hangs): the keys are
+    # not stuck behind it for ever.
+    from tui.key_queue import HOLD_S
+
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.key_queue.waiting is not None, "the app")
+        hold = app.key_queue.hold()
+        burst(app, "slash", *"api")
+        bar = app.query_one("#filter-bar", Input)
+        await pilot.pause(HOLD_S / 2)
+        assert bar.value == "" and len(app.key_queue.waiting) == 4, "held while the flow may still answer"
+        await until(pilot, lambda: bar.value == "api", "the keys went on", tries=int(HOLD_S * 50) + 100)
+        hold.release()
