@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,11 @@ class TabStrip(Static):
         self.update(text)
 
 
+def is_narrow(width: int, height: int) -> bool:
+    """One panel at a time, under tabs (below NARROW_COLS × NARROW_ROWS)."""
+    return width < NARROW_COLS or height < NARROW_ROWS
+
+
 def all_bindings(actions: Iterable[ActionConfig] = ()) -> list[BindingInfo]:
     """Every binding a `[keys]` remap may name, with the scope it is active in; `actions` are the
     config's `[[actions]]`, whose keys are app bindings too ("actions.<slug>")."""
@@ -196,12 +202,21 @@ class WarroomApp(App[int]):
             "logs": LogPanel(intervals.get("logs", 1.0)),
             "timeline": TimelinePanel(intervals.get("timeline", 1.0)),
         }
+        # The first layout's classes are set before the widgets mount, so each widget is styled
+        # once: set after mounting (on_mount, on_resize), each class restyled the whole screen
+        # again, about 40 ms of the first paint. on_mount's _layout_for and show_panel then
+        # find them set and only size and focus.
+        narrow = is_narrow(self.size.width, self.size.height)
+        self.screen.set_class(narrow, "-narrow")
+        self.screen.set_class(not narrow, "-wide")
+        first = self._first_panel()
+        self.panels[first].set_class(True, "-active", update=False)
         with Container(id="grid"):
             # Two columns, so a panel with nothing to show (not configured) gives its room to
             # the others in its column: health, pods and the log tail on the left; SLOs beside
             # health, and the timeline beside pods and logs.
             for column, pids in COLUMNS.items():
-                with Vertical(id=column, classes="column"):
+                with Vertical(id=column, classes="column -active" if first in pids else "column"):
                     for pid in pids:
                         yield self.panels[pid]
         self.filter_bar = Input(
@@ -217,7 +232,7 @@ class WarroomApp(App[int]):
             if pid not in self.setup.sources and pid != "timeline":
                 panel.set_unconfigured()
         self._layout_for(self.size.width, self.size.height)
-        self.show_panel(next(pid for pid in PANEL_ORDER if self.panels[pid].configured))
+        self.show_panel(self._first_panel())
         self.header.tick(now)
         for pid, source in self.setup.sources.items():
             loop = SourceLoop(
@@ -228,7 +243,10 @@ class WarroomApp(App[int]):
                 clock=self.clock,
             )
             self.loops[pid] = loop
-            loop.start()
+        # The sources start once the frame is on the screen: their first polls (the demo's
+        # world catching up with its first two minutes, the first snapshots painted) no longer
+        # hold back the first paint, and their data follows in the next frames.
+        self.call_after_refresh(self._first_paint_done)
         if self.setup.tick_s > 0:
             self.set_interval(self.setup.tick_s, self.tick, name="tick")
         self._stop_on_signals(True)
@@ -243,6 +261,19 @@ class WarroomApp(App[int]):
             if not event.is_forwarded and self.key_queue.take(event):
                 return
         await super().on_event(event)
+
+    def _first_paint_done(self) -> None:
+        for loop in self.loops.values():
+            loop.start()
+        if not gc.isenabled():
+            # The command line starts the app with the collector off (tui.cli.quick_start):
+            # what start-up built lives as long as the app, so it is frozen out of later passes.
+            gc.freeze()
+            gc.enable()
+
+    def _first_panel(self) -> str:
+        """The panel focused at start: the first with a source (the timeline always has one)."""
+        return next(pid for pid in PANEL_ORDER if pid in self.setup.sources or pid == "timeline")
 
     def _stop_on_signals(self, on: bool) -> None:
         """SIGTERM (a kill, a shutdown), SIGHUP (the SSH link dropped) and SIGINT end the app as
@@ -278,7 +309,7 @@ class WarroomApp(App[int]):
         self._layout_for(event.size.width, event.size.height)
 
     def _layout_for(self, width: int, height: int) -> None:
-        narrow = width < NARROW_COLS or height < NARROW_ROWS
+        narrow = is_narrow(width, height)
         self.narrow = narrow
         self.screen.set_class(narrow, "-narrow")
         self.screen.set_class(not narrow, "-wide")
@@ -361,7 +392,7 @@ class WarroomApp(App[int]):
         panel.show(data, now)
         if pid == "timeline":
             self.header.set_incident(data.state, now)
-        if pid == "health" and not self.narrow:
+        if pid in ("health", "slos") and not self.narrow:  # the top row fits the longer of the two
             self._layout_for(self.size.width, self.size.height)
 
     def pop_screen(self) -> Any:

@@ -52,7 +52,8 @@ class DemoPlatform:
         self.world = World(self.scenario, seed, self.started_at)
         self.acts: list[Act] = []  # every change asked of this world, in time order
         self.epoch = 0  # how many times the world was replaced by another (`rebase`)
-        self.sync()
+        # The world catches up with the clock at its first read (`sync`), not here: its first
+        # two minutes take about 45 ms, and in the app the first read comes after the first paint.
 
     def elapsed_s(self) -> float:
         """Seconds since the scenario's start, by the clock."""
