@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import signal
+import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -150,6 +153,10 @@ class WarroomApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        # ctrl+c, outside a field that copies with it: the reflex of every terminal user at 3 a.m.
+        # Textual only says which key quits; here it quits as `q` does (asked first with an
+        # incident open, so a stray ctrl+c never leaves the war room unasked).
+        Binding("ctrl+c", "quit", "Quit", show=False, id="app.quit_ctrl_c"),
         Binding("tab", "next_panel", "Next panel", show=False, id="app.next_panel", priority=True),
         Binding("shift+tab", "prev_panel", "Prev panel", show=False, id="app.prev_panel", priority=True),
         Binding("1", "show_panel('health')", "Health", show=False, id="app.panel_1"),
@@ -607,6 +614,11 @@ class WarroomApp(App[int]):
     # not Textual's: its Rich traceback with every local variable would be printed over the
     # restored terminal. `run_app` turns this on; tests keep Textual's own report.
     log_crashes = False
+    # A real run (run_app) leaves at most this long after everything is recorded and closed,
+    # even if giving the terminal back hangs: with the terminal gone (SIGHUP, an SSH link that
+    # dropped) Textual's output thread was seen to block the exit for ever, an orphan on the
+    # bastion. None in tests, whose process must not be cut short.
+    leave_within_s: float | None = None
 
     def _print_error_renderables(self) -> None:
         if self.log_crashes and self._exception is not None:
@@ -630,3 +642,17 @@ class WarroomApp(App[int]):
                 await close()
             except Exception:  # closing is best effort: the process is leaving anyway
                 pass
+        if self.leave_within_s is not None:
+            _leave_anyway(self.leave_within_s, lambda: self.return_code or 0)
+
+
+def _leave_anyway(after_s: float, code: Callable[[], int]) -> None:
+    """Only the terminal is left to give back: if that has not finished in `after_s`, end the
+    process with the exit status it was going to have (nothing unwritten is lost: the record is
+    closed, the actions are stopped and recorded)."""
+
+    def watchdog() -> None:
+        time.sleep(after_s)
+        os._exit(code())
+
+    threading.Thread(target=watchdog, name="leave-anyway", daemon=True).start()

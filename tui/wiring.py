@@ -217,6 +217,7 @@ def run_app(setup: AppSetup) -> int:
             raise UserError(f"--theme: unknown theme {setup.theme!r} (one of: {', '.join(names)})")
     app = WarroomApp(setup)
     app.log_crashes = True
+    app.leave_within_s = 5.0
     result = app.run()
     # After an unhandled exception in a handler Textual's run() returns as if all went well; it
     # keeps the first error and sets a non-zero return code.

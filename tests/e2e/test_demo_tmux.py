@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.e2e.tmux import TmuxSession
+from tests.processes import all_gone
 from tui.demo.drill import DemoStart
 from tui.incident.store import IncidentStore
 
@@ -134,6 +135,7 @@ def test_a_demo_resolves_its_drill_when_it_quits_is_killed_or_loses_its_terminal
     s.close()
     found = _wait_drills(db, lambda ds: all(d[1] == "resolved" for d in ds))
     assert [d[1] for d in found] == ["resolved"] * 3
+    assert all_gone(found[-1][2], timeout_s=15), "warroom outlived its terminal (an orphan)"
 
     # killed with no chance to clean up (SIGKILL, a crash): the next demo resolves what it left
     s = demo(80, 24)

@@ -7,7 +7,7 @@ from textual.widgets import Input
 
 from panels.base import Panel
 from panels.help import HelpScreen
-from tests.timebase import frozen
+from tests.timebase import T0, frozen
 from tests.ui.fakes import AT_ONCE, ListSource, health, service, standard_sources
 from tests.ui.harness import make_app, settle
 from tui.app import AppSetup, WarroomApp
@@ -224,7 +224,6 @@ def test_a_latency_at_a_bucket_edge_does_not_flip_the_row():
 
     from panels.fmt import latency
     from panels.health import LatencyTrack
-    from tests.timebase import T0
 
     track = LatencyTrack()
     checks = enumerate([9, 11, 9, 11, 12, 9])
@@ -251,3 +250,26 @@ async def test_what_the_keys_act_on_is_what_each_panel_says_is_selected():
         await pilot.press("1")
         target = app.action_keys.target()
         assert (target.kind, target.service) == ("service", "api-gateway")
+
+
+async def test_ctrl_c_quits_as_q_does_and_asks_first_with_an_incident_open(tmp_path):
+    from tests.ui.harness import declared, ready, record_app
+    from tui.controllers.quitting import QUIT_TITLE
+    from tui.core.clock import FrozenClock
+
+    app, _ = record_app(tmp_path / "i.db", FrozenClock(T0))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        await declared(app, "Checkout down", "SEV1")
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert getattr(app.screen, "title_text", "") == QUIT_TITLE  # asked, not gone
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.is_running and app.screen is app.screen_stack[0]
+    bare = make_app()
+    async with bare.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, bare, 1)
+        await pilot.press("ctrl+c")  # nothing open: it leaves
+        await pilot.pause()
+        assert not bare.is_running
