@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -17,12 +17,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
-from textual.widgets import Button, Input, OptionList, Static, TextArea
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from panels.dialog import Dialog, LineInput, after_queued
 from tui.core.confirm import ConfirmRequest, read_fields
 from tui.core.untrusted import clean
+
+if TYPE_CHECKING:
+    from textual.widgets import TextArea
 
 MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -367,6 +370,8 @@ class ComposerScreen(Dialog[str | None]):
         self.cursor = cursor  # (row, column) to start typing at: where the template wants words
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import TextArea  # lazy: 4 ms of start-up for a dialog opened rarely
+
         with Vertical():
             yield Static(Text(clean(self.title_text, max_len=200), style="bold"), classes="title")
             yield TextArea(
@@ -381,14 +386,19 @@ class ComposerScreen(Dialog[str | None]):
                 yield Button("Save & copy", id="save", variant="primary")
 
     def on_mount(self) -> None:
-        area = self.query_one(TextArea)
+        area = self._area()
         if self.cursor is not None:
             area.cursor_location = self.cursor
         area.focus()
 
+    def _area(self) -> TextArea:
+        from textual.widgets import TextArea  # lazy, as in compose (already loaded by then)
+
+        return self.query_one("#composer-text", TextArea)
+
     @after_queued
     def action_save(self) -> None:
-        text = self.query_one(TextArea).text.strip()
+        text = self._area().text.strip()
         self.dismiss(text or None)
 
     @after_queued

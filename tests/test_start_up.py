@@ -12,7 +12,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-HEAVY = ("httpx", "kubernetes", "actions.http", "actions.command", "tui.sources.prometheus")
+HEAVY = (
+    "httpx",
+    "kubernetes",
+    "actions.http",
+    "actions.command",
+    "tui.sources.prometheus",
+    "textual.widgets._text_area",  # the status update's editor: only once it opens
+)
 
 # Builds what `warroom` builds before it runs the app (the setup and the app object), then
 # prints which of HEAVY it loaded.
