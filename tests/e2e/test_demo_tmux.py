@@ -38,9 +38,9 @@ def demo(tmp_path):
 
 def test_demo_at_80x24_reaches_every_panel_and_quits(demo):
     s = demo(80, 24)
-    screen = s.wait_for("Timeline")
-    assert "[RW]" in screen and "demo" in screen
-    assert "Health" in screen and "live" in screen.lower()
+    s.wait_for("Timeline")  # the frame comes first (its data a moment later)
+    screen = s.wait_for("● live")  # the Health panel's source has answered
+    assert "[RW]" in screen and "demo" in screen and "Health" in screen
     for key, title in (("2", "Pods"), ("3", "SLOs"), ("4", "Logs"), ("5", "Timeline"), ("1", "Health")):
         s.keys(key)
         screen = s.wait_for(f"{key} {title} ")  # the panel's own border title
