@@ -27,7 +27,8 @@ from actions.placeholders import checked_values, substitute, used
 from actions.registry import Action, RunResult, Target
 from actions.team import team_action
 from tui.config.schema import ActionConfig
-from tui.sources.health import describe_connect_error, read_token, url_host
+from tui.sources.health import describe_connect_error, url_host
+from tui.sources.secrets import read_secret
 
 USER_AGENT = "warroom (mitigation action)"
 BODY_CUT = " [… rest of the body not read]"
@@ -135,7 +136,7 @@ async def send(request: HttpRequest, output: Output, *, token_file: str | None =
     dispatcher bounds the whole run (connect, send, answer) with the action's timeout."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **request.headers}
     if token_file:
-        token, problem = read_token(token_file)
+        token, problem = read_secret(token_file)
         if problem:
             return RunResult(False, problem)
         headers["Authorization"] = f"Bearer {token}"

@@ -163,7 +163,7 @@ async def test_missing_token_file_is_a_down_row_not_a_crash(server: HttpServer, 
         ServiceConfig("empty", url=server.url("/secure"), bearer_token_file=str(empty)),
     )
     assert rows["missing"].state == "DOWN"
-    assert rows["missing"].detail == f"token file {missing}: No such file or directory"
+    assert rows["missing"].detail == f"token file {missing}: no such file"
     assert (rows["empty"].state, rows["empty"].detail) == ("DOWN", f"token file {empty}: empty")
     assert server.hits("/secure") == []  # no request went out without its token
 
@@ -436,3 +436,24 @@ async def test_a_row_with_nothing_to_check_stays_unknown() -> None:
     rows = await poll_once(ServiceConfig("empty"))
     assert (rows["empty"].state, rows["empty"].changed_at) == ("UNKNOWN", None)
     assert rows["empty"].detail == "no url, tcp or command to check"
+
+
+def test_a_secret_file_is_read_bounded_from_a_regular_file_only(tmp_path: Path) -> None:
+    """One reader for every token and password file (tui.sources.secrets): /dev/zero or a FIFO
+    named by mistake is refused at once, never read until memory runs out or hung on."""
+    import os
+
+    from tui.sources.secrets import MAX_SECRET, read_secret
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * (2 * MAX_SECRET))
+    spaced = tmp_path / "spaced"
+    spaced.write_text("pa ss\n")
+    assert read_secret("/dev/zero") == ("", "token file /dev/zero: is a character device, not a regular file")
+    assert read_secret(str(fifo))[1] == f"token file {fifo}: is a FIFO (named pipe), not a regular file"
+    assert read_secret(str(big))[1] == f"token file {big}: is 128 KiB, larger than 64 KiB"
+    assert read_secret(str(spaced), "password_file", word=False) == ("pa ss", None)
+    unusable = f"token file {spaced}: not a usable token (one word of printable ASCII)"
+    assert read_secret(str(spaced))[1] == unusable

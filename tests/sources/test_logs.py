@@ -420,7 +420,7 @@ async def test_loki_sends_the_bearer_token_from_its_file(loki: LokiServer, tmp_p
     assert loki.seen[-1].headers.get("authorization") == "Bearer s3cret"
     assert loki.seen[-1].path == "/loki/api/v1/query_range"
     token.unlink()
-    with pytest.raises(SourceError, match=r"^Loki token file .*loki.token: No such file$"):
+    with pytest.raises(SourceError, match=r"^Loki token file .*loki.token: no such file$"):
         await src.poll()
 
 

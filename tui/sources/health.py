@@ -49,11 +49,11 @@ from tui.core.clock import Clock, SystemClock
 from tui.core.model import HISTORY_LEN, Health, HealthSnapshot, ServiceHealth
 from tui.core.untrusted import one_line
 from tui.sources.base import SourceError
+from tui.sources.secrets import read_secret
 from tui.sources.tls import tls_reason
 
 MAX_BODY = 64 * 1024  # bytes of a response body (or of a command's output tail) ever kept
 MAX_REDIRECTS = 5
-MAX_TOKEN = 64 * 1024
 # A command's output may still be open in a child it left behind after it exited; wait this long
 # for the rest of the output, then stop reading (the group is killed afterwards anyway).
 _OUTPUT_GRACE_S = 0.5
@@ -348,7 +348,7 @@ class HealthChecks:
     async def _check_http(self, svc: ServiceConfig, url: str) -> Outcome:
         headers = {"Accept": "application/json, */*;q=0.5", "Accept-Encoding": "identity"}
         if svc.bearer_token_file:
-            token, problem = read_token(svc.bearer_token_file)
+            token, problem = read_secret(svc.bearer_token_file)
             if problem:
                 return Outcome("DOWN", problem)
             headers["Authorization"] = f"Bearer {token}"
@@ -676,23 +676,6 @@ class _Progress:
 
 def elapsed_ms(start: float) -> float:
     return (time.monotonic() - start) * 1000
-
-
-def read_token(path: str) -> tuple[str, str | None]:
-    """The bearer token (read at every check, so a rotated file is picked up), or a problem."""
-    try:
-        with open(os.path.expanduser(path), "rb") as f:
-            raw = f.read(MAX_TOKEN + 1)
-    except OSError as exc:
-        return "", f"token file {path}: {describe_os_error(exc)}"
-    token = raw.decode("utf-8", errors="replace").strip()
-    if not token:
-        return "", f"token file {path}: empty"
-    # A header value must be one printable ASCII word; anything else would fail inside httpx.
-    usable = token.isascii() and token.isprintable() and not any(c.isspace() for c in token)
-    if len(raw) > MAX_TOKEN or not usable:
-        return "", f"token file {path}: not a usable token"
-    return token, None
 
 
 def judge_body(body: bytes, over: bool, content_type: str, code: int) -> tuple[Health, str]:

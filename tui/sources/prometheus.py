@@ -36,6 +36,7 @@ from tui.domain.slo import parse_duration, rule_windows
 from tui.domain.slo_verdict import DEFAULT_WINDOW, Sample, judge_ratio, judge_threshold
 from tui.sources.base import SourceError
 from tui.sources.probe import unreachable, url_endpoint
+from tui.sources.secrets import read_secret
 from tui.sources.tls import chain, tls_reason
 
 HISTORY = 10  # values kept per SLO for the sparkline
@@ -108,15 +109,9 @@ def _host(url: str) -> str:
 
 
 def _read_secret(path: str, what: str) -> str:
-    try:
-        secret = Path(path).expanduser().read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else "not UTF-8 text"
-        raise SourceError(f"cannot read {what} {path}: {reason}") from None
-    # Checked here because httpx's own error for a bad header value quotes the value: the secret
-    # would end up on the screen.
-    if not secret or not secret.isprintable():
-        raise SourceError(f"{what} {path}: expected one line of printable text")
+    secret, problem = read_secret(path, what, word=what == "bearer_token_file")
+    if problem is not None:
+        raise SourceError(problem)
     return secret
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from tui.core.untrusted import one_line
 from tui.sources.base import SourceError
 from tui.sources.logs.lines import guess_level, level_word
 from tui.sources.probe import unreachable, url_endpoint
+from tui.sources.secrets import read_secret
 from tui.sources.tls import chain, tls_line
 
 _ORIGIN_LABELS = (
@@ -75,19 +75,9 @@ class LokiLogSource:
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
         if self.loki.bearer_token_file:
-            path = os.path.expanduser(self.loki.bearer_token_file)
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    token = fh.read().strip()
-            except OSError as err:
-                reason = "No such file" if isinstance(err, FileNotFoundError) else (err.strerror or str(err))
-                raise SourceError(
-                    f"Loki token file {one_line(self.loki.bearer_token_file, 120)}: {reason}"
-                ) from err
-            except UnicodeDecodeError as err:
-                raise SourceError(
-                    f"Loki token file {one_line(self.loki.bearer_token_file, 120)}: not text"
-                ) from err
+            token, problem = read_secret(self.loki.bearer_token_file, "Loki token file")
+            if problem is not None:
+                raise SourceError(problem)
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
