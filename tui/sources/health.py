@@ -549,7 +549,7 @@ class HealthSource:
             await worker.close()
 
 
-def _frame(message: object) -> bytes:
+def encode_frame(message: object) -> bytes:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return _FRAME.pack(len(data)) + data
 
@@ -600,7 +600,7 @@ class _Worker:
     def _send(self, message: object) -> None:
         assert self.proc.stdin is not None
         try:
-            self.proc.stdin.write(_frame(message))
+            self.proc.stdin.write(encode_frame(message))
         except (OSError, RuntimeError) as exc:  # its end closed: it is gone
             self._gone(f"health checks stopped: {describe_os_error(exc)}")
 

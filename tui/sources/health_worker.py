@@ -22,7 +22,7 @@ import sys
 from datetime import datetime
 
 from tui.core.clock import Clock, SystemClock
-from tui.sources.health import HealthChecks, _frame, read_frame
+from tui.sources.health import HealthChecks, encode_frame, read_frame
 
 
 class SentClock:
@@ -65,7 +65,7 @@ async def serve() -> None:
             pairs = enumerate(zip(snap.services, sent, strict=True))
             changed = [(i, row) for i, (row, was) in pairs if row is not was]
             sent = list(snap.services)
-            out.write(_frame((changed, snap.round_s, checks.in_flight)))
+            out.write(encode_frame((changed, snap.round_s, checks.in_flight)))
             out.flush()
 
     reading = asyncio.ensure_future(read())
@@ -79,8 +79,9 @@ async def serve() -> None:
             with contextlib.suppress(BaseException):
                 await task
         await checks.close()
-    if answering.done() and not answering.cancelled() and answering.exception() is not None:
-        raise answering.exception()  # type: ignore[misc]
+    error = answering.exception() if answering.done() and not answering.cancelled() else None
+    if error is not None:
+        raise error
 
 
 def main() -> int:
