@@ -32,6 +32,7 @@ test: $(VENV)/.test-deps servers
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check tui panels actions themes tests bench
+	$(BIN)/ruff format --check tui panels actions themes tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 

@@ -268,8 +268,18 @@ class Dispatcher:
                 result, timed_out = RunResult(False, f"interrupted: {why}"), False
             finishing = asyncio.ensure_future(
                 self._finish(
-                    action, active, request, subject, result, output, start, started_at, timed_out,
-                    secrets, who, interrupted,
+                    action,
+                    active,
+                    request,
+                    subject,
+                    result,
+                    output,
+                    start,
+                    started_at,
+                    timed_out,
+                    secrets,
+                    who,
+                    interrupted,
                 )
             )
             try:

@@ -113,10 +113,16 @@ def case(count: int, window: float, repeats: int, tmp: Path) -> dict:
         port = int(farm.stdout.readline())  # type: ignore[union-attr]
         path = config(count, port, tmp)
         args = argparse.Namespace(
-            rows=ROWS, cols=COLS, term="xterm-256color", truecolor=True, answer_queries=False,
+            rows=ROWS,
+            cols=COLS,
+            term="xterm-256color",
+            truecolor=True,
+            answer_queries=False,
             env=[f"XDG_STATE_HOME={tmp / 'state'}", "TEXTUAL_ANIMATIONS=none"],
             command=[PY, "-m", "tui", "--config", str(path), "--db", str(tmp / f"h{count}.db")],
-            startup_timeout=120.0, marker="Timeline", quit_keys="\\x11",
+            startup_timeout=120.0,
+            marker="Timeline",
+            quit_keys="\\x11",
         )
         r = KeyRunner(args)
         r.spawn()
@@ -137,7 +143,13 @@ def case(count: int, window: float, repeats: int, tmp: Path) -> dict:
             rss = rss_kib(r.proc.pid)  # type: ignore[union-attr]
             said = ROUND.findall(r.stripped_tail)
             keys: dict[str, list[float]] = {
-                "help": [], "back": [], "end": [], "home": [], "down": [], "up": [], "filter": []
+                "help": [],
+                "back": [],
+                "end": [],
+                "home": [],
+                "down": [],
+                "up": [],
+                "filter": [],
             }
             last = name(count, count)
             for _ in range(repeats):

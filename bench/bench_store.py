@@ -91,8 +91,19 @@ async def build(path: Path, count: int) -> int:
         elif roll < 0.5:
             starred = 1
         rows.append(
-            (incident, at, at, actor, actor_kind, source, kind, text,
-             json.dumps(data, sort_keys=True, separators=(",", ":")), starred, supersedes)
+            (
+                incident,
+                at,
+                at,
+                actor,
+                actor_kind,
+                source,
+                kind,
+                text,
+                json.dumps(data, sort_keys=True, separators=(",", ":")),
+                starred,
+                supersedes,
+            )
         )
         next_id += 1
     conn = sqlite3.connect(path)
@@ -147,7 +158,11 @@ async def appends(path: Path, incident: int, count: int) -> list[float]:
         for n in range(count):
             started = time.perf_counter()
             await store.append(
-                incident, "note", f"append {n}", actor="bench@bastion-1", actor_kind="automation",
+                incident,
+                "note",
+                f"append {n}",
+                actor="bench@bastion-1",
+                actor_kind="automation",
                 source="cli",
             )
             times.append(time.perf_counter() - started)

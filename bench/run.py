@@ -210,7 +210,10 @@ def main() -> int:
         if wanted("health-scale"):
             out = subprocess.run(
                 [PY, str(HERE / "bench_health_scale.py"), "--json"],
-                capture_output=True, text=True, cwd=ROOT, timeout=1200,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=1200,
             )
             if out.returncode != 0:
                 raise SystemExit(f"health-scale: {out.stderr.strip()[-500:]}")

@@ -51,7 +51,7 @@ def incident_text(state: IncidentState | None, now: datetime, *, compact: bool =
 
 
 def badge_text(read_only: bool, width: int, *, past: bool = False) -> Text:
-    """"[RW]", or "[R] read-only" for an observer, "[R] past, read-only" for a past incident
+    """ "[RW]", or "[R] read-only" for an observer, "[R] past, read-only" for a past incident
     opened from the history ("[R]" on a narrow screen)."""
     if not read_only and not past:
         return Text("[RW]", style="bold")
@@ -60,7 +60,7 @@ def badge_text(read_only: bool, width: int, *, past: bool = False) -> Text:
 
 
 def countdown_text(state: IncidentState | None, now: datetime, *, compact: bool = False) -> Text:
-    """"update in 12:34", a warning near the end, an error when overdue; `compact`: "upd 12:34"
+    """ "update in 12:34", a warning near the end, an error when overdue; `compact`: "upd 12:34"
     (at 80 columns the header also carries the incident's title)."""
     if state is None or state.next_update_due is None:
         return Text("")

@@ -210,9 +210,7 @@ class HealthPanel(Panel):
                 degraded += 1
         failing_shown = 0
         if self.filter_text:
-            failing_shown = sum(
-                self.services[name].state in ("DOWN", "DEGRADED") for name in self._order
-            )
+            failing_shown = sum(self.services[name].state in ("DOWN", "DEGRADED") for name in self._order)
         self.count_filtered(shown, len(snap.services), down + degraded - failing_shown)
         if down:
             self.set_level("error", f"{down} down" + (f", {degraded} degraded" if degraded else ""))
@@ -225,7 +223,7 @@ class HealthPanel(Panel):
 
     @staticmethod
     def _round_note(snap: HealthSnapshot) -> str:
-        """"checks take 7.2 s > interval 5 s" when a round of checks at the concurrency bound
+        """ "checks take 7.2 s > interval 5 s" when a round of checks at the concurrency bound
         cannot fit the interval: each service is then checked less often than configured."""
         if snap.round_s is None or snap.interval_s is None or snap.round_s <= snap.interval_s:
             return ""

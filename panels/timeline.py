@@ -82,7 +82,7 @@ def kind_mark(event: Event) -> tuple[str, str, str]:
 
 
 def short_actor(actor: str) -> str:
-    """"alice@bastion-1 (ssh 10.0.0.5)" -> "alice", "Alice Ng as root@bastion-1" -> "Alice Ng":
+    """ "alice@bastion-1 (ssh 10.0.0.5)" -> "alice", "Alice Ng as root@bastion-1" -> "Alice Ng":
     the full actor is in the event's detail."""
     return short_name(actor)
 
@@ -252,9 +252,7 @@ class TimelinePanel(Panel):
         # The feed shows the newest events only: numbered from the state's count, which was
         # read no later than they were.
         numbers = (
-            event_numbers(snap.events, count=state.event_count, last_id=state.last_event_id)
-            if state
-            else {}
+            event_numbers(snap.events, count=state.event_count, last_id=state.last_event_id) if state else {}
         )
         self.show_events(
             snap.events,

@@ -28,8 +28,17 @@ def test_mypy_finds_nothing() -> None:
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 
+CODE = ("tui", "panels", "actions", "themes", "tests", "bench")
+
+
 def test_ruff_finds_nothing() -> None:
-    done = _tool("ruff", "check", "tui", "panels", "actions", "themes", "tests", "bench")
+    done = _tool("ruff", "check", *CODE)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def test_the_code_is_formatted() -> None:
+    """One layout (ruff format), so a diff shows what changed and not who formatted it."""
+    done = _tool("ruff", "format", "--check", *CODE)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 

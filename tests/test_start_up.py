@@ -80,7 +80,6 @@ def test_a_config_of_services_and_command_actions_loads_no_http_action(tmp_path:
 def test_an_http_action_loads_what_it_uses(tmp_path: Path) -> None:
     """The check can fail: the HTTP action's module is loaded once the config has one."""
     config = (
-        '[[actions]]\nname = "Flag off"\n'
-        '[actions.http]\nmethod = "POST"\nurl = "http://127.0.0.1:9/flag"\n'
+        '[[actions]]\nname = "Flag off"\n[actions.http]\nmethod = "POST"\nurl = "http://127.0.0.1:9/flag"\n'
     )
     assert loaded(tmp_path, [], config) == ["actions.http", "httpx"]

@@ -13,7 +13,7 @@ def test_config_watches_real_services_and_a_log_file(tmp_path):
     log = tmp_path / "app.log"
     log.write_text(
         "2026-11-23T03:00:00Z level=info msg=started\n"
-        "level=error msg=\"upstream connect error\" \x1b]0;pwned\x07\x1b[2J[link=x]click[/link]\n",
+        'level=error msg="upstream connect error" \x1b]0;pwned\x07\x1b[2J[link=x]click[/link]\n',
         encoding="utf-8",
     )
     with (

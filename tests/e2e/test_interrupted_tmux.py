@@ -59,7 +59,10 @@ def test_an_interrupted_mitigation_is_recorded_and_stopped_and_the_terminal_rest
     env = {"XDG_STATE_HOME": str(tmp_path / "state"), "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none"}
     declared = subprocess.run(
         [sys.executable, "-m", "tui", "declare", "Checkout down", "--db", str(db), "--as", "ic"],
-        capture_output=True, text=True, timeout=30, env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, **env},
     )
     assert declared.returncode == 0, declared.stderr
     s = TmuxSession([sys.executable, "-m", "tui", "--config", str(config), "--db", str(db)], 120, 30, env)

@@ -33,7 +33,10 @@ async def outage(incidents: Incidents, clock: FrozenClock) -> int:
     incident = declared.incident_id
     clock.advance(40)
     await incidents.detected(
-        incident, "api-gateway is DOWN: connection refused", signal="service", subject="api-gateway",
+        incident,
+        "api-gateway is DOWN: connection refused",
+        signal="service",
+        subject="api-gateway",
         who=SYSTEM,
     )
     clock.advance(20)

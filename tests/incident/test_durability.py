@@ -68,7 +68,11 @@ def test_two_writers_and_three_observers_lose_nothing(tmp_path: Path) -> None:
     db = tmp_path / "shared.db"
     declare = subprocess.run(
         [sys.executable, "-m", "tui", "declare", "shared incident", "--db", str(db)],
-        cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
     assert declare.returncode == 0, declare.stderr
     incident = int(declare.stdout)

@@ -73,8 +73,14 @@ async def test_the_postmortem_reads_like_one(tmp_path: Path) -> None:
     text, _ = await _exported(tmp_path, outage)
     headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
     assert headings[:8] == [
-        "Summary", "Impact", "Severity, status and roles", "Timeline", "Actions taken",
-        "Response times", "Follow-ups", "Root causes",
+        "Summary",
+        "Impact",
+        "Severity, status and roles",
+        "Timeline",
+        "Actions taken",
+        "Response times",
+        "Follow-ups",
+        "Root causes",
     ]
     assert "| Time (UTC) | Event | Actor |" in text
     assert "- **Severity:** SEV1" in text and "- **Commander:** bob" in text
@@ -127,8 +133,13 @@ async def test_a_status_update_keeps_its_lines_and_opens_no_markup(tmp_path: Pat
     tokens = MarkdownIt("commonmark").enable("table").parse(text)
     headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
     assert f"Status update #{update.id}" in headings
-    links = [c.attrGet("href") for t in tokens if t.type == "inline" for c in t.children or ()
-             if c.type == "link_open"]
+    links = [
+        c.attrGet("href")
+        for t in tokens
+        if t.type == "inline"
+        for c in t.children or ()
+        if c.type == "link_open"
+    ]
     assert links == [f"#{_slug(f'Status update #{update.id}')}"]  # the cell's, to that heading
     start = next(i for i, t in enumerate(tokens) if t.type == "blockquote_open")
     end = next(i for i, t in enumerate(tokens) if t.type == "blockquote_close")
@@ -136,12 +147,14 @@ async def test_a_status_update_keeps_its_lines_and_opens_no_markup(tmp_path: Pat
     assert {t.type for t in inside} == {"paragraph_open", "inline", "paragraph_close"}
     paragraphs = [t for t in inside if t.type == "inline"]
     assert len(paragraphs) == 2
-    lines = [
-        "".join(c.content for c in group)
-        for group in _split(paragraphs[0].children or [], "hardbreak")
-    ]
+    lines = ["".join(c.content for c in group) for group in _split(paragraphs[0].children or [], "hardbreak")]
     assert lines == [
-        "# not a heading", "- not a list", "2. nor this", "\u00a0" * 4 + "nor code", "> nor a quote", "---",
+        "# not a heading",
+        "- not a list",
+        "2. nor this",
+        "\u00a0" * 4 + "nor code",
+        "> nor a quote",
+        "---",
         "[a link](http://x) <b>bold</b> | a cell",
     ]
     assert "".join(c.content for c in paragraphs[1].children or ()) == "last line\\"
@@ -159,7 +172,12 @@ def _split(children: list, kind: str) -> list[list]:
 
 def test_durations() -> None:
     assert [duration(timedelta(seconds=s)) for s in (0, 59, 61, 3599, 3600, 90061)] == [
-        "0 s", "59 s", "1 min 01 s", "59 min 59 s", "1 h 00 min", "1 d 1 h 01 min"
+        "0 s",
+        "59 s",
+        "1 min 01 s",
+        "59 min 59 s",
+        "1 h 00 min",
+        "1 d 1 h 01 min",
     ]
     assert duration(timedelta(seconds=-5)) == "0 s" and duration(None) == "—"
 
@@ -278,7 +296,11 @@ async def test_events_are_numbered_in_their_incident_and_shown_in_time_order(tmp
         clock.advance(120)
         incident = (await incidents.declare("Checkout 502s", "SEV1")).incident_id
         await incidents.detected(
-            incident, "api-gateway is DOWN", signal="service", subject="api-gateway", who=SYSTEM,
+            incident,
+            "api-gateway is DOWN",
+            signal="service",
+            subject="api-gateway",
+            who=SYSTEM,
             occurred_at=T0 + timedelta(seconds=30),
         )
         await incidents.note(other, "practising")
@@ -343,7 +365,8 @@ async def test_check_chain_says_where_and_what(tmp_path: Path) -> None:
     swapped = list(lines)
     swapped[2], swapped[3] = swapped[3], swapped[2]
     assert problem(swapped)[::2] == (
-        3, "out of order: seq 4 where 3 belongs (seq 3 is at line 4): lines moved or swapped"
+        3,
+        "out of order: seq 4 where 3 belongs (seq 3 is at line 4): lines moved or swapped",
     )
     assert problem([*lines[:6], lines[5], *lines[6:]])[::2] == (7, "duplicated: the same line as line 6")
     at, _, why = problem([*lines[:2], "not json", *lines[2:]])

@@ -71,7 +71,9 @@ async def test_reopen_is_its_own_event_and_clears_the_resolution(setup) -> None:
     await _refused(incidents.reopen(i, status="resolved"), "a reopened incident is")
     event = await incidents.reopen(i, "errors are back", status="identified")
     assert event.kind == "reopened" and event.data == {
-        "from": "resolved", "to": "identified", "reason": "errors are back"
+        "from": "resolved",
+        "to": "identified",
+        "reason": "errors are back",
     }
     state = await incidents.state(i)
     assert state.status == "identified" and state.is_open
@@ -155,8 +157,9 @@ async def test_two_writers_checking_the_same_state_cannot_both_win(tmp_path: Pat
 async def test_detection_and_acknowledgement_times(setup) -> None:
     incidents, i, clock = setup
     clock.advance(60)
-    await incidents.detected(i, "SLO API in breach", signal="slo", subject="API", who=SYSTEM,
-                             occurred_at=T0 - timedelta(minutes=5))
+    await incidents.detected(
+        i, "SLO API in breach", signal="slo", subject="API", who=SYSTEM, occurred_at=T0 - timedelta(minutes=5)
+    )
     state = await incidents.state(i)
     assert state.first_detected_at == T0 - timedelta(minutes=5)
     assert state.detected_at == T0 - timedelta(minutes=5) and state.impact_started_at == state.detected_at
@@ -185,11 +188,22 @@ async def test_the_fast_state_read_equals_a_fold_of_every_event(tmp_path: Path) 
             choice = rng.random()
             try:
                 if choice < 0.35:
-                    await writer.note(i, f"note {step}", who=who, starred=rng.random() < 0.1,
-                                      occurred_at=clock.now() - timedelta(seconds=rng.uniform(0, 600)))
+                    await writer.note(
+                        i,
+                        f"note {step}",
+                        who=who,
+                        starred=rng.random() < 0.1,
+                        occurred_at=clock.now() - timedelta(seconds=rng.uniform(0, 600)),
+                    )
                 elif choice < 0.5:
-                    await writer.detected(i, f"d {step}", signal="slo", subject="api", who=who,
-                                          occurred_at=clock.now() - timedelta(seconds=rng.uniform(0, 900)))
+                    await writer.detected(
+                        i,
+                        f"d {step}",
+                        signal="slo",
+                        subject="api",
+                        who=who,
+                        occurred_at=clock.now() - timedelta(seconds=rng.uniform(0, 900)),
+                    )
                 elif choice < 0.58:
                     await writer.status_update(i, f"update {step}", who=who)
                 elif choice < 0.66:
@@ -229,4 +243,3 @@ async def test_unknown_incident(setup) -> None:
     incidents, _, _ = setup
     with pytest.raises(LifecycleError, match="no incident #42"):
         await incidents.state(42)
-

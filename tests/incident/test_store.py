@@ -290,6 +290,8 @@ async def test_a_write_cancelled_while_it_begins_leaves_no_transaction_open(tmp_
             await store.append(incident.id, "note", f"after {spins}", **WHO)
         async with await IncidentStore.open(tmp_path / "i.db") as other:
             await other.append(incident.id, "note", "another process writes too", **WHO)
+
+
 async def test_a_request_without_outcome_blocks_its_guard_until_it_cannot_still_be_running(tmp_path):
     from tui.core.clock import FrozenClock
     from tui.incident.service import ActionRunning, Incidents
@@ -310,7 +312,6 @@ async def test_a_request_without_outcome_blocks_its_guard_until_it_cannot_still_
         await incidents.action_finished(later, ok=True, text="done")
         again = await incidents.action_requested(incident, "restart", **web)  # type: ignore[arg-type]
         assert again.id > later.id
-
 
 
 _LEFT_OPEN = """

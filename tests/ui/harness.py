@@ -300,7 +300,12 @@ def make_app(
             source.interval_s = 1.0
         sources["timeline"] = TimelineSource(db, read_only=read_only, clock=clock, interval_s=0.05)
     app_setup = AppSetup(
-        context="test", sources=sources, clock=clock, read_only=read_only, tick_s=0, theme="warroom",
+        context="test",
+        sources=sources,
+        clock=clock,
+        read_only=read_only,
+        tick_s=0,
+        theme="warroom",
         detection=AT_ONCE,
     )
     for key, value in setup.items():
@@ -312,7 +317,6 @@ def record_app(db: Path, clock: FrozenClock, *, read_only: bool = False) -> tupl
     """`make_app` over a real record, with its notices read."""
     app = make_app(db, clock, read_only=read_only)
     return app, Notices(app)
-
 
 
 async def until(pilot: Any, check: Callable[[], object], what: str, tries: int = 300) -> None:

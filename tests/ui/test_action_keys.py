@@ -39,12 +39,6 @@ CRASHING = {"CrashLoopBackOff", "Error", "OOMKilled"}
 # ---- a demo war room on a frozen clock ----------------------------------------------------------
 
 
-
-
-
-
-
-
 def assert_recorded(r: Room, events: list[Event], action_id: str) -> None:
     """action_requested, then action_succeeded for it: by the person at the keyboard, in UTC."""
     assert [e.kind for e in events] == ["action_requested", "action_succeeded"]
@@ -375,8 +369,6 @@ async def test_read_only_every_key_of_every_binding_changes_nothing(tmp_path: Pa
 
 
 # ---- the team's own [[actions]] on their keys ------------------------------------------------------
-
-
 
 
 async def test_config_actions_run_on_their_own_keys_remapped_by_id(tmp_path: Path) -> None:

@@ -74,8 +74,11 @@ async def test_the_filter_and_back_keeps_every_row() -> None:
         panel.show(snapshot(rows), T0)
         panel.set_filter("svc-19")
         await pilot.pause()
-        assert table.row_keys == ["svc-19", *(f"svc-{i}" for i in range(190, 200)),
-                                  *(f"svc-{i}" for i in range(1900, 2000))]
+        assert table.row_keys == [
+            "svc-19",
+            *(f"svc-{i}" for i in range(190, 200)),
+            *(f"svc-{i}" for i in range(1900, 2000)),
+        ]
         assert "111 of 2000" in panel.title_plain
         panel.set_filter("")
         await pilot.pause()

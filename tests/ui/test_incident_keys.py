@@ -72,12 +72,6 @@ def row_number(app: WarroomApp, event_id: int) -> str:
     return panel.table.get_row(str(event_id))[0].plain.strip()
 
 
-
-
-
-
-
-
 def footer_actions(app: WarroomApp) -> set[str]:
     return set(app.keybar.actions())
 
@@ -638,7 +632,6 @@ async def test_the_keys_record_the_person_named_with_as(tmp_path: Path) -> None:
         assert prompt.query_one(Input).value == "Alice Ng"
 
 
-
 async def test_declaring_with_an_incident_open_asks_and_offers_a_note_on_it(tmp_path: Path) -> None:
     db = tmp_path / "i.db"
     clock = FrozenClock(T0)
@@ -654,8 +647,10 @@ async def test_declaring_with_an_incident_open_asks_and_offers_a_note_on_it(tmp_
         screen = await dialog(pilot, ChoiceScreen)
         assert screen.title_text == f"#{drill} is already open: declare a second incident?"
         assert screen.choices == [
-            (f"note:{drill}", f'add a note to #{drill} DRILL "Drill: redis down" (SEV3 investigating) '
-             "instead"),
+            (
+                f"note:{drill}",
+                f'add a note to #{drill} DRILL "Drill: redis down" (SEV3 investigating) instead',
+            ),
             ("declare", "declare a second, separate incident"),
         ]
         await pilot.press("enter")  # the default: a note on the open one, not a second incident

@@ -397,7 +397,7 @@ def _slo(t: _Table) -> SloConfig:
         raise t.expected(first, f"a number >= objective ({objective_f:g})", t.get(first))
     unit = t.string("unit")
     if unit is not None and (len(unit) > 16 or " ".join(unit.split()) != unit or not unit.isprintable()):
-        raise t.expected("unit", "a short unit on one line, such as \"ms\" or \"connections\"", unit)
+        raise t.expected("unit", 'a short unit on one line, such as "ms" or "connections"', unit)
     return SloConfig(name=name or "", objective=objective_f, query=query, warn=warn, breach=breach, unit=unit)
 
 

@@ -700,7 +700,6 @@ class IncidentKeys:
         summary = await feed.store.incident(active)
         self.say(f"following #{active} {summary.title if summary else ''}")
 
-
     def _show_past(self, incident_id: int | None) -> None:
         """Whether the screen shows a past incident (read-only): the timeline's title and the
         header's badge say so, and the keys that write refuse with a notice."""
@@ -733,7 +732,7 @@ def describe(summary: IncidentSummary) -> str:
 
 
 def short_actor_host(actor: str) -> str:
-    """"alice@bastion-1 (ssh 10.0.0.5)" -> "alice@bastion-1", or the named person ("Alice Ng as
+    """ "alice@bastion-1 (ssh 10.0.0.5)" -> "alice@bastion-1", or the named person ("Alice Ng as
     root@bastion-1 …" -> "Alice Ng"): a person's name for a role."""
     return clean(account_of(actor), max_len=100)
 

@@ -30,8 +30,12 @@ from tui.domain.pod_health import crash_looping
 
 Level = Literal["problem", "warning", "ok", "flapping"]
 # What the timeline calls each level: a recovery must not read like a detection.
-LEVEL_LABEL: dict[str, str] = {"problem": "detected", "warning": "warning", "ok": "recovered",
-                               "flapping": "flapping"}
+LEVEL_LABEL: dict[str, str] = {
+    "problem": "detected",
+    "warning": "warning",
+    "ok": "recovered",
+    "flapping": "flapping",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -238,8 +238,10 @@ def incident_table(incidents: Sequence[IncidentSummary]) -> list[str]:
         for s in incidents
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            for row in (header, *rows)]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
 
 
 def cmd_export(args: argparse.Namespace) -> int:

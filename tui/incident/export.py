@@ -113,7 +113,7 @@ def _time(at: datetime | None) -> str:
 
 
 def duration(span: timedelta | None) -> str:
-    """"45 s", "4 min 05 s", "1 h 02 min", "2 d 3 h 04 min"; negative spans count as 0."""
+    """ "45 s", "4 min 05 s", "1 h 02 min", "2 d 3 h 04 min"; negative spans count as 0."""
     if span is None:
         return NONE
     seconds = max(0, int(span.total_seconds()))
@@ -167,7 +167,7 @@ class _Record:
         self._ordered = in_time_order(self.events)
 
     def cite(self, event_id: int | None) -> str:
-        """"#7": the event's number in this incident (what a reader cites), "#?" if unknown."""
+        """ "#7": the event's number in this incident (what a reader cites), "#?" if unknown."""
         number = self.numbers.get(event_id) if event_id is not None else None
         return f"#{number}" if number is not None else "#?"
 
@@ -580,8 +580,14 @@ def _follow_up_section(record: _Record) -> list[str]:
 
 def _to_write() -> list[str]:
     lines = []
-    for heading in ("Root causes", "Trigger", "Resolution", "What went well", "What went wrong",
-                    "Where we got lucky"):
+    for heading in (
+        "Root causes",
+        "Trigger",
+        "Resolution",
+        "What went well",
+        "What went wrong",
+        "Where we got lucky",
+    ):
         lines += [f"## {heading}", "", "_To be written by the team._", ""]
     return lines[:-1]
 
@@ -749,8 +755,11 @@ def check_chain(lines: Iterable[str | bytes]) -> ChainCheck:
         seq = obj["seq"]
         if seq > number:
             later = next(
-                (n for n, other in enumerate(parsed[number:], start=number + 1)
-                 if other.obj is not None and other.obj["seq"] == number),
+                (
+                    n
+                    for n, other in enumerate(parsed[number:], start=number + 1)
+                    if other.obj is not None and other.obj["seq"] == number
+                ),
                 None,
             )
             if later is not None:
@@ -794,7 +803,6 @@ def verify_jsonl(lines: Iterable[str | bytes]) -> int | None:
     return check_chain(lines).broken_at
 
 
-
 @dataclass(frozen=True, slots=True)
 class IncidentExport:
     """One incident as it leaves the record (the `E` key and `warroom export` alike): the
@@ -825,6 +833,7 @@ async def export_incident(
     state = fold(events, severities)
     markdown = postmortem_markdown(state, events, severities=severities, generated_at=generated_at)
     return IncidentExport(incident_id, markdown, tuple(audit_jsonl(events)))
+
 
 __all__ = [
     "GENESIS",

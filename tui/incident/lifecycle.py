@@ -539,7 +539,6 @@ def plan_action_finished(
     return Planned(kind, text, {**dict(data), "request": request.id})
 
 
-
 @dataclass(frozen=True, slots=True)
 class TimelineSnapshot:
     """What the timeline panel shows: plain data, read from the record by the feed."""

@@ -340,8 +340,7 @@ class IncidentStore:
             if self.read_only:
                 if version < SCHEMA_VERSION:
                     raise StoreError(
-                        f"{where}: schema version {version} needs upgrading; "
-                        "open it once without --read-only"
+                        f"{where}: schema version {version} needs upgrading; open it once without --read-only"
                     )
                 return
             await self._enable_wal()
@@ -516,8 +515,19 @@ class IncidentStore:
                     )
             episode = await self._episode(incident_id, transition, recorded) if transition else None
             event = await self._insert_event(
-                incident_id, recorded, occurred_at or recorded, actor, actor_kind, source, kind, text,
-                payload, starred, supersedes, transition, episode,
+                incident_id,
+                recorded,
+                occurred_at or recorded,
+                actor,
+                actor_kind,
+                source,
+                kind,
+                text,
+                payload,
+                starred,
+                supersedes,
+                transition,
+                episode,
             )
         return event
 
@@ -575,8 +585,17 @@ class IncidentStore:
                 row = await cur.fetchone()
             assert row is not None
             event = await self._insert_event(
-                int(row[0]), recorded, occurred_at or recorded, actor, actor_kind, source, "declared",
-                title, payload, False, None,
+                int(row[0]),
+                recorded,
+                occurred_at or recorded,
+                actor,
+                actor_kind,
+                source,
+                "declared",
+                title,
+                payload,
+                False,
+                None,
             )
         return Incident(event.incident_id, title, bool(drill), event.recorded_at, event)
 
@@ -779,8 +798,14 @@ class IncidentStore:
         `warroom check-config`): journal_mode, synchronous (2 = FULL), busy_timeout (ms),
         query_only, application_id, user_version."""
         found: dict[str, int | str] = {}
-        for name in ("journal_mode", "synchronous", "busy_timeout", "query_only", "application_id",
-                     "user_version"):
+        for name in (
+            "journal_mode",
+            "synchronous",
+            "busy_timeout",
+            "query_only",
+            "application_id",
+            "user_version",
+        ):
             rows = await self._fetch(f"PRAGMA {name}")
             value = rows[0][0]
             found[name] = value if isinstance(value, str) else int(value)

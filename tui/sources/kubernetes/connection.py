@@ -41,8 +41,6 @@ IN_CLUSTER = "in-cluster"
 _SA_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class Connection:
     api: client.ApiClient

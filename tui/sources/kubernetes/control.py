@@ -39,8 +39,6 @@ _UNDO_SKIP_ANNOTATIONS = frozenset(
 )
 
 
-
-
 class KubernetesControl:
     """`ClusterControl` against a real API server; each call says what happened the way kubectl
     does (`deployment.apps/api-gateway restarted`)."""

@@ -17,8 +17,6 @@ TEMPLATE_HASH_LABEL = "pod-template-hash"
 _HASH_SUFFIX = re.compile(r"[bcdfghjklmnpqrstvwxz2456789]{5,10}")
 
 
-
-
 def parse_time(value: Any) -> datetime | None:
     """An RFC 3339 timestamp from the API ("2024-05-01T10:00:00Z", nanoseconds allowed)."""
     if not isinstance(value, str) or not value:

@@ -117,5 +117,4 @@ def leading_time(text: str) -> datetime | None:
         return None
 
 
-
 MAX_LINE_BYTES = 16 * 1024  # of one log line kept; the rest of a longer line is counted, not kept
