@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.servers.prometheus"]
+pytest_plugins = ["tests.servers.prometheus", "tests.servers.apiserver.plugin"]
 
 # aiosqlite (0.22 and newer) runs each connection in a non-daemon thread: a record left open
 # keeps the interpreter from exiting at all, so a leak would hang CI after the last test
