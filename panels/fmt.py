@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 def age(seconds: float | None) -> str:
@@ -26,6 +26,66 @@ def since(at: datetime | None, now: datetime) -> str:
         return "-"
     seconds = (now - at).total_seconds()
     return "<1m" if seconds < 60 else age(seconds)
+
+
+def human_duration(d: timedelta) -> str:
+    """A duration the way kubectl prints AGE and "(91s ago)" (apimachinery's HumanDuration):
+    two or three significant figures, "4m1s", "47h", "2d23h", "8d", "3y45d". A clock up to 2 s
+    behind reads "0s"; further behind, "<invalid>"."""
+    us = d // timedelta(microseconds=1)
+    seconds = us // 1_000_000 if us >= 0 else -(-us // 1_000_000)  # truncated toward zero, as Go
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    if seconds < 2 * 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 10:
+        s = seconds % 60
+        return f"{minutes}m{s}s" if s else f"{minutes}m"
+    if minutes < 3 * 60:
+        return f"{minutes}m"
+    hours = seconds // 3600
+    if hours < 8:
+        m = minutes % 60
+        return f"{hours}h{m}m" if m else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 8 * 24:
+        h = hours % 24
+        return f"{hours // 24}d{h}h" if h else f"{hours // 24}d"
+    if hours < 2 * 365 * 24:
+        return f"{hours // 24}d"
+    years, days = divmod(hours // 24, 365)
+    if hours < 8 * 365 * 24 and days:
+        return f"{years}y{days}d"
+    return f"{years}y"
+
+
+# The steps in which `human_duration`'s text moves, by how long the duration is already: below
+# 10 minutes every second ("4m1s"), then every minute ("179m", "7h59m"), every hour ("47h",
+# "7d23h"), every day ("729d", "7y364d"), every year. Each band starts on a multiple of the
+# step before it, so the text changes exactly when the elapsed whole steps do.
+_STEPS = (
+    (10 * 60, 1),
+    (8 * 3600, 60),
+    (8 * 86400, 3600),
+    (8 * 365 * 86400, 86400),
+)
+
+
+def human_duration_changes(d: timedelta) -> timedelta:
+    """The duration at which `human_duration(d)`'s text next changes (later than `d`): a cell
+    showing "3h12m" needs writing again only a minute on, "8d" only a day on."""
+    seconds = d // timedelta(seconds=1)
+    step = next((unit for below, unit in _STEPS if seconds < below), 365 * 86400)
+    return timedelta(seconds=(seconds // step + 1) * step)
+
+
+def kube_age(at: datetime | None, now: datetime) -> str:
+    """AGE as `kubectl get pods` prints it ("<unknown>" without a creation time)."""
+    return "<unknown>" if at is None else human_duration(now - at)
 
 
 def latency(ms: float | None) -> str:

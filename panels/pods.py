@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 
 from rich.text import Text
 
 from panels.base import Panel, fields_text
-from panels.fmt import middle_ellipsis, since
+from panels.fmt import human_duration, human_duration_changes, kube_age, middle_ellipsis
 from panels.table import Cell, DiffTable
 from tui.core.clock import utc_iso
 from tui.core.model import ClusterSnapshot, DeploymentInfo, PodInfo
@@ -17,21 +18,48 @@ from tui.domain.pod_health import pod_rank
 # The namespace column goes rather than cut names up to this long (longer ones are cut in the
 # middle, keeping the hash and the pod's own suffix).
 NAME_NEED_MAX = 48
+# A status longer than this is cut: kubectl's longest ("Init:CreateContainerConfigError", 31)
+# stays whole; a pod reason is free text and may be longer.
+STATUS_MAX = 40
+NONE = "<none>"  # what `kubectl get pods -o wide` prints for a pod without a node or an IP yet
 
 
 def status_style(pod: PodInfo) -> str:
     return ("bold red", "yellow", "green")[pod_rank(pod)]
 
 
+def restarts_text(pod: PodInfo, now: datetime) -> str:
+    """RESTARTS as kubectl prints it: "7 (91s ago)", or the count alone without a last restart."""
+    if pod.restarts and pod.last_restart_at is not None:
+        return f"{pod.restarts} ({human_duration(now - pod.last_restart_at)} ago)"
+    return str(pod.restarts)
+
+
 def pod_cells(pod: PodInfo, now: datetime, name_width: int | None = None) -> tuple[Cell, ...]:
     return (
-        Text(one_line(pod.status, 26), style=status_style(pod)),
+        Text(one_line(pod.status, STATUS_MAX), style=status_style(pod)),
         middle_ellipsis(one_line(pod.name, 80), name_width),
         Text(f"{pod.ready}/{pod.containers}", style="" if pod.ready == pod.containers else "yellow"),
-        Text(str(pod.restarts), style="yellow" if pod.restarts else ""),
-        since(pod.created_at, now),
+        Text(restarts_text(pod, now), style="yellow" if pod.restarts else ""),
+        kube_age(pod.created_at, now),
         one_line(pod.namespace, 20),
+        one_line(pod.node, 64) or NONE,
+        one_line(pod.ip, 45) or NONE,
     )
+
+
+def next_change(pod: PodInfo, now: datetime) -> datetime | None:
+    """When the pod's AGE or RESTARTS text next changes (kubectl's durations move by the second
+    below 10 minutes, then by the minute, the hour, the day); None: never (no times to count)."""
+    return min((at + human_duration_changes(now - at) for at in _clocks(pod)), default=None)
+
+
+def _clocks(pod: PodInfo) -> list[datetime]:
+    """The times the pod's cells count from: its creation, and its last restart when shown."""
+    clocks = [pod.created_at] if pod.created_at is not None else []
+    if pod.restarts and pod.last_restart_at is not None:
+        clocks.append(pod.last_restart_at)
+    return clocks
 
 
 class PodsPanel(Panel):
@@ -43,23 +71,28 @@ class PodsPanel(Panel):
     def body(self) -> DiffTable:
         self.table = DiffTable(
             [
-                # The status is sized to the statuses there are ("ContainerCreating" whole,
-                # "Running" no wider); the pod's name carries its deployment's and the
-                # ReplicaSet hash, is what a reader scans for, and takes the rest; the namespace
-                # comes last and is the first to go when the names do not fit.
-                ("Status", "status", 26),
+                # The status is sized to the statuses there are ("Init:CrashLoopBackOff" whole,
+                # "Running" no wider) before the names get any room; the pod's name carries its
+                # deployment's and the ReplicaSet hash, is what a reader scans for, and takes the
+                # rest. Then kubectl's columns, and its `-o wide` ones where there is room: the
+                # IP goes first (it is never cut: a cut address is a wrong one), then the node,
+                # then the namespace.
+                ("Status", "status", STATUS_MAX),
                 ("Pod", "pod", None),
-                ("Ready", "ready", 5),
-                ("Restarts", "restarts", 8),
-                ("Age", "age", 4),
+                ("Ready", "ready", 7),
+                ("Restarts", "restarts", 18),
+                ("Age", "age", 9),
                 ("Namespace", "ns", 20),
+                ("Node", "node", 40),
+                ("IP", "ip", 39),
             ],
-            optional=("ns",),
+            optional=(("ip", 40), ("node", 16), "ns"),
             id="pods-table",
         )
         self.pods: dict[str, PodInfo] = {}
         self.deployments: dict[str, DeploymentInfo] = {}
         self.context = ""
+        self._due: list[tuple[datetime, str]] = []  # (when its text changes, row key), a heap
         return self.table
 
     def show(self, snap: ClusterSnapshot, now: datetime) -> None:  # type: ignore[override]
@@ -72,6 +105,9 @@ class PodsPanel(Panel):
         self.table.flex_need = min(max((len(p.name) for p in snap.pods), default=0), NAME_NEED_MAX)
         width = self.table.flex_width
         self.table.set_rows({pod.key: pod_cells(pod, now, width) for pod in ordered})
+        due = ((next_change(pod, now), pod.key) for pod in ordered)
+        self._due = [(at, key) for at, key in due if at is not None]
+        heapq.heapify(self._due)
         broken = sum(pod_rank(p) == 0 for p in snap.pods)
         unready = sum(pod_rank(p) == 1 for p in snap.pods)
         failing_shown = sum(pod_rank(p) < 2 for p in shown)
@@ -90,13 +126,21 @@ class PodsPanel(Panel):
         if pod is None:
             return None
         deployment = self.deployments.get(f"{pod.namespace}/{pod.workload}") if pod.workload else None
+        now = self.app.clock.now()  # type: ignore[attr-defined]
+        restarts = restarts_text(pod, now)
+        if pod.restarts and pod.last_restart_at is not None:
+            restarts += f", last at {utc_iso(pod.last_restart_at)}"
+        created = None
+        if pod.created_at is not None:
+            created = f"{utc_iso(pod.created_at)} ({kube_age(pod.created_at, now)} ago)"
         rows: list[tuple[str, object]] = [
             ("status", pod.status),
             ("namespace", pod.namespace),
             ("ready", f"{pod.ready}/{pod.containers}"),
-            ("restarts", pod.restarts),
-            ("created", utc_iso(pod.created_at) if pod.created_at else None),
-            ("node", pod.node),
+            ("restarts", restarts),
+            ("created", created),
+            ("node", pod.node or NONE),
+            ("ip", pod.ip or NONE),
             ("owner", pod.workload),
         ]
         if deployment is not None:
@@ -106,6 +150,28 @@ class PodsPanel(Panel):
                 ("image", deployment.image),
             ]
         return f"Pod {pod.name}", fields_text(rows)
+
+    def tick(self, now: datetime) -> None:
+        """Once a second: AGE and RESTARTS move on between snapshots, as kubectl's would. Only
+        the rows whose text changes now are written (`_due`: a heap of each shown row's next
+        change): a pod showing "4m1s" every second, one showing "8d" once a day, so 10 000
+        quiet pods cost a few rows a second."""
+        super().tick(now)
+        due = self._due
+        if not due or due[0][0] > now:
+            return
+        cells: dict[str, tuple[Cell, ...]] = {}
+        width = self.table.flex_width
+        while due and due[0][0] <= now:
+            _, key = heapq.heappop(due)
+            pod = self.pods.get(key)
+            if pod is None or key in cells:
+                continue
+            cells[key] = pod_cells(pod, now, width)
+            at = next_change(pod, now)
+            if at is not None:
+                heapq.heappush(due, (at, key))
+        self.table.apply(self.table.row_keys, cells)
 
     def refit(self) -> None:
         if self.last is not None:

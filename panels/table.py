@@ -153,14 +153,20 @@ class DiffTable(DataTable[Text]):
 
     def _widths(self, shown: Sequence[str]) -> dict[str, int]:
         """Each shown column's width; the flexible one gets the rest of the table's width."""
+        widths, room = self._fixed_widths(shown)
+        if self._flex is not None and self._flex in shown:
+            widths[self._flex] = max(self.FLEX_MIN, room)
+        return widths
+
+    def _fixed_widths(self, shown: Sequence[str]) -> tuple[dict[str, int], int]:
+        """The shown columns' widths but the flexible one's, and the room left for that one
+        (below FLEX_MIN, or negative, when the others take more than the table has)."""
         widths = {
             key: self._measure(i) for i, key in enumerate(self._keys) if key in shown and key != self._flex
         }
-        if self._flex is not None and self._flex in shown:
-            padding = 2 * self.cell_padding * len(shown)
-            room = self.size.width - sum(widths.values()) - padding - 1  # 1: the vertical scrollbar
-            widths[self._flex] = max(self.FLEX_MIN, room)
-        return widths
+        padding = 2 * self.cell_padding * len(shown)
+        room = self.size.width - sum(widths.values()) - padding - 1  # 1: the vertical scrollbar
+        return widths, room
 
     def fit_flex(self) -> None:
         """Size the columns to their values and give the flexible one what is left, giving up
@@ -171,13 +177,18 @@ class DiffTable(DataTable[Text]):
         widths = self._widths(shown)
         flex = self._flex
         for key in self._optional:
-            short = self.flex_need - widths[flex] if flex is not None else 0
-            if flex is None or short <= 0:
+            if flex is None:
+                break
+            # What the flexible column lacks, from the room it really has: the others may take
+            # more than the table's width (its FLEX_MIN is then no room at all).
+            room = self._fixed_widths(shown)[1]
+            short = max(self.flex_need, self.FLEX_MIN) - room
+            if short <= 0:
                 break
             if widths[key] - short >= self._optional_min.get(key, self.OPTIONAL_MIN):
                 # Cut (with an ellipsis) rather than lose it: "lomash-wo…" still tells.
                 widths[key] -= short
-                widths[flex] += short
+                widths[flex] = room + short
                 break
             shown.remove(key)
             widths = self._widths(shown)

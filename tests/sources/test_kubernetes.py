@@ -99,12 +99,32 @@ async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Clus
 
     assert snap.context == "kmock"
     assert snap.pods == (
-        PodInfo("shop", "api-5f6d7c8b9-xk2lp", "api", "Running", 1, 2, 2, CREATED, "node-1"),
+        PodInfo("shop", "api-5f6d7c8b9-xk2lp", "api", "Running", 1, 2, 2, CREATED, "node-1", phase="Running"),
         PodInfo(
-            "shop", "web-7d4b9c8f6-abcde", "web", "Running", 1, 1, 0, CREATED + timedelta(minutes=1), "node-1"
+            "shop",
+            "web-7d4b9c8f6-abcde",
+            "web",
+            "Running",
+            1,
+            1,
+            0,
+            CREATED + timedelta(minutes=1),
+            "node-1",
+            phase="Running",
         ),
-        PodInfo("shop", "web-7d4b9c8f6-fghij", "web", "CrashLoopBackOff", 0, 1, 7, CREATED, "node-1"),
-        PodInfo("shop", "worker-0", "worker", "Pending", 0, 1, 0, CREATED, ""),
+        PodInfo(
+            "shop",
+            "web-7d4b9c8f6-fghij",
+            "web",
+            "CrashLoopBackOff",
+            0,
+            1,
+            7,
+            CREATED,
+            "node-1",
+            phase="Running",
+        ),
+        PodInfo("shop", "worker-0", "worker", "Pending", 0, 1, 0, CREATED, "", phase="Pending"),
     )  # the context's namespace only: billing-0 in "pay" is not asked for
     assert [(d.name, d.replicas, d.ready, d.available, d.revision, d.image) for d in snap.deployments] == [
         ("api", 1, 1, 1, 1, "registry.example/app:1.0"),

@@ -62,9 +62,14 @@ class PodInfo:
     status: str  # what `kubectl get pods` shows: Running, CrashLoopBackOff, Pending, ...
     ready: int  # ready containers
     containers: int
-    restarts: int
+    restarts: int  # as kubectl counts them: init containers while the pod initializes
     created_at: datetime | None
     node: str = ""
+    # When the last counted restart happened (the newest lastState.terminated.finishedAt): kubectl
+    # prints it as "7 (91s ago)". None: no restart, or the server did not say.
+    last_restart_at: datetime | None = None
+    ip: str = ""  # the pod's IP (`kubectl get pods -o wide`); "" before it has one
+    phase: str = ""  # Pending, Running, Succeeded, Failed, Unknown ("" when not known)
 
     @property
     def key(self) -> str:

@@ -77,7 +77,12 @@ def cluster_snapshot(world: World, context: str) -> ClusterSnapshot:
                     containers=pod.containers,
                     restarts=pod.restarts,
                     created_at=wall(world, pod.created),
-                    node=pod.node,
+                    node="" if pod.pending else pod.node,
+                    last_restart_at=(
+                        wall(world, pod.last_exit) if pod.restarts and pod.last_exit is not None else None
+                    ),
+                    ip="" if pod.phase() == "Pending" else pod.ip,
+                    phase=pod.phase(),
                 )
             )
         if ctrl.spec.kind == "Deployment":

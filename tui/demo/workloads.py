@@ -64,6 +64,7 @@ class SimPod:
     ready: bool = False
     restarts: int = 0
     exited_at: float | None = None
+    last_exit: float | None = None  # when the container last ended (kubectl's "(91s ago)")
     exit_reason: str = ""
     restart_at: float = 0.0
     backoff: int = 0
@@ -116,6 +117,7 @@ class SimPod:
         self.backoff += 1
         self.started_at = None
         self.exited_at = t
+        self.last_exit = t
         self.exit_reason = reason
         self.restart_at = t + delay
         self.ready = False
@@ -131,6 +133,13 @@ class SimPod:
         if self.exited_at is None:
             return "ContainerCreating"
         return self.exit_reason if t - self.exited_at < EXIT_SHOWN_S else "CrashLoopBackOff"
+
+    def phase(self) -> str:
+        """The pod's phase: Pending until its containers are created, then Running (a crashing
+        container does not change it)."""
+        if self.pending or (self.started_at is None and self.exited_at is None and self.restarts == 0):
+            return "Pending"
+        return "Running"
 
     def ready_containers(self) -> int:
         if self.terminating_at is not None or self.pending:
@@ -209,6 +218,10 @@ class Controller:
             pod.started_at = pod.created + pod.start_delay
             pod.ready = True
             pod.restarts = r.choice((0, 0, 0, 0, 1, 2))
+            if pod.restarts:  # the last one some time in its life (a generator of its own)
+                pod.last_exit = t - age_s * rng(self.seed, "last-exit", spec.key, self.counter).uniform(
+                    0.05, 0.9
+                )
         self.pods.append(pod)
         return pod
 

@@ -10,9 +10,8 @@ from datetime import datetime
 from tui.core.clock import utc_iso
 from tui.core.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
 from tui.core.untrusted import one_line
+from tui.domain.pod_health import not_ready
 from tui.incident.events import OUTCOME_KINDS, Event
-
-NOT_READY_OK = {"Running", "Completed", "Succeeded"}
 
 
 def conditions(
@@ -39,7 +38,7 @@ def conditions(
                     detail = f" ({slo.value:g} vs objective {slo.objective:g})"
                 lines.append(f"SLO {one_line(slo.name, 60)} {slo.state}{detail}")
     if cluster is not None:
-        bad = [p for p in cluster.pods if p.status not in NOT_READY_OK or p.ready < p.containers]
+        bad = [p for p in cluster.pods if not_ready(p)]  # the pods panel's rule: a finished job is done
         if bad:
             by_status: dict[str, int] = {}
             for pod in bad:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,67 +34,177 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def pod_status(pod: Mapping[str, Any]) -> str:
-    """The STATUS column of `kubectl get pods`, computed the way kubectl's printer does: the
-    phase (or the pod's reason), overridden by init-container progress, then by the last
-    container's waiting or terminated reason; "Terminating" once a deletion is under way."""
-    meta = pod.get("metadata") or {}
-    spec = pod.get("spec") or {}
-    status = pod.get("status") or {}
-    reason = str(status.get("reason") or status.get("phase") or "Unknown")
+# The pod phases after which nothing runs again: a pod being deleted in one of these is shown
+# as it ended, not as "Terminating".
+TERMINAL_PHASES = frozenset({"Succeeded", "Failed"})
+NODE_LOST = "NodeLost"  # the pod reason the node controller sets when the node stops answering
+SCHEDULING_GATED = "SchedulingGated"
+
+
+@dataclass(frozen=True, slots=True)
+class PodRow:
+    """One row of `kubectl get pods` before formatting: what kubectl's pod printer computes."""
+
+    status: str
+    ready: int
+    containers: int
+    restarts: int
+    last_restart_at: datetime | None  # the newest lastState.terminated.finishedAt it counted
+
+
+def pod_row(pod: Mapping[str, Any]) -> PodRow:
+    """READY, STATUS and RESTARTS as kubectl's pod printer computes them (its rules, in order):
+
+    1. the phase, or the pod's reason when it has one (Evicted, NodeLost, ...); SchedulingGated
+       when the PodScheduled condition says so;
+    2. the init containers in order, up to the first one not done: a done one (exit 0) or a
+       started sidecar (restartPolicy Always, counted in READY) is passed; the first other one
+       gives Init:<reason>, Init:Signal:N, Init:ExitCode:N, Init:<waiting reason> or Init:i/n;
+    3. unless an init container holds the pod (and the Initialized condition is not True), the
+       containers from the last to the first: a waiting or terminated one gives its reason (or
+       Signal:N / ExitCode:N), a ready running one counts in READY; "Completed" with one still
+       running reads Running (Ready condition True) or NotReady;
+    4. a pod being deleted is "Terminating" unless it already ended, "Unknown" if its node is
+       lost.
+
+    RESTARTS counts the init containers looked at while the pod is initializing; after that the
+    sidecars' and the containers' restarts, and the last restart is the newest finishedAt of
+    the last termination among the containers counted."""
+    meta = _mapping(pod.get("metadata"))
+    spec = _mapping(pod.get("spec"))
+    status = _mapping(pod.get("status"))
+    conditions = _mappings(status.get("conditions"))
+    phase = _str(status.get("phase"))
+    reason = _str(status.get("reason")) or phase
+    if any(c.get("type") == "PodScheduled" and c.get("reason") == SCHEDULING_GATED for c in conditions):
+        reason = SCHEDULING_GATED
+
+    init_specs = _mappings(spec.get("initContainers"))
+    sidecars = {_str(c.get("name")) for c in init_specs if c.get("restartPolicy") == "Always"}
+    containers = len(_mappings(spec.get("containers"))) + len(sidecars)
+    ready = 0
+    restarts = sidecar_restarts = 0
+    last: datetime | None = None
+    sidecar_last: datetime | None = None
 
     initializing = False
-    init_specs = spec.get("initContainers") or []
-    restartable = {c.get("name") for c in init_specs if c.get("restartPolicy") == "Always"}
-    for i, cs in enumerate(status.get("initContainerStatuses") or []):
-        state = cs.get("state") or {}
-        terminated = state.get("terminated")
-        waiting = state.get("waiting")
-        if terminated is not None and terminated.get("exitCode", 0) == 0:
+    for i, cs in enumerate(_mappings(status.get("initContainerStatuses"))):
+        count, finished = _restarts(cs)
+        restarts += count
+        last = _later(last, finished)
+        sidecar = _str(cs.get("name")) in sidecars
+        if sidecar:
+            sidecar_restarts += count
+            sidecar_last = _later(sidecar_last, finished)
+        state = _mapping(cs.get("state"))
+        terminated = _maybe_mapping(state.get("terminated"))
+        waiting = _maybe_mapping(state.get("waiting"))
+        if terminated is not None and _int(terminated.get("exitCode")) == 0:
             continue
-        if cs.get("name") in restartable and cs.get("started"):
-            continue  # a sidecar that is up does not hold the pod in Init
+        if sidecar and cs.get("started") is True:
+            ready += bool(cs.get("ready"))
+            continue
+        initializing = True
         if terminated is not None:
-            if terminated.get("reason"):
-                reason = f"Init:{terminated['reason']}"
-            elif terminated.get("signal"):
-                reason = f"Init:Signal:{terminated['signal']}"
-            else:
-                reason = f"Init:ExitCode:{terminated.get('exitCode', 0)}"
-        elif waiting is not None and waiting.get("reason") and waiting.get("reason") != "PodInitializing":
-            reason = f"Init:{waiting['reason']}"
+            reason = "Init:" + _terminated_reason(terminated)
+        elif waiting is not None and _str(waiting.get("reason")) not in ("", "PodInitializing"):
+            reason = "Init:" + _str(waiting.get("reason"))
         else:
             reason = f"Init:{i}/{len(init_specs)}"
-        initializing = True
         break
 
-    if not initializing or _condition_true(status, "Initialized"):
-        has_running = False
-        for cs in reversed(status.get("containerStatuses") or []):
-            state = cs.get("state") or {}
-            waiting = state.get("waiting")
-            terminated = state.get("terminated")
-            if waiting is not None and waiting.get("reason"):
-                reason = str(waiting["reason"])
-            elif terminated is not None and terminated.get("reason"):
-                reason = str(terminated["reason"])
+    if not initializing or _first_condition_true(conditions, "Initialized"):
+        restarts, last = sidecar_restarts, sidecar_last
+        running = False
+        for cs in reversed(_mappings(status.get("containerStatuses"))):
+            count, finished = _restarts(cs)
+            restarts += count
+            last = _later(last, finished)
+            state = _mapping(cs.get("state"))
+            terminated = _maybe_mapping(state.get("terminated"))
+            waiting = _maybe_mapping(state.get("waiting"))
+            if waiting is not None and _str(waiting.get("reason")):
+                reason = _str(waiting.get("reason"))
             elif terminated is not None:
-                if terminated.get("signal"):
-                    reason = f"Signal:{terminated['signal']}"
-                else:
-                    reason = f"ExitCode:{terminated.get('exitCode', 0)}"
-            elif cs.get("ready") and state.get("running") is not None:
-                has_running = True
-        if reason == "Completed" and has_running:
-            reason = "Running" if _condition_true(status, "Ready") else "NotReady"
+                reason = _terminated_reason(terminated)
+            elif cs.get("ready") and _maybe_mapping(state.get("running")) is not None:
+                running = True
+                ready += 1
+        if reason == "Completed" and running:
+            ready_condition = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+            reason = "Running" if ready_condition else "NotReady"
 
     if meta.get("deletionTimestamp"):
-        reason = "Unknown" if status.get("reason") == "NodeLost" else "Terminating"
-    return reason
+        if status.get("reason") == NODE_LOST:
+            reason = "Unknown"
+        elif phase not in TERMINAL_PHASES:
+            reason = "Terminating"
+    return PodRow(reason, ready, containers, restarts, last if restarts else None)
 
 
-def _condition_true(status: Mapping[str, Any], kind: str) -> bool:
-    return any(c.get("type") == kind and c.get("status") == "True" for c in status.get("conditions") or [])
+def pod_status(pod: Mapping[str, Any]) -> str:
+    """The STATUS column of `kubectl get pods` (see `pod_row`)."""
+    return pod_row(pod).status
+
+
+def _terminated_reason(terminated: Mapping[str, Any]) -> str:
+    """A terminated container's reason; without one, its signal, else its exit code."""
+    reason = _str(terminated.get("reason"))
+    if reason:
+        return reason
+    signal = _int(terminated.get("signal"))
+    return f"Signal:{signal}" if signal else f"ExitCode:{_int(terminated.get('exitCode'))}"
+
+
+def _restarts(cs: Mapping[str, Any]) -> tuple[int, datetime | None]:
+    """A container's restart count and when its last run ended (lastState.terminated)."""
+    last_state = _mapping(cs.get("lastState"))
+    terminated = _maybe_mapping(last_state.get("terminated"))
+    finished = parse_time(terminated.get("finishedAt")) if terminated is not None else None
+    return _int(cs.get("restartCount")), finished
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    return a if b is None or b <= a else b
+
+
+def _first_condition_true(conditions: list[Mapping[str, Any]], kind: str) -> bool:
+    """Whether the first condition of that type is True (kubectl reads the first one only)."""
+    for condition in conditions:
+        if condition.get("type") == kind:
+            return condition.get("status") == "True"
+    return False
+
+
+# The API's JSON read defensively: a field of the wrong type reads as absent, never raises.
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _maybe_mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
+
+
+def _mappings(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def pod_ip(pod: Mapping[str, Any]) -> str:
+    """The pod's IP as `kubectl get pods -o wide` shows it: the first of podIPs (podIP when an
+    older server sends only that); "" when it has none yet."""
+    status = _mapping(pod.get("status"))
+    ips = _mappings(status.get("podIPs"))
+    return _str(status.get("podIP")) or (_str(ips[0].get("ip")) if ips else "")
 
 
 def pod_workload(pod: Mapping[str, Any]) -> str | None:
@@ -123,24 +234,22 @@ def replicaset_deployment(rs_name: str, template_hash: str | None) -> str:
 
 
 def pod_info(pod: Mapping[str, Any]) -> PodInfo:
-    meta = pod.get("metadata") or {}
-    spec = pod.get("spec") or {}
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
-    ready = sum(
-        1 for cs in statuses if cs.get("ready") and (cs.get("state") or {}).get("running") is not None
-    )
-    restarts = sum(int(cs.get("restartCount") or 0) for cs in statuses)
-    containers = len(spec.get("containers") or []) or len(statuses)
+    meta = _mapping(pod.get("metadata"))
+    spec = _mapping(pod.get("spec"))
+    row = pod_row(pod)
     return PodInfo(
-        namespace=str(meta.get("namespace") or ""),
-        name=str(meta.get("name") or ""),
+        namespace=_str(meta.get("namespace")),
+        name=_str(meta.get("name")),
         workload=pod_workload(pod),
-        status=pod_status(pod),
-        ready=ready,
-        containers=containers,
-        restarts=restarts,
+        status=row.status,
+        ready=row.ready,
+        containers=row.containers,
+        restarts=row.restarts,
         created_at=parse_time(meta.get("creationTimestamp")),
-        node=str(spec.get("nodeName") or ""),
+        node=_str(spec.get("nodeName")),
+        last_restart_at=row.last_restart_at,
+        ip=pod_ip(pod),
+        phase=_str(_mapping(pod.get("status")).get("phase")),
     )
 
 
