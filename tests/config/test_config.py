@@ -295,6 +295,14 @@ MALFORMED = {
         '[cluster]\nnamespaces = "lomash-wood"\n',
         'cluster.namespaces: expected a list of namespace names such as ["lomash-wood"], got "lomash-wood"',
     ),
+    "client-key-without-cert": (
+        PROM + 'client_key = "/etc/warroom/client.key"\n',
+        "prometheus.client_key: needs client_cert (the certificate the key belongs to)",
+    ),
+    "client-cert-on-command": (
+        '[[services]]\nname = "q"\ncommand = ["true"]\nclient_cert = "c.pem"\n',
+        "services[0].client_cert: only used by a url check, not command",
+    ),
     "basic-auth-half": (
         PROM + 'username = "warroom"\n',
         "prometheus: expected both username and password_file (basic auth), got only username",
