@@ -28,7 +28,6 @@ import json
 import os
 import pickle
 import shlex
-import signal
 import struct
 import sys
 import time
@@ -44,6 +43,7 @@ import httpx
 from tui.config.schema import HealthConfig, ServiceConfig
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import HISTORY_LEN, Health, HealthSnapshot, ServiceHealth
+from tui.core.process_group import run_group
 from tui.core.untrusted import one_line
 from tui.sources.base import SourceError
 from tui.sources.http import (
@@ -413,38 +413,29 @@ class HealthChecks:
 
     async def _check_command(self, svc: ServiceConfig, argv: Sequence[str]) -> Outcome:
         start = time.monotonic()
+        tail = bytearray()
+
+        def keep(chunk: bytes) -> None:  # the last MAX_BODY bytes: where the reason is
+            tail.extend(chunk)
+            if len(tail) > MAX_BODY:
+                del tail[:-MAX_BODY]
+
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,  # its own process group, so a timeout can kill it whole
+            # reap: what it left behind is killed too: a check must not leak processes
+            code = await run_group(
+                argv, keep, timeout_s=svc.timeout_s, term_grace_s=0, output_grace_s=_OUTPUT_GRACE_S, reap=True
             )
+        except TimeoutError:  # (an OSError too: first)
+            return Outcome("DOWN", f"no answer in {seconds(svc.timeout_s)} s (killed)")
         except FileNotFoundError:
             return Outcome("DOWN", f"command not found: {one_line(argv[0], 120)}")
         except OSError as exc:
             return Outcome("DOWN", f"cannot run {one_line(argv[0], 120)}: {describe_os_error(exc)}")
-        tail = bytearray()
-        reader = asyncio.ensure_future(_read_tail(proc, tail))
-        try:
-            async with asyncio.timeout(svc.timeout_s):
-                code = await proc.wait()
-            latency = elapsed_ms(start)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(reader), _OUTPUT_GRACE_S)
-        except TimeoutError:
-            return Outcome("DOWN", f"no answer in {seconds(svc.timeout_s)} s (killed)")
-        finally:
-            reader.cancel()
-            _kill_group(proc.pid)  # also what it left behind: a check must not leak processes
-            if proc.returncode is None:
-                with contextlib.suppress(Exception):
-                    await proc.wait()
-        if code == 0:
-            return Outcome("UP", last_line(tail) or "exit 0", 0, latency)
-        what = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+        latency = elapsed_ms(start)
         line = last_line(tail)
+        if code == 0:
+            return Outcome("UP", line or "exit 0", 0, latency)
+        what = f"killed by signal {-code}" if code < 0 else f"exit {code}"
         return Outcome("DOWN", f"{what}: {line}" if line else what, code, latency)
 
 
@@ -709,18 +700,3 @@ def last_line(tail: bytes | bytearray) -> str:
         if line.strip():
             return one_line(line, 160)
     return ""
-
-
-async def _read_tail(proc: asyncio.subprocess.Process, tail: bytearray) -> None:
-    """Read a command's output to the end, keeping only the last `MAX_BODY` bytes."""
-    if proc.stdout is None:
-        return
-    while chunk := await proc.stdout.read(MAX_BODY):
-        tail += chunk
-        if len(tail) > MAX_BODY:
-            del tail[:-MAX_BODY]
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
