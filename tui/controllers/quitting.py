@@ -62,7 +62,7 @@ class QuitGuard:
             return None  # never opened: nothing was declared or followed on this screen
         followed = timeline.incident_id if timeline is not None else None
         try:
-            for incident_id in (followed, await incidents.store.active_incident()):
+            for incident_id in (followed, await incidents.active()):
                 if incident_id is None:
                     continue
                 state = await incidents.state(incident_id)
