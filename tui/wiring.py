@@ -6,6 +6,7 @@ This is the one place that knows every adapter; the app knows only `PollSource`s
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -215,7 +216,12 @@ def run_app(setup: AppSetup) -> int:
         names = [theme.name for theme in THEMES]
         if setup.theme not in names and setup.theme not in _builtin_themes():
             raise UserError(f"--theme: unknown theme {setup.theme!r} (one of: {', '.join(names)})")
+    from tui.terminal import driver_class
+
     app = WarroomApp(setup)
+    driver = driver_class()
+    if driver is not None and os.environ.get("TEXTUAL_DRIVER") is None:  # (Textual's own way wins)
+        app.driver_class = driver
     app.log_crashes = True
     app.leave_within_s = 5.0
     result = app.run()
