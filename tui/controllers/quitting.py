@@ -33,8 +33,9 @@ class QuitPlan:
     verb: str = "Quit"
 
 
-# Given the open incident the screen follows: a plan of its own, or None for the default one.
-QuitHook = Callable[[IncidentState], QuitPlan | None]
+# Given the open incident the screen follows: a plan of its own, or None for the default one
+# (async: it may read the record, as the demo's asks whether another commander is in its drill).
+QuitHook = Callable[[IncidentState], Awaitable[QuitPlan | None]]
 
 
 def stays_open(state: IncidentState) -> QuitPlan:
@@ -83,7 +84,7 @@ class QuitGuard:
         if state is None:
             await self.app.leave()
             return
-        plan = (self.hook(state) if self.hook is not None else None) or stays_open(state)
+        plan = (await self.hook(state) if self.hook is not None else None) or stays_open(state)
         says = plan.says
         running = len(self.app.action_keys.dispatcher.running())
         if running:
