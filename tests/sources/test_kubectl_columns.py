@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from panels.fmt import human_duration, human_duration_changes, kube_age
+from panels.fmt import human_duration, human_duration_next, kube_age
 from panels.pods import NONE, restarts_text
 from tests.servers.apiserver import ApiServer
 from tests.servers.apiserver.printers import pod_cells as server_pod_cells
@@ -606,11 +606,11 @@ def test_age_as_kubectl_prints_it(d: timedelta, shown: str) -> None:
      7 * D + 23 * H, 729 * D + 23 * H, 8 * Y - D, 8 * Y + 100 * D],
 )  # fmt: skip
 def test_the_text_changes_exactly_when_it_says(start: int) -> None:
-    """`human_duration_changes` (when the panel writes a row's AGE again) names the very moment
+    """`human_duration_next` (when the panel writes a row's AGE again) names the very moment
     the text moves: the same text up to it, another text at it."""
     d = timedelta(seconds=start, milliseconds=300)
     for _ in range(3):
-        at = human_duration_changes(d)
+        at = timedelta(seconds=human_duration_next(d.total_seconds()))
         assert at > d
         assert human_duration(at - MS) == human_duration(d), (d, at)
         assert human_duration(at) != human_duration(d), (d, at)
