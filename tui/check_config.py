@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tui.config.load import find_config, load_config, show
-from tui.config.schema import IN_CLUSTER, Config
+from tui.config.schema import ALL_NAMESPACES, IN_CLUSTER, Config
 from tui.core.errors import UserError
 
 
@@ -40,11 +40,16 @@ def describe_config(config: Config) -> list[str]:
         lines.append("cluster: none (no pods panel)")
     else:
         c = config.cluster
-        namespaces = ", ".join(c.namespaces) if c.namespaces else "the context's namespace"
+        if c.namespaces == (ALL_NAMESPACES,):
+            namespaces = "all (one cluster-wide watch, as kubectl get pods -A)"
+        else:
+            namespaces = ", ".join(c.namespaces) if c.namespaces else "the context's namespace"
+        selector = f", pods with labels {q(c.selector)}" if c.selector else ""
         lines.append(
             f"cluster: context {q(c.context) if c.context else '(current)'}, "
             f"kubeconfig {q(c.kubeconfig) if c.kubeconfig else '$KUBECONFIG or ~/.kube/config'}, "
-            f"namespaces {namespaces}; every {_secs(c.interval_s)}, timeout {_secs(c.timeout_s)}"
+            f"namespaces {namespaces}{selector}; pods and deployments listed once, then watched; "
+            f"timeout {_secs(c.timeout_s)}"
         )
     if config.prometheus is None:
         lines.append("prometheus: none (no SLOs)")
@@ -117,9 +122,6 @@ def describe_config(config: Config) -> list[str]:
     return lines
 
 
-_TLS_FILES = ("ca_file", "client_cert", "client_key")
-
-
 def config_warnings(config: Config) -> list[str]:
     """Not errors (a secret may be mounted later), but worth a line: files that are not there
     yet, and a config that watches nothing."""
@@ -129,14 +131,16 @@ def config_warnings(config: Config) -> list[str]:
         if not any(Path(p).exists() for p in paths):
             files.append(("cluster.kubeconfig", config.cluster.kubeconfig))
     if config.prometheus:
-        for key in ("bearer_token_file", "password_file", *_TLS_FILES):
+        for key in ("bearer_token_file", "password_file", "ca_file"):
             files.append((f"prometheus.{key}", getattr(config.prometheus, key)))
     if config.loki:
-        for key in ("bearer_token_file", *_TLS_FILES):
-            files.append((f"loki.{key}", getattr(config.loki, key)))
+        files.append(("loki.bearer_token_file", config.loki.bearer_token_file))
+        files.append(("loki.ca_file", config.loki.ca_file))
     for i, s in enumerate(config.services):
-        for key in ("bearer_token_file", *_TLS_FILES):
-            files.append((f"services[{i}].{key}", getattr(s, key)))
+        files += [
+            (f"services[{i}].bearer_token_file", s.bearer_token_file),
+            (f"services[{i}].ca_file", s.ca_file),
+        ]
     for i, log in enumerate(config.logs):
         files.append((f"logs[{i}].path", log.path))
     for i, a in enumerate(config.actions):

@@ -293,15 +293,17 @@ MALFORMED = {
     "cluster-not-table": ('cluster = "prod"\n', 'cluster: expected a table ([cluster]), got "prod"'),
     "namespaces-string": (
         '[cluster]\nnamespaces = "lomash-wood"\n',
-        'cluster.namespaces: expected a list of namespace names such as ["lomash-wood"], got "lomash-wood"',
+        'cluster.namespaces: expected a list of namespace names such as ["lomash-wood"], or ["*"] for all, '
+        'got "lomash-wood"',
     ),
-    "client-key-without-cert": (
-        PROM + 'client_key = "/etc/warroom/client.key"\n',
-        "prometheus.client_key: needs client_cert (the certificate the key belongs to)",
+    "namespaces-all-and-some": (
+        '[cluster]\nnamespaces = ["*", "payments"]\n',
+        'cluster.namespaces: "*" means every namespace and stands alone, got ["*", "payments"]',
     ),
-    "client-cert-on-command": (
-        '[[services]]\nname = "q"\ncommand = ["true"]\nclient_cert = "c.pem"\n',
-        "services[0].client_cert: only used by a url check, not command",
+    "selector-malformed": (
+        '[cluster]\nselector = "app=web,,tier!=db"\n',
+        'cluster.selector: expected a label selector such as "app=web,tier!=db": '
+        "empty term in selector 'app=web,,tier!=db'",
     ),
     "basic-auth-half": (
         PROM + 'username = "warroom"\n',
@@ -386,6 +388,10 @@ app.quit = "ctrl+q"
     assert config.cluster == ClusterConfig(
         kubeconfig=str(tmp_path / ".kube/prod"), namespaces=("lomash-wood",)
     )
+    every = tmp_path / "every.toml"
+    every.write_text('[cluster]\nnamespaces = ["*"]\nselector = "app in (web, api),tier!=db"\n')
+    wanted = ClusterConfig(namespaces=("*",), selector="app in (web, api),tier!=db")
+    assert load_config(every).cluster == wanted
     assert config.prometheus == PrometheusConfig(
         url="http://127.0.0.1:9090", bearer_token_file=str(tmp_path / "prom.token"), timeout_s=3.0
     )
@@ -571,6 +577,13 @@ def test_check_config_lists_what_would_be_watched(tmp_path: Path) -> None:
 
     _touch(token)  # the secret appears: the warning goes
     assert _warroom("check-config", "good.toml", cwd=tmp_path).stderr == ""
+
+    (tmp_path / "all.toml").write_text('[cluster]\nnamespaces = ["*"]\nselector = "app=web,tier!=db"\n')
+    out = _warroom("check-config", "all.toml", cwd=tmp_path).stdout
+    assert (
+        "namespaces all (one cluster-wide watch, as kubectl get pods -A), pods with labels app=web,tier!=db; "
+        "pods and deployments listed once, then watched" in out
+    ), out
 
 
 def test_check_config_of_a_bad_file_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -22,7 +22,6 @@ RESOURCES = {
     "Pod": "v1/pods",
     "Deployment": "apps/v1/deployments",
     "ReplicaSet": "apps/v1/replicasets",
-    "StatefulSet": "apps/v1/statefulsets",
 }
 
 
@@ -119,28 +118,6 @@ def deployment(
             "updatedReplicas": replicas,
             "availableReplicas": ready,
             "observedGeneration": 1,
-        },
-    }
-
-
-def statefulset(
-    name: str,
-    namespace: str = "shop",
-    *,
-    replicas: int = 3,
-    image: str = "registry.example/redis:7.2",
-) -> dict[str, Any]:
-    """A StatefulSet without status (tests/servers/apiserver's controller writes it)."""
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": _meta("StatefulSet", namespace, name, labels={"app": name}),
-        "spec": {
-            "replicas": replicas,
-            "serviceName": name,
-            "selector": {"matchLabels": {"app": name}},
-            "template": pod_template(name, image),
-            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
         },
     }
 
@@ -306,3 +283,19 @@ def stored(kmock: Any, kind: str, namespace: str, name: str) -> dict[str, Any] |
     except KeyError:
         return None
     return None if obj.deleted else dict(obj.raw)
+
+
+def kmock_server(emulator: Any, port: int | None = None) -> Any:
+    """A kmock server for `emulator` that, when stopped, drops its open watches at once, as an
+    API server that is killed or restarted does (aiohttp's own shutdown waits a minute for
+    every stream still open to end)."""
+    import aiohttp.test_utils
+    import kmock
+
+    class QuickStop(aiohttp.test_utils.RawTestServer):
+        async def _make_runner(self, **kwargs: Any) -> Any:
+            runner = await super()._make_runner(**kwargs)
+            runner._shutdown_timeout = 0.2
+            return runner
+
+    return kmock.Server(emulator, port=port, server_cls=QuickStop)

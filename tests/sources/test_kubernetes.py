@@ -3,13 +3,16 @@ kmock served over real HTTP on 127.0.0.1, configured by a kubeconfig file with a
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import kmock as kmock_lib
 import pytest
 
@@ -57,6 +60,58 @@ def requests(kmock: Any) -> list[Any]:
     return list(kmock)
 
 
+@pytest.fixture
+async def watching() -> AsyncIterator[Callable[[ClusterConfig], KubernetesSource]]:
+    """Build sources that are closed (their watch threads stopped) when the test ends."""
+    made: list[KubernetesSource] = []
+
+    def make(cfg: ClusterConfig) -> KubernetesSource:
+        made.append(KubernetesSource(cfg))
+        return made[-1]
+
+    yield make
+    for source in made:
+        await source.close()
+
+
+async def _until_changed(src: KubernetesSource, last: Any, timeout_s: float = 5.0) -> Any:
+    """Poll as the app does until the source hands back a snapshot other than `last`."""
+    deadline = time.monotonic() + timeout_s
+    while (snap := await src.poll()) is last:
+        if time.monotonic() > deadline:
+            pytest.fail(f"no new snapshot within {timeout_s:g} s")
+        await asyncio.sleep(0.02)
+    return snap
+
+
+async def _write(cluster: Cluster, method: str, path: str, body: Any = None) -> None:
+    """Change the cluster through its API, as kubectl would: kmock tells its watches only then."""
+    async with httpx.AsyncClient(base_url=str(cluster.kmock.url)) as http:
+        headers = {"Content-Type": "application/merge-patch+json"} if method == "patch" else {}
+        reply = await http.request(method.upper(), path, json=body, headers=headers)
+        assert reply.status_code < 300, reply.text
+
+
+def _at_version(obj: dict[str, Any], version: int) -> dict[str, Any]:
+    """The object as written again: a real API server moves its resourceVersion (kmock keeps it)."""
+    obj["metadata"]["resourceVersion"] = str(version)
+    return obj
+
+
+def _gets(kmock: Any) -> list[tuple[str, str]]:
+    gets = [r for r in kmock if str(r.method).lower().endswith("get")]
+    return sorted((r.url.path, "watch" if r.params.get("watch") == "true" else "list") for r in gets)
+
+
+async def _lists_and_watches(kmock: Any, expected: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(path, "watch" or "list") of every GET, in a stable order (the watches run side by side),
+    once they are `expected` or after a second (kmock records a request a moment after serving it)."""
+    deadline = time.monotonic() + 1.0
+    while (seen := _gets(kmock)) != expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    return seen
+
+
 # ---- the pods panel ------------------------------------------------------------------------------
 
 
@@ -92,9 +147,9 @@ def _web_objects() -> list[dict[str, Any]]:
     ]
 
 
-async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Cluster) -> None:
+async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Cluster, watching: Any) -> None:
     seed(cluster.kmock, *_web_objects())
-    src = KubernetesSource(cluster.config())
+    src = watching(cluster.config())
     snap = await src.poll()
 
     assert snap.context == "kmock"
@@ -130,23 +185,43 @@ async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Clus
         ("api", 1, 1, 1, 1, "registry.example/app:1.0"),
         ("web", 3, 1, 1, 2, "registry.example/web:2.0"),
     ]
+    assert snap.problems == ()
+    # One list of each, then a watch of each from the list's resourceVersion, with bookmarks.
     seen = requests(cluster.kmock)
-    assert [r.url.path for r in seen] == [
+    expected = [
+        ("/api/v1/namespaces/shop/pods", "list"),
+        ("/api/v1/namespaces/shop/pods", "watch"),
+        ("/apis/apps/v1/namespaces/shop/deployments", "list"),
+        ("/apis/apps/v1/namespaces/shop/deployments", "watch"),
+    ]
+    assert await _lists_and_watches(cluster.kmock, expected) == expected
+    assert all(r.params.get("allowWatchBookmarks") == "true" for r in seen if r.params.get("watch"))
+    assert all(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in seen)
+
+    # Nothing changed: the very same snapshot, and no request at all.
+    assert await src.poll() is snap
+    assert len(requests(cluster.kmock)) == len(seen)
+
+    # A change reaches the next snapshot through the watch, without a list; the pods that did
+    # not change are the same objects as before (converted once).
+    await _write(cluster, "patch", "/api/v1/namespaces/shop/pods/worker-0", _at_version(pod("worker-0"), 2))
+    again = await _until_changed(src, snap)
+    assert [p.status for p in again.pods if p.name == "worker-0"] == ["Running"]
+    assert all(a is b for a, b in zip(again.pods[:3], snap.pods[:3], strict=True))
+    assert [path for path, what in _gets(cluster.kmock) if what == "list"] == [
         "/api/v1/namespaces/shop/pods",
         "/apis/apps/v1/namespaces/shop/deployments",
     ]
-    assert all(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in seen)
 
-    # The next cycle sees the cluster as it is then.
-    cluster.kmock.objects["v1/pods", "shop", "worker-0"] = pod("worker-0", app="worker")
-    again = await src.poll()
-    assert [p.status for p in again.pods if p.name == "worker-0"] == ["Running"]
-    await src.close()
+    # A deletion too.
+    await _write(cluster, "delete", "/api/v1/namespaces/shop/pods/worker-0")
+    gone = await _until_changed(src, again)
+    assert "worker-0" not in [p.name for p in gone.pods]
 
 
-async def test_namespaces_come_from_the_config_else_the_context(cluster: Cluster) -> None:
+async def test_namespaces_come_from_the_config_else_the_context(cluster: Cluster, watching: Any) -> None:
     seed(cluster.kmock, *_web_objects(), pod("dns-0", "default", app="dns"))
-    several = KubernetesSource(cluster.config(namespaces=("pay", "shop", "pay")))
+    several = watching(cluster.config(namespaces=("pay", "shop", "pay")))
     snap = await several.poll()
     assert [p.key for p in snap.pods] == [
         "pay/billing-0",
@@ -156,11 +231,56 @@ async def test_namespaces_come_from_the_config_else_the_context(cluster: Cluster
         "shop/worker-0",
     ]  # each namespace once
     # A context that names no namespace means "default", as for kubectl.
-    staging = KubernetesSource(cluster.config(context="staging"))
+    staging = watching(cluster.config(context="staging"))
     snap = await staging.poll()
     assert (snap.context, [p.key for p in snap.pods]) == ("staging", ["default/dns-0"])
-    await several.close()
-    await staging.close()
+
+
+async def test_all_namespaces_is_one_cluster_wide_list_and_watch(cluster: Cluster, watching: Any) -> None:
+    seed(cluster.kmock, *_web_objects(), pod("dns-0", "default", app="dns"))
+    src = watching(cluster.config(namespaces=("*",)))
+    snap = await src.poll()
+    assert [p.key for p in snap.pods] == [
+        "default/dns-0",
+        "pay/billing-0",
+        "shop/api-5f6d7c8b9-xk2lp",
+        "shop/web-7d4b9c8f6-abcde",
+        "shop/web-7d4b9c8f6-fghij",
+        "shop/worker-0",
+    ]
+    expected = [
+        ("/api/v1/pods", "list"),
+        ("/api/v1/pods", "watch"),
+        ("/apis/apps/v1/deployments", "list"),
+        ("/apis/apps/v1/deployments", "watch"),
+    ]
+    assert await _lists_and_watches(cluster.kmock, expected) == expected
+    # A pod created in a namespace nobody named arrives through the same watch.
+    await _write(cluster, "post", "/api/v1/namespaces/batch/pods", pod("job-1", "batch", app="job"))
+    later = await _until_changed(src, snap)
+    assert "batch/job-1" in [p.key for p in later.pods]
+
+
+async def test_a_selector_goes_to_the_server_and_is_applied_here_too(cluster: Cluster, watching: Any) -> None:
+    seed(cluster.kmock, *_web_objects())
+    src = watching(cluster.config(selector="app=web,tier!=db"))
+    snap = await src.poll()
+    # kmock ignores labelSelector (tech-facts §3): the two web pods are what the source keeps.
+    assert [p.name for p in snap.pods] == ["web-7d4b9c8f6-abcde"]  # the other has no app label
+    pod_gets = [r for r in cluster.kmock if r.url.path == "/api/v1/namespaces/shop/pods"]
+    assert {r.params.get("labelSelector") for r in pod_gets} == {"app=web,tier!=db"}
+
+    # The deployments are not filtered: the panel finds a pod's deployment by its owner.
+    assert [d.name for d in snap.deployments] == ["api", "web"]
+    # A pod that loses the label leaves.
+    await _write(
+        cluster,
+        "patch",
+        "/api/v1/namespaces/shop/pods/web-7d4b9c8f6-abcde",
+        {"metadata": {"labels": {"app": "other"}, "resourceVersion": "2"}},
+    )
+    later = await _until_changed(src, snap)
+    assert later.pods == ()
 
 
 def _free_port() -> int:
@@ -178,27 +298,29 @@ def silent_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
-async def test_an_unreachable_api_server_is_one_line(tmp_path: Path, silent_port: int) -> None:
+async def test_an_unreachable_api_server_is_one_line(tmp_path: Path, silent_port: int, watching: Any) -> None:
     port = _free_port()
     refused = write_kubeconfig(tmp_path / "refused", f"http://127.0.0.1:{port}")
     with pytest.raises(SourceError) as err:
-        await KubernetesSource(ClusterConfig(kubeconfig=str(refused), timeout_s=2)).poll()
+        await watching(ClusterConfig(kubeconfig=str(refused), timeout_s=2)).poll()
     assert str(err.value) == f"connection refused (127.0.0.1:{port})"
 
     silent = write_kubeconfig(tmp_path / "silent", f"http://127.0.0.1:{silent_port}")
     with pytest.raises(SourceError) as err:
-        await KubernetesSource(ClusterConfig(kubeconfig=str(silent), timeout_s=0.2)).poll()
+        await watching(ClusterConfig(kubeconfig=str(silent), timeout_s=0.2)).poll()
     assert str(err.value) == f"no answer from 127.0.0.1:{silent_port} in 0.2 s"
 
 
-async def test_a_bad_kubeconfig_or_context_is_a_clear_error(cluster: Cluster, tmp_path: Path) -> None:
+async def test_a_bad_kubeconfig_or_context_is_a_clear_error(
+    cluster: Cluster, tmp_path: Path, watching: Any
+) -> None:
     seed(cluster.kmock, pod("web-0", app="web"))
     missing = tmp_path / "nope" / "config"
     with pytest.raises(SourceError) as err:
-        await KubernetesSource(ClusterConfig(kubeconfig=str(missing))).poll()
+        await watching(ClusterConfig(kubeconfig=str(missing))).poll()
     assert str(err.value) == f"kubeconfig not found: {missing}"
 
-    src = KubernetesSource(cluster.config(context="prod"))
+    src = watching(cluster.config(context="prod"))
     with pytest.raises(SourceError) as err:
         await src.poll()
     assert (
@@ -208,50 +330,48 @@ async def test_a_bad_kubeconfig_or_context_is_a_clear_error(cluster: Cluster, tm
     broken = tmp_path / "broken"
     broken.write_text("clusters: [\n  - name: x\n    cluster: {server: ")
     with pytest.raises(SourceError) as err:
-        await KubernetesSource(ClusterConfig(kubeconfig=str(broken))).poll()
+        await watching(ClusterConfig(kubeconfig=str(broken))).poll()
     assert str(err.value).startswith("kubeconfig: ")
     assert "\n" not in str(err.value)
 
     no_current = tmp_path / "no-current"
     no_current.write_text(cluster.kubeconfig.read_text().replace('"current-context": "kmock"', '"x": 1'))
     with pytest.raises(SourceError, match="no current-context, and none configured"):
-        await KubernetesSource(ClusterConfig(kubeconfig=str(no_current))).poll()
+        await watching(ClusterConfig(kubeconfig=str(no_current))).poll()
     # ... which is no problem when the config names the context (kubectl --context).
-    named = KubernetesSource(ClusterConfig(kubeconfig=str(no_current), context="kmock"))
+    named = watching(ClusterConfig(kubeconfig=str(no_current), context="kmock"))
     assert [p.name for p in (await named.poll()).pods] == ["web-0"]
 
     empty = tmp_path / "empty"
     empty.write_text("")
     with pytest.raises(SourceError) as err:
-        await KubernetesSource(ClusterConfig(kubeconfig=str(empty))).poll()
+        await watching(ClusterConfig(kubeconfig=str(empty))).poll()
     assert str(err.value).startswith("kubeconfig: Invalid kube-config. ")
 
     # A kubeconfig that is fixed is picked up on the next cycle.
     late = tmp_path / "late"
-    later = KubernetesSource(ClusterConfig(kubeconfig=str(late)))
+    later = watching(ClusterConfig(kubeconfig=str(late)))
     with pytest.raises(SourceError, match="kubeconfig not found"):
         await later.poll()
     write_kubeconfig(late, str(cluster.kmock.url))
     assert [p.name for p in (await later.poll()).pods] == ["web-0"]
 
 
-async def test_api_errors_are_one_line(cluster: Cluster) -> None:
+async def test_api_errors_are_one_line(cluster: Cluster, watching: Any) -> None:
     kmock = cluster.kmock
     seed(kmock, pod("web-0", app="web"))
     forbidden = {
         "kind": "Status",
         "apiVersion": "v1",
         "status": "Failure",
-        "message": 'deployments.apps is forbidden: User "oncall" cannot list\nresource "deployments"',
+        "message": 'pods is forbidden: User "oncall" cannot list\nresource "pods"',
         "reason": "Forbidden",
         "code": 403,
     }
-    kmock["get /apis/apps/v1/namespaces/shop/deployments"] << 403 << forbidden
+    kmock["get /api/v1/namespaces/locked/pods"] << 403 << forbidden
     with pytest.raises(SourceError) as err:
-        await KubernetesSource(cluster.config()).poll()
-    assert str(err.value) == (
-        '403 Forbidden: deployments.apps is forbidden: User "oncall" cannot list resource "deployments"'
-    )
+        await watching(cluster.config(namespaces=("locked",))).poll()
+    assert str(err.value) == "forbidden (RBAC: list pods in locked)"
 
     (
         kmock["get /api/v1/namespaces/pay/pods"]
@@ -259,7 +379,7 @@ async def test_api_errors_are_one_line(cluster: Cluster) -> None:
         << {"kind": "Status", "code": 401, "message": "Unauthorized"}
     )
     with pytest.raises(SourceError) as err:
-        await KubernetesSource(cluster.config(namespaces=("pay",))).poll()
+        await watching(cluster.config(namespaces=("pay",))).poll()
     assert str(err.value) == "401 Unauthorized: the API server rejected the kubeconfig's credentials"
 
     (
@@ -268,8 +388,27 @@ async def test_api_errors_are_one_line(cluster: Cluster) -> None:
         << b"<html>SSO"
     )
     with pytest.raises(SourceError) as err:
-        await KubernetesSource(cluster.config(namespaces=("proxy",))).poll()
+        await watching(cluster.config(namespaces=("proxy",))).poll()
     assert str(err.value) == f"{cluster.host} did not answer with Kubernetes JSON"
+
+
+async def test_a_forbidden_resource_leaves_the_rest_shown(cluster: Cluster, watching: Any) -> None:
+    """A 403 on deployments (RBAC lets on-call list pods only) leaves the pods shown and says what
+    is missing; a 403 on the pods of one namespace of several leaves the others."""
+    kmock = cluster.kmock
+    seed(kmock, pod("web-0", app="web"), deployment("web"), pod("billing-0", "pay", app="billing"))
+    refusal = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403}
+    kmock["get /apis/apps/v1/namespaces/shop/deployments"] << 403 << refusal
+    kmock["get /api/v1/namespaces/locked/pods"] << 403 << refusal
+    src = watching(cluster.config(namespaces=("shop", "locked", "pay")))
+    snap = await src.poll()
+    assert [p.key for p in snap.pods] == ["pay/billing-0", "shop/web-0"]
+    assert snap.deployments == ()
+    assert snap.problems == (
+        "pods: forbidden (RBAC: list pods in locked)",
+        "deployments: forbidden (RBAC: list deployments in shop)",
+    )
+    assert await src.poll() is snap  # and it stays so, without asking again at each look
 
 
 # ---- the mitigations -----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import pytest
 from textual.app import App
 
 from tests.servers.http import HttpServer, json_reply
-from tests.servers.kube import declare_resources, pod, seed, write_kubeconfig
+from tests.servers.kube import declare_resources, kmock_server, pod, seed, write_kubeconfig
 from tests.servers.prometheus import free_port, prometheus_binary
 from tui.config.schema import ClusterConfig, LogConfig, LokiConfig, PrometheusConfig, SloConfig
 from tui.core.clock import SystemClock
@@ -136,7 +136,7 @@ async def test_sources_are_back_within_two_intervals_of_their_servers(
     await emulator.__aenter__()
     declare_resources(emulator)
     seed(emulator, pod("web-0", app="web"))
-    kube_server = kmock.Server(emulator, port=kube_port)
+    kube_server = kmock_server(emulator, kube_port)
     await kube_server.__aenter__()
     prom = _start_prometheus(prometheus_dir, prom_port)
     loki = HttpServer({"/loki/api/v1/query_range": json_reply(LOKI_OK)}, port=loki_port).start()
@@ -182,7 +182,7 @@ async def test_sources_are_back_within_two_intervals_of_their_servers(
 
             # Back, on the same ports.
             up_wall = datetime.now(UTC)
-            kube_server = kmock.Server(emulator, port=kube_port)
+            kube_server = kmock_server(emulator, kube_port)
             await kube_server.__aenter__()
             kube_up = time.monotonic()
             loki = HttpServer({"/loki/api/v1/query_range": json_reply(LOKI_OK)}, port=loki_port).start()

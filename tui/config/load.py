@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.config.schema import (
+    ALL_NAMESPACES,
     IN_CLUSTER,
     ActionConfig,
     ClusterConfig,
@@ -34,6 +35,7 @@ from tui.config.schema import (
 )
 from tui.core.errors import UserError
 from tui.core.files import FileProblem, read_bounded
+from tui.sources.kubernetes.selector import parse_selector
 
 # Bounded, so /dev/zero-sized input is refused; roomy, so 10 000 `[[services]]` written out in
 # full (about 3 MiB: every key of each, a token file and a CA among them) are still a config.
@@ -272,15 +274,29 @@ def _cluster(t: _Table) -> ClusterConfig:
     namespaces = t.get("namespaces")
     if namespaces is _MISSING:
         namespaces = None
+    elif namespaces == [ALL_NAMESPACES]:
+        pass  # every namespace: one cluster-wide list and watch, as `kubectl get pods -A`
+    elif isinstance(namespaces, list) and ALL_NAMESPACES in namespaces:
+        raise t.error("namespaces", f'"*" means every namespace and stands alone, got {show(namespaces)}')
     elif not isinstance(namespaces, list) or not all(
         isinstance(ns, str) and _NAMESPACE.fullmatch(ns) for ns in namespaces
     ):
-        raise t.expected("namespaces", 'a list of namespace names such as ["lomash-wood"]', namespaces)
+        raise t.expected(
+            "namespaces", 'a list of namespace names such as ["lomash-wood"], or ["*"] for all', namespaces
+        )
+    selector = t.string("selector")
+    if selector is not None:
+        try:
+            parse_selector(selector)
+        except ValueError as err:
+            example = '"app=web,tier!=db"'
+            raise t.error("selector", f"expected a label selector such as {example}: {err}") from None
     return _build(
         ClusterConfig,
         kubeconfig=kubeconfig,
         context=t.string("context"),
         namespaces=tuple(namespaces) if namespaces is not None else None,
+        selector=selector,
         timeout_s=t.number("timeout_s"),
         interval_s=t.number("interval_s"),
     )
@@ -301,25 +317,11 @@ def _prometheus(t: _Table) -> PrometheusConfig:
         bearer_token_file=bearer,
         username=username,
         password_file=password_file,
-        **_tls(t),
+        ca_file=t.path_("ca_file"),
+        insecure=t.boolean("insecure"),
         timeout_s=t.number("timeout_s"),
         interval_s=t.number("interval_s"),
     )
-
-
-TLS_KEYS = ("ca_file", "insecure", "client_cert", "client_key")
-
-
-def _tls(t: _Table) -> dict[str, Any]:
-    """The TLS keys every HTTP table shares (tui/sources/http.py reads them one way)."""
-    if t.has("client_key") and not t.has("client_cert"):
-        raise t.error("client_key", "needs client_cert (the certificate the key belongs to)")
-    return {
-        "ca_file": t.path_("ca_file"),
-        "insecure": t.boolean("insecure"),
-        "client_cert": t.path_("client_cert"),
-        "client_key": t.path_("client_key"),
-    }
 
 
 def _loki(t: _Table) -> LokiConfig:
@@ -328,7 +330,8 @@ def _loki(t: _Table) -> LokiConfig:
         url=t.url("url", required=True),
         bearer_token_file=t.path_("bearer_token_file"),
         timeout_s=t.number("timeout_s"),
-        **_tls(t),
+        ca_file=t.path_("ca_file"),
+        insecure=t.boolean("insecure"),
     )
 
 
@@ -345,7 +348,7 @@ def _service(t: _Table) -> ServiceConfig:
         if match is None or not 0 < int(match.group(1)) < 65536:
             raise t.expected("tcp", '"host:port" such as "127.0.0.1:6379"', tcp)
     if checks != ["url"]:  # TLS and tokens belong to HTTP; on tcp/command they would do nothing
-        for key in ("bearer_token_file", *TLS_KEYS):
+        for key in ("bearer_token_file", "ca_file", "insecure"):
             if t.has(key):
                 raise t.error(key, f"only used by a url check, not {checks[0]}")
     return _build(
@@ -359,7 +362,8 @@ def _service(t: _Table) -> ServiceConfig:
         interval_s=t.number("interval_s"),
         timeout_s=t.number("timeout_s"),
         bearer_token_file=t.path_("bearer_token_file"),
-        **_tls(t),
+        ca_file=t.path_("ca_file"),
+        insecure=t.boolean("insecure"),
         degraded_ms=t.number("degraded_ms"),
     )
 

@@ -13,7 +13,8 @@ from pathlib import Path
 class ClusterConfig:
     kubeconfig: str | None = None  # None: $KUBECONFIG, then ~/.kube/config; "in-cluster" too
     context: str | None = None  # None: the current context
-    namespaces: tuple[str, ...] = ()  # empty: the context's namespace
+    namespaces: tuple[str, ...] = ()  # empty: the context's namespace; ("*",): every namespace
+    selector: str | None = None  # a label selector on the pods, as `kubectl get pods -l`
     timeout_s: float = 5.0
     interval_s: float = 2.0
 
@@ -26,8 +27,6 @@ class PrometheusConfig:
     password_file: str | None = None
     ca_file: str | None = None
     insecure: bool = False
-    client_cert: str | None = None  # PEM; the key too unless client_key names it
-    client_key: str | None = None
     timeout_s: float = 5.0
     interval_s: float = 15.0
 
@@ -39,8 +38,6 @@ class LokiConfig:
     timeout_s: float = 5.0
     ca_file: str | None = None  # a private CA for an https:// url
     insecure: bool = False
-    client_cert: str | None = None  # PEM; the key too unless client_key names it
-    client_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +55,6 @@ class ServiceConfig:
     bearer_token_file: str | None = None
     ca_file: str | None = None
     insecure: bool = False
-    client_cert: str | None = None  # PEM; the key too unless client_key names it
-    client_key: str | None = None
     degraded_ms: float | None = None  # slower than this (but 2xx) is DEGRADED
 
 
@@ -166,3 +161,4 @@ class Config:
 
 
 IN_CLUSTER = "in-cluster"  # [cluster] kubeconfig: the pod's service account
+ALL_NAMESPACES = "*"  # [cluster] namespaces = ["*"]: every namespace, as `kubectl get pods -A`

@@ -97,6 +97,9 @@ class ClusterSnapshot:
     context: str
     pods: tuple[PodInfo, ...]
     deployments: tuple[DeploymentInfo, ...] = ()
+    # What could not be read while the pods could, one line each: "deployments: forbidden
+    # (RBAC: list deployments in payments)". The rows shown are what was readable.
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,42 @@
-"""The pods panel's source: pods and deployments of the configured namespaces."""
+"""The pods panel's source: pods and deployments of the configured namespaces (or of every
+namespace), listed once and then watched (tui/sources/kubernetes/watch.py).
+
+The watches run in threads of their own and keep the truth, a cache by `namespace/name`;
+`poll()` only looks at it, so it is cheap, and returns the very snapshot it returned last time
+while nothing changed (the app then paints nothing). Failures stay where they are: a 403 on
+deployments leaves the pods shown and says so; a watch that is down keeps the last known pods,
+and the poll says since when."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from typing import Any
 
-from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
-from tui.config.schema import ClusterConfig
+from tui.config.schema import ALL_NAMESPACES, ClusterConfig
+from tui.core.clock import Clock, SystemClock
 from tui.core.model import ClusterSnapshot, DeploymentInfo, PodInfo
-from tui.sources.kubernetes.connection import Cluster, Connection, in_namespace, items_of, read_json
+from tui.sources.base import SourceError
+from tui.sources.kubernetes.connection import Cluster, Connection
 from tui.sources.kubernetes.status import deployment_info, pod_info
+from tui.sources.kubernetes.watch import DEPLOYMENTS, PODS, Reflector
+
+# How often the cache is looked at: a look costs a comparison of counters, and a change is on
+# the screen within this (the config's interval_s, the old re-list period, is the upper bound).
+LOOK_INTERVAL_S = 0.5
+STOP_WAIT_S = 2.0
+
+
+def watched_namespaces(cfg: ClusterConfig, context_namespace: str) -> tuple[str | None, ...]:
+    """The scopes to watch: None for every namespace (`["*"]`), else each namespace once."""
+    if ALL_NAMESPACES in cfg.namespaces:
+        return (None,)
+    return tuple(dict.fromkeys(cfg.namespaces or (context_namespace,)))
 
 
 class KubernetesSource:
@@ -17,35 +44,152 @@ class KubernetesSource:
 
     name = "kubernetes"
 
-    def __init__(self, cfg: ClusterConfig) -> None:
+    def __init__(self, cfg: ClusterConfig, clock: Clock | None = None) -> None:
         self.cfg = cfg
-        self.interval_s = cfg.interval_s
+        self.clock = clock or SystemClock()
+        self.interval_s = min(cfg.interval_s, LOOK_INTERVAL_S)
         self._cluster = Cluster(cfg)
+        self._shared = SharedConnection(self._cluster)
+        self._context = ""
+        self.pods: list[Reflector[PodInfo]] = []
+        self.deployments: list[Reflector[DeploymentInfo]] = []
+        self._seen: tuple[Any, ...] | None = None
+        self._snapshot: ClusterSnapshot | None = None
+
+    @property
+    def reflectors(self) -> Sequence[Reflector[Any]]:
+        return [*self.pods, *self.deployments]
 
     async def probe(self) -> None:
         await self._cluster.probe()
 
     async def poll(self) -> ClusterSnapshot:
-        return await asyncio.to_thread(self._cluster.call, self._read)
+        if not self.pods:
+            await asyncio.to_thread(self._start)
+        if not all(r.up for r in self.pods) or not all(r.attempts for r in self.deployments):
+            await asyncio.to_thread(self._retry_now)
+        return self._look()
 
-    def _read(self, conn: Connection) -> ClusterSnapshot:
-        core = client.CoreV1Api(conn.api)
-        apps = client.AppsV1Api(conn.api)
-        timeout = self.cfg.timeout_s
-        pods: list[PodInfo] = []
-        deployments: list[DeploymentInfo] = []
-        for ns in dict.fromkeys(self.cfg.namespaces or (conn.namespace,)):  # each once
-            pod_list = read_json(
-                core.list_namespaced_pod(ns, _preload_content=False, _request_timeout=timeout)
+    # ---- the watches -------------------------------------------------------------------------
+    def _start(self) -> None:
+        conn = self._shared.call()  # the kubeconfig's problem, if any, in one line
+        self._context = conn.context
+        common: dict[str, Any] = {
+            "selector": self.cfg.selector,
+            "timeout_s": self.cfg.timeout_s,
+            "clock": self.clock,
+            "on_failure": self._shared.failed,
+        }
+        for ns in watched_namespaces(self.cfg, conn.namespace):
+            self.pods.append(Reflector(self._shared.get, PODS, ns, pod_info, **common))
+            # The selector is about pods (kubectl get pods -l); a deployment's own labels may
+            # differ from its pods', and the panel looks deployments up by the pods' owner.
+            unselected = {**common, "selector": None}
+            self.deployments.append(
+                Reflector(self._shared.get, DEPLOYMENTS, ns, deployment_info, **unselected)
             )
-            pods.extend(pod_info(p) for p in items_of(pod_list) if in_namespace(p, ns))
-            dep_list = read_json(
-                apps.list_namespaced_deployment(ns, _preload_content=False, _request_timeout=timeout)
-            )
-            deployments.extend(deployment_info(d) for d in items_of(dep_list) if in_namespace(d, ns))
-        pods.sort(key=lambda p: (p.namespace, p.name))
-        deployments.sort(key=lambda d: (d.namespace, d.name))
-        return ClusterSnapshot(context=conn.context, pods=tuple(pods), deployments=tuple(deployments))
+        for r in self.reflectors:
+            r.start()
+        # A source dropped without close() (a test, a failed start) stops its threads when it
+        # goes: they hold the shared connection, never the source.
+        weakref.finalize(self, _stop, tuple(self.reflectors), self._shared)
+
+    def _retry_now(self) -> None:
+        """Some pods are not up: have every watch that is not up try at once (the app's loop
+        calls this only once a probe found the server there), and wait for those tries, so
+        the answer is about now; the first time, wait for the deployments' first try too.
+        Deployments that failed keep their own back-off (forbidden: a slow one)."""
+        tries: list[tuple[Reflector[Any], int]] = [(r, r.kick()) for r in self.pods if not r.up]
+        tries += [(r, r.kick()) for r in self.deployments if not r.attempts]  # the first snapshot's
+        deadline = time.monotonic() + self.cfg.timeout_s + 1.0
+        for r, past in tries:
+            r.wait_attempt(past, max(0.0, deadline - time.monotonic()))
+
+    def _look(self) -> ClusterSnapshot:
+        seen = tuple((r.version, r.synced, r.error) for r in self.reflectors)
+        if seen != self._seen or self._snapshot is None:
+            self._snapshot = self._build()
+            self._seen = seen
+        failing = [r for r in self.pods if not r.up]
+        if failing and (len(failing) == len(self.pods) or any(not r.forbidden for r in failing)):
+            raise SourceError(self._down_line(failing[0]))
+        return self._snapshot
+
+    def _down_line(self, r: Reflector[Any]) -> str:
+        error = r.error or "not listed yet"
+        if not r.synced or r.forbidden or r.down_since is None:
+            return error  # nothing shown yet, or a refusal: the reason alone
+        since = r.down_since.strftime("%H:%M:%S UTC")
+        return f"watch down since {since}: {error}; retrying"
+
+    def _build(self) -> ClusterSnapshot:
+        pods = _merged(self.pods)
+        deployments = _merged(self.deployments)
+        problems: list[str] = []
+        for r in self.reflectors:
+            if r.error is None or (r in self.pods and not r.forbidden):
+                continue
+            if r.forbidden:
+                problems.append(f"{r.resource.plural}: {r.error}")
+            else:
+                problems.append(f"{r.resource.plural} in {r.scope}: {self._down_line(r)}")
+        return ClusterSnapshot(
+            context=self._context,
+            pods=tuple(pods),
+            deployments=tuple(deployments),
+            problems=tuple(problems),
+        )
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._cluster.drop)
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        _stop(tuple(self.reflectors), self._shared, wait_s=STOP_WAIT_S)
+
+
+class SharedConnection:
+    """The one connection the watches share, built on first use and built again after a
+    failure that a new one may cure: a kubeconfig that could not be read (fixed since), or
+    credentials the server refused (a rotated token)."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+        self._lock = threading.Lock()
+
+    def get(self) -> Connection:
+        with self._lock:
+            return self._cluster.get()
+
+    def call(self) -> Connection:
+        with self._lock:
+            return self._cluster.call(lambda c: c)  # a failure as one line
+
+    def failed(self, err: BaseException) -> None:
+        if isinstance(err, SourceError) or (isinstance(err, ApiException) and err.status == 401):
+            self.drop()
+
+    def drop(self) -> None:
+        with self._lock:
+            self._cluster.drop()
+
+
+def _stop(reflectors: Sequence[Reflector[Any]], shared: SharedConnection, wait_s: float = 0.0) -> None:
+    for r in reflectors:
+        r.stop()
+    for r in reflectors:
+        if wait_s:
+            r.join(wait_s)
+    shared.drop()
+
+
+def _merged(reflectors: Sequence[Reflector[Any]]) -> list[Any]:
+    items: dict[str, Any] = {}
+    for r in reflectors:
+        with r.lock:
+            items.update(r.items)
+    return [items[k] for k in sorted(items, key=_key_order)]
+
+
+def _key_order(key: str) -> tuple[str, str]:
+    ns, _, name = key.partition("/")
+    return ns, name
