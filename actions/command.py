@@ -12,9 +12,9 @@ value stays one word either way; inside single quotes the shell does not expand 
 not expand anything else there. The variables (WARROOM_SERVICE, WARROOM_NAMESPACE, ...) are set
 for argv commands too, for scripts.
 
-The process gets its own session (process group), stdin from /dev/null (a prompt reads EOF
-instead of waiting for ever), and stdout+stderr together into the run's bounded `Output`.
-When the dispatcher's timeout cancels the run, the whole group gets SIGTERM, then SIGKILL after
+The process runs in a group of its own (tui/core/process_group.py, shared with command health
+checks), stdin from /dev/null, stdout+stderr together into the run's bounded `Output`. When the
+dispatcher's timeout cancels the run, the whole group gets SIGTERM, then SIGKILL after
 `KILL_GRACE_S`: nothing a timed-out mitigation started keeps running unseen. A command that
 exits normally is not chased further: what it deliberately left running in the background is
 its business, but warroom stops reading its output after `OUTPUT_GRACE_S`.
@@ -22,12 +22,9 @@ its business, but warroom stops reading its output after `OUTPUT_GRACE_S`.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import shlex
 import shutil
-import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -38,13 +35,13 @@ from actions.placeholders import NAMES, PLACEHOLDER, checked_values, substitute,
 from actions.registry import Action, RunResult, Target
 from actions.team import team_action
 from tui.config.schema import ActionConfig
+from tui.core.process_group import exit_words, run_group
 
 KILL_GRACE_S = 1.0  # SIGTERM to SIGKILL
 # The supervisor between warroom and each command: the command dies with warroom, even a
 # warroom killed with SIGKILL (actions/leash.py).
 LEASH = str(Path(__file__).with_name("leash.py"))
 OUTPUT_GRACE_S = 0.5  # after the exit, how long the rest of the output may take to arrive
-READ_CHUNK = 65536
 SHELL = "/bin/sh"
 
 
@@ -110,59 +107,15 @@ async def run_command(
         return RunResult(False, f"command not found: {argv[0]}")
     leashed = [sys.executable, "-I", LEASH, str(os.getpid()), str(KILL_GRACE_S), "--", found, *argv[1:]]
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *leashed,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a timeout can stop all of it
-            env=dict(env) if env is not None else None,
+        # Cancelled (the dispatcher's timeout, or warroom stopping): the group is stopped.
+        code = await run_group(
+            leashed, output.write, env=env, term_grace_s=KILL_GRACE_S, output_grace_s=OUTPUT_GRACE_S
         )
     except FileNotFoundError:
         return RunResult(False, f"command not found: {argv[0]}")
     except OSError as err:
         return RunResult(False, f"cannot run {argv[0]}: {err.strerror or err}")
-    reader = asyncio.ensure_future(_pump(proc, output))
-    try:
-        code = await proc.wait()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(reader), OUTPUT_GRACE_S)
-    except BaseException:
-        # Cancelled (the dispatcher's timeout, or warroom stopping): stop the whole group.
-        await _stop_group(proc)
-        raise
-    finally:
-        reader.cancel()
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return RunResult(False, f"killed by {name}", exit_code=code)
-    return RunResult(code == 0, f"exit {code}", exit_code=code)
-
-
-async def _pump(proc: asyncio.subprocess.Process, output: Output) -> None:
-    if proc.stdout is None:
-        return
-    while chunk := await proc.stdout.read(READ_CHUNK):
-        output.write(chunk)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
-
-
-async def _stop_group(proc: asyncio.subprocess.Process) -> None:
-    """SIGTERM to the group, a grace to exit cleanly, then SIGKILL to whatever is left of it.
-    The SIGKILL is in a `finally`, so a second cancellation cannot skip it."""
-    _signal_group(proc.pid, signal.SIGTERM)
-    try:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(proc.wait()), KILL_GRACE_S)
-    finally:
-        _signal_group(proc.pid, signal.SIGKILL)
+    return RunResult(code == 0, exit_words(code), exit_code=code)
 
 
 def command_action(cfg: ActionConfig, action_id: str) -> Action:

@@ -27,7 +27,7 @@ from actions.placeholders import checked_values, substitute, used
 from actions.registry import Action, RunResult, Target
 from actions.team import team_action
 from tui.config.schema import ActionConfig
-from tui.sources.health import describe_connect_error, url_host
+from tui.sources.http import describe, make_client, url_host
 from tui.sources.secrets import read_secret
 
 USER_AGENT = "warroom (mitigation action)"
@@ -142,7 +142,7 @@ async def send(request: HttpRequest, output: Output, *, token_file: str | None =
         headers["Authorization"] = f"Bearer {token}"
     try:
         async with (
-            httpx.AsyncClient(follow_redirects=False, timeout=None) as client,
+            make_client() as client,
             client.stream(request.method, request.url, headers=headers, content=request.content) as resp,
         ):
             # The start of the body is where an API says what went wrong: keep the head, and
@@ -161,10 +161,8 @@ async def send(request: HttpRequest, output: Output, *, token_file: str | None =
             location = resp.headers.get("location")
             if 300 <= status < 400 and location:
                 text += f" → {location} (redirects are not followed)"
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as err:
-        return RunResult(False, f"invalid URL: {err}")
     except (httpx.HTTPError, OSError) as err:
-        return RunResult(False, describe_connect_error(err, url_host(request.url)))
+        return RunResult(False, describe(err, host=url_host(request.url)))
     return RunResult(200 <= status < 300, text, http_status=status)
 
 

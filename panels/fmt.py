@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 
@@ -63,24 +64,26 @@ def human_duration(d: timedelta) -> str:
     return f"{years}y"
 
 
-# The steps in which `human_duration`'s text moves, by how long the duration is already: below
-# 10 minutes every second ("4m1s"), then every minute ("179m", "7h59m"), every hour ("47h",
-# "7d23h"), every day ("729d", "7y364d"), every year. Each band starts on a multiple of the
-# step before it, so the text changes exactly when the elapsed whole steps do.
-_STEPS = (
-    (10 * 60, 1),
-    (8 * 3600, 60),
-    (8 * 86400, 3600),
-    (8 * 365 * 86400, 86400),
-)
-
-
-def human_duration_changes(d: timedelta) -> timedelta:
-    """The duration at which `human_duration(d)`'s text next changes (later than `d`): a cell
-    showing "3h12m" needs writing again only a minute on, "8d" only a day on."""
-    seconds = d // timedelta(seconds=1)
-    step = next((unit for below, unit in _STEPS if seconds < below), 365 * 86400)
-    return timedelta(seconds=(seconds // step + 1) * step)
+def human_duration_next(elapsed_s: float) -> int:
+    """The elapsed whole seconds at which `human_duration`'s text next changes (later than
+    `elapsed_s`): a cell showing "3h12m" needs writing again only a minute on, "8d" a day on.
+    Seconds, not timedeltas: the pods panel asks this for every pod of every snapshot."""
+    seconds = math.floor(elapsed_s)
+    # The text moves every second below 10 minutes ("4m1s"), then every minute ("179m",
+    # "7h59m"), every hour ("47h", "7d23h"), every day ("729d", "7y364d"), every year. Each band
+    # starts on a multiple of the step before it, so the text changes exactly when the elapsed
+    # whole steps do.
+    if seconds < 10 * 60:
+        step = 1
+    elif seconds < 8 * 3600:
+        step = 60
+    elif seconds < 8 * 86400:
+        step = 3600
+    elif seconds < 8 * 365 * 86400:
+        step = 86400
+    else:
+        step = 365 * 86400
+    return (seconds // step + 1) * step
 
 
 def kube_age(at: datetime | None, now: datetime) -> str:

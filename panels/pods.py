@@ -8,7 +8,7 @@ from datetime import datetime
 from rich.text import Text
 
 from panels.base import Panel, fields_text
-from panels.fmt import human_duration, human_duration_changes, kube_age, middle_ellipsis
+from panels.fmt import human_duration, human_duration_next, kube_age, middle_ellipsis
 from panels.status import status_text
 from panels.table import Cell, DiffTable
 from tui.core.clock import utc_iso
@@ -49,18 +49,19 @@ def pod_cells(pod: PodInfo, now: datetime, name_width: int | None = None) -> tup
     )
 
 
-def next_change(pod: PodInfo, now: datetime) -> datetime | None:
-    """When the pod's AGE or RESTARTS text next changes (kubectl's durations move by the second
-    below 10 minutes, then by the minute, the hour, the day); None: never (no times to count)."""
-    return min((at + human_duration_changes(now - at) for at in _clocks(pod)), default=None)
-
-
-def _clocks(pod: PodInfo) -> list[datetime]:
-    """The times the pod's cells count from: its creation, and its last restart when shown."""
-    clocks = [pod.created_at] if pod.created_at is not None else []
-    if pod.restarts and pod.last_restart_at is not None:
-        clocks.append(pod.last_restart_at)
-    return clocks
+def next_change(pod: PodInfo, now_s: float) -> float | None:
+    """When (epoch seconds) the pod's AGE or RESTARTS text next changes: kubectl's durations
+    move by the second below 10 minutes, then by the minute, the hour, the day. None: never
+    (no times to count from)."""
+    soonest: float | None = None
+    if pod.created_at is not None:
+        start = pod.created_at.timestamp()
+        soonest = start + human_duration_next(now_s - start)
+    if pod.restarts and pod.last_restart_at is not None:  # shown only with a restart
+        start = pod.last_restart_at.timestamp()
+        due = start + human_duration_next(now_s - start)
+        soonest = due if soonest is None else min(soonest, due)
+    return soonest
 
 
 class PodsPanel(Panel):
@@ -93,7 +94,7 @@ class PodsPanel(Panel):
         self.pods: dict[str, PodInfo] = {}
         self.deployments: dict[str, DeploymentInfo] = {}
         self.context = ""
-        self._due: list[tuple[datetime, str]] = []  # (when its text changes, row key), a heap
+        self._due: list[tuple[float, str]] = []  # (when its text changes, row key), a heap
         return self.table
 
     def show(self, snap: ClusterSnapshot, now: datetime) -> None:  # type: ignore[override]
@@ -106,7 +107,8 @@ class PodsPanel(Panel):
         self.table.flex_need = min(max((len(p.name) for p in snap.pods), default=0), NAME_NEED_MAX)
         width = self.table.flex_width
         self.table.set_rows({pod.key: pod_cells(pod, now, width) for pod in ordered})
-        due = ((next_change(pod, now), pod.key) for pod in ordered)
+        now_s = now.timestamp()
+        due = ((next_change(pod, now_s), pod.key) for pod in ordered)
         self._due = [(at, key) for at, key in due if at is not None]
         heapq.heapify(self._due)
         broken = sum(pod_rank(p) == 0 for p in snap.pods)
@@ -172,18 +174,18 @@ class PodsPanel(Panel):
         change): a pod showing "4m1s" every second, one showing "8d" once a day, so 10 000
         quiet pods cost a few rows a second."""
         self.show_status(now)
-        due = self._due
-        if not due or due[0][0] > now:
+        due, now_s = self._due, now.timestamp()
+        if not due or due[0][0] > now_s:
             return
         cells: dict[str, tuple[Cell, ...]] = {}
         width = self.table.flex_width
-        while due and due[0][0] <= now:
+        while due and due[0][0] <= now_s:
             _, key = heapq.heappop(due)
             pod = self.pods.get(key)
             if pod is None or key in cells:
                 continue
             cells[key] = pod_cells(pod, now, width)
-            at = next_change(pod, now)
+            at = next_change(pod, now_s)
             if at is not None:
                 heapq.heappush(due, (at, key))
         self.table.apply(self.table.row_keys, cells)

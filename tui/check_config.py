@@ -122,6 +122,9 @@ def describe_config(config: Config) -> list[str]:
     return lines
 
 
+_TLS_FILES = ("ca_file", "client_cert", "client_key")
+
+
 def config_warnings(config: Config) -> list[str]:
     """Not errors (a secret may be mounted later), but worth a line: files that are not there
     yet, and a config that watches nothing."""
@@ -131,16 +134,14 @@ def config_warnings(config: Config) -> list[str]:
         if not any(Path(p).exists() for p in paths):
             files.append(("cluster.kubeconfig", config.cluster.kubeconfig))
     if config.prometheus:
-        for key in ("bearer_token_file", "password_file", "ca_file"):
+        for key in ("bearer_token_file", "password_file", *_TLS_FILES):
             files.append((f"prometheus.{key}", getattr(config.prometheus, key)))
     if config.loki:
-        files.append(("loki.bearer_token_file", config.loki.bearer_token_file))
-        files.append(("loki.ca_file", config.loki.ca_file))
+        for key in ("bearer_token_file", *_TLS_FILES):
+            files.append((f"loki.{key}", getattr(config.loki, key)))
     for i, s in enumerate(config.services):
-        files += [
-            (f"services[{i}].bearer_token_file", s.bearer_token_file),
-            (f"services[{i}].ca_file", s.ca_file),
-        ]
+        for key in ("bearer_token_file", *_TLS_FILES):
+            files.append((f"services[{i}].{key}", getattr(s, key)))
     for i, log in enumerate(config.logs):
         files.append((f"logs[{i}].path", log.path))
     for i, a in enumerate(config.actions):

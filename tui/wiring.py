@@ -6,9 +6,10 @@ This is the one place that knows every adapter; the app knows only `PollSource`s
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from actions import Registry, config_actions, kubernetes_actions
 from tui.app import AppSetup, WarroomApp, check_app_keymap
@@ -23,6 +24,9 @@ from tui.incident.lifecycle import IncidentState
 from tui.incident.record import Record
 from tui.incident.service import Who
 from tui.sources.base import PollSource
+
+if TYPE_CHECKING:  # the demo is imported when it runs (start-up pays only for what it uses)
+    from tui.demo.drill import DemoDrill
 
 
 def _log_source(log: LogConfig, config: Config, clock: Clock) -> PollSource[Any]:
@@ -187,22 +191,33 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
         read_only=read_only,
         theme=args.theme,
         registry=registry,
-        quit_hook=_drill_ends_with_the_demo(timeline),
+        quit_hook=_drill_ends_with_the_demo(timeline, drill),
         record=record,
     )
 
 
-def _drill_ends_with_the_demo(timeline: TimelineSource) -> QuitHook:
-    """The quit dialog of the demo says what quitting does to its drill: the timeline's source
-    resolves it as it closes (on q as on SIGTERM/SIGHUP, which do not ask), unless another
-    commander's demo is still in it."""
+def _drill_ends_with_the_demo(timeline: TimelineSource, drill: DemoDrill | None) -> QuitHook:
+    """The quit dialog of the demo says what quitting does to its drill, as it will be: the
+    timeline's source resolves it as it closes (on q as on SIGTERM/SIGHUP, which do not ask),
+    unless another commander's demo is still in it, who then has it."""
 
-    def hook(state: IncidentState) -> QuitPlan | None:
+    async def hook(state: IncidentState) -> QuitPlan | None:
         if state.id != timeline.drill_id:
             return None  # an incident someone declared: it stays open, as anywhere
+        incidents = timeline.incidents
+        others = (
+            await drill.others(incidents, state.id) if drill is not None and incidents is not None else []
+        )
+        if others:
+            names = ", ".join(p.label() for p in others)
+            return QuitPlan(
+                f"Drill #{state.id} {state.title!r} stays open: {names} "
+                f"{'is' if len(others) == 1 else 'are'} still in it. It ends when the last "
+                "commander's demo quits."
+            )
         return QuitPlan(
             f"Drill #{state.id} {state.title!r} ends with this demo: quitting resolves it "
-            "(its simulated world stops with it), unless another commander's demo is still in it."
+            "(its simulated world stops with it); no other commander's demo is in it."
         )
 
     return hook
@@ -215,7 +230,12 @@ def run_app(setup: AppSetup) -> int:
         names = [theme.name for theme in THEMES]
         if setup.theme not in names and setup.theme not in _builtin_themes():
             raise UserError(f"--theme: unknown theme {setup.theme!r} (one of: {', '.join(names)})")
+    from tui.terminal import driver_class
+
     app = WarroomApp(setup)
+    driver = driver_class()
+    if driver is not None and os.environ.get("TEXTUAL_DRIVER") is None:  # (Textual's own way wins)
+        app.driver_class = driver
     app.log_crashes = True
     app.leave_within_s = 5.0
     result = app.run()

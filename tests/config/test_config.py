@@ -305,6 +305,14 @@ MALFORMED = {
         'cluster.selector: expected a label selector such as "app=web,tier!=db": '
         "empty term in selector 'app=web,,tier!=db'",
     ),
+    "client-key-without-cert": (
+        PROM + 'client_key = "/etc/warroom/client.key"\n',
+        "prometheus.client_key: needs client_cert (the certificate the key belongs to)",
+    ),
+    "client-cert-on-command": (
+        '[[services]]\nname = "q"\ncommand = ["true"]\nclient_cert = "c.pem"\n',
+        "services[0].client_cert: only used by a url check, not command",
+    ),
     "basic-auth-half": (
         PROM + 'username = "warroom"\n',
         "prometheus: expected both username and password_file (basic auth), got only username",

@@ -131,12 +131,20 @@ async def test_two_commanders_and_an_observer_share_one_drill_one_world_one_time
         joined = [e for e in events if e.kind == "note" and JOINED_KEY in e.data]
         assert len(joined) == 1
 
+        # what the quit dialog says is what quitting will do: the other commander has the drill
+        state = await first.timeline.incidents.state(drill)
+        plan = await first.setup.quit_hook(state)
+        assert "stays open" in plan.says and "still in it" in plan.says, plan.says
+        assert "resolves it" not in plan.says
+
         # the first commander leaves: the drill stays open, the second is still in it
         await first.close()
         assert [d[1] for d in await _drills(db)] == ["investigating"]
         events = await _events(db, drill)
         assert [e for e in events if e.kind == "note" and LEFT_KEY in e.data]
-        # the last one to leave resolves it
+        # the last one to leave resolves it, and its dialog says so
+        plan = await second.setup.quit_hook(await second.timeline.incidents.state(drill))
+        assert "ends with this demo: quitting resolves it" in plan.says, plan.says
         await second.close()
         second = None
         assert [d[1] for d in await _drills(db)] == ["resolved"]

@@ -22,6 +22,7 @@ RESOURCES = {
     "Pod": "v1/pods",
     "Deployment": "apps/v1/deployments",
     "ReplicaSet": "apps/v1/replicasets",
+    "StatefulSet": "apps/v1/statefulsets",
 }
 
 
@@ -118,6 +119,28 @@ def deployment(
             "updatedReplicas": replicas,
             "availableReplicas": ready,
             "observedGeneration": 1,
+        },
+    }
+
+
+def statefulset(
+    name: str,
+    namespace: str = "shop",
+    *,
+    replicas: int = 3,
+    image: str = "registry.example/redis:7.2",
+) -> dict[str, Any]:
+    """A StatefulSet without status (tests/servers/apiserver's controller writes it)."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": _meta("StatefulSet", namespace, name, labels={"app": name}),
+        "spec": {
+            "replicas": replicas,
+            "serviceName": name,
+            "selector": {"matchLabels": {"app": name}},
+            "template": pod_template(name, image),
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
         },
     }
 

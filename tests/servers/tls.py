@@ -52,6 +52,34 @@ def ca_signed(where: Path, *names: str, expired: bool = False) -> Tls:
     return Tls(context, ca_file, ca.cert_pem.bytes())
 
 
+@dataclass(frozen=True, slots=True)
+class MutualTls:
+    server: ssl.SSLContext  # asks every client for a certificate signed by the CA
+    ca_file: Path
+    client_pem: Path  # a client's certificate and key in one file
+    client_cert: Path  # the same, apart
+    client_key: Path
+
+
+def client_cert_required(where: Path) -> MutualTls:
+    """A server (127.0.0.1) that accepts only clients with a certificate from its CA (mTLS, as
+    a Prometheus or Loki behind an authenticating proxy is often set up)."""
+    where.mkdir(parents=True, exist_ok=True)
+    ca = trustme().CA()
+    context = _server_context()
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    ca.configure_trust(context)
+    context.verify_mode = ssl.CERT_REQUIRED
+    ca_file = where / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    client = ca.issue_cert("warroom@bastion")
+    pem, cert, key = where / "client.pem", where / "client.crt", where / "client.key"
+    client.private_key_and_cert_chain_pem.write_to_path(str(pem))
+    client.cert_chain_pems[0].write_to_path(str(cert))
+    client.private_key_pem.write_to_path(str(key))
+    return MutualTls(context, ca_file, pem, cert, key)
+
+
 def self_signed(where: Path, name: str = "127.0.0.1") -> Tls:
     """A certificate that signs itself (what a quick `openssl req -x509` gives an internal API)."""
     trustme()  # the same dependency, the same message when it is missing

@@ -288,7 +288,9 @@ async def test_tls_verification(trustme: ModuleType, tmp_path: Path) -> None:
     assert (rows["with-ca"].state, rows["with-ca"].detail) == ("UP", "status: ok")
     assert (rows["insecure"].state, rows["insecure"].detail) == ("UP", "status: ok")
     assert rows["bad-ca"].state == "DOWN"
-    assert rows["bad-ca"].detail == f"ca_file {tmp_path / 'missing.pem'}: No such file or directory"
+    assert (
+        rows["bad-ca"].detail == f"cannot read ca_file {tmp_path / 'missing.pem'}: No such file or directory"
+    )
     assert rows["not-tls"].state == "DOWN"
     assert rows["not-tls"].detail.startswith("TLS: "), rows["not-tls"].detail  # the words vary by OpenSSL
 

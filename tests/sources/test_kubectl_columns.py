@@ -2,18 +2,30 @@
 
 Every STATUS value kubectl's pod printer can produce has a row here (the pod as the API sends
 it in, the cells out), and AGE is checked against the durations apimachinery's own tests give
-for HumanDuration, the function kubectl prints AGE and "(91s ago)" with."""
+for HumanDuration, the function kubectl prints AGE and "(91s ago)" with. Then the same pods go
+into the project's test API server and the real kubectl prints them: warroom's cells must be
+kubectl's, column for column (kubectl prints what the server's Table says, so this checks the
+server's printer and ours against each other, and both against kubectl's reading of them)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import copy
+import os
+import re
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from panels.fmt import human_duration, human_duration_changes, kube_age
-from panels.pods import restarts_text
+from panels.fmt import human_duration, human_duration_next, kube_age
+from panels.pods import NONE, restarts_text
+from tests.servers.apiserver import ApiServer
+from tests.servers.apiserver.printers import pod_cells as server_pod_cells
+from tests.servers.needs import program
 from tests.timebase import T0
+from tui.core.model import PodInfo
 from tui.sources.kubernetes.status import pod_info, pod_status
 
 NOW = T0
@@ -594,12 +606,74 @@ def test_age_as_kubectl_prints_it(d: timedelta, shown: str) -> None:
      7 * D + 23 * H, 729 * D + 23 * H, 8 * Y - D, 8 * Y + 100 * D],
 )  # fmt: skip
 def test_the_text_changes_exactly_when_it_says(start: int) -> None:
-    """`human_duration_changes` (when the panel writes a row's AGE again) names the very moment
+    """`human_duration_next` (when the panel writes a row's AGE again) names the very moment
     the text moves: the same text up to it, another text at it."""
     d = timedelta(seconds=start, milliseconds=300)
     for _ in range(3):
-        at = human_duration_changes(d)
+        at = timedelta(seconds=human_duration_next(d.total_seconds()))
         assert at > d
         assert human_duration(at - MS) == human_duration(d), (d, at)
         assert human_duration(at) != human_duration(d), (d, at)
         d = at
+
+
+# ---- the same pods, printed by the test API server and by the real kubectl ----------------------
+
+
+def our_cells(info: PodInfo, now: datetime) -> list[str]:
+    """What warroom shows for the pod, in `kubectl get pods -o wide`'s order (NAME READY STATUS
+    RESTARTS AGE IP NODE)."""
+    return [
+        info.name,
+        f"{info.ready}/{info.containers}",
+        info.status,
+        restarts_text(info, now),
+        kube_age(info.created_at, now),
+        info.ip or NONE,
+        info.node or NONE,
+    ]
+
+
+ALL_CASES = [(what, pod) for what, pod, _, _ in STATUS_CASES] + [
+    (what, pod) for what, pod, _ in RESTART_CASES
+]
+
+
+def named(i: int, pod: dict[str, Any]) -> dict[str, Any]:
+    pod = copy.deepcopy(pod)
+    pod["metadata"]["name"] = f"case-{i:02d}"
+    return pod
+
+
+@pytest.mark.parametrize(("what", "pod"), ALL_CASES, ids=[c[0] for c in ALL_CASES])
+def test_the_test_api_servers_printer_says_the_same(what: str, pod: dict[str, Any]) -> None:
+    cells, _ = server_pod_cells(pod, NOW)
+    assert our_cells(pod_info(pod), NOW) == cells[:7]
+
+
+def kubectl_rows(api: ApiServer, tmp_path: Path, *args: str) -> list[list[str]]:
+    binary = program("kubectl", "the Debian package kubernetes-client or a cloud SDK provides it")
+    config = api.kubeconfig(tmp_path / "kubeconfig")
+    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KUBECONFIG": str(config)}
+    command = [binary, "--kubeconfig", str(config), "--cache-dir", str(tmp_path / "cache"), *args]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    # Cells are two spaces or more apart ("7 (91s ago)" has single spaces).
+    return [re.split(r"\s{2,}", line.strip()) for line in done.stdout.splitlines() if line.strip()]
+
+
+def test_kubectl_get_pods_wide_prints_what_warroom_shows(apiserver: ApiServer, tmp_path: Path) -> None:
+    pods = [named(i, pod) for i, (_, pod) in enumerate(ALL_CASES)]
+    apiserver.seed(*pods)
+    rows = kubectl_rows(apiserver, tmp_path, "get", "pods", "-n", "shop", "-o", "wide")
+    now = datetime.now(UTC)  # kubectl's ages are the server's, at about this time (days: no edge)
+    assert rows[0][:7] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"]
+    printed = {row[0]: row[:7] for row in rows[1:]}
+    stored = {p["metadata"]["name"]: p for p in apiserver.list("pods", "shop")}
+    assert printed.keys() == stored.keys() == {p["metadata"]["name"] for p in pods}
+    differ = {
+        name: (printed[name], ours)
+        for name, pod in stored.items()
+        if printed[name] != (ours := our_cells(pod_info(pod), now))
+    }
+    assert differ == {}, "\n".join(f"{n}: kubectl {k} / warroom {w}" for n, (k, w) in differ.items())

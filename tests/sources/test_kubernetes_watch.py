@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,18 @@ from tui.sources.base import SourceError
 from tui.sources.kubernetes.pods import KubernetesSource
 
 Make = Callable[..., KubernetesSource]
+
+
+@pytest.fixture
+def apiserver() -> Iterator[ApiServer]:
+    """The test API server without its controller: the pods here are the ones a test makes
+    (a seeded deployment rolls out no pods of its own)."""
+    api = ApiServer(bookmark_interval=0.2, controller=False)
+    api.start()
+    try:
+        yield api
+    finally:
+        api.stop()
 
 
 @pytest.fixture

@@ -339,8 +339,8 @@ def _silent_port() -> Iterator[int]:
     ("case", "expected"),
     [
         ("refused", "connection refused"),
-        ("silent", "no answer within 0.5s"),
-        ("hang", "no answer within 0.5s"),
+        ("silent", "no answer in 0.5 s"),
+        ("hang", "no answer in 0.5 s"),
         ("503", "HTTP 503 Service Unavailable"),
         ("401", "HTTP 401 Unauthorized (check the credentials)"),
         ("html", "the answer is not Prometheus JSON (is the url right?)"),

@@ -17,7 +17,7 @@ import pytest
 
 from tests.servers.http import HttpServer, json_reply
 from tests.servers.kube import declare_resources, pod, seed, write_kubeconfig
-from tests.servers.tls import Tls, ca_signed, kmock_tls_server, self_signed
+from tests.servers.tls import Tls, ca_signed, client_cert_required, kmock_tls_server, self_signed
 from tests.timebase import T0
 from tui.config.schema import ClusterConfig, LogConfig, LokiConfig, PrometheusConfig, ServiceConfig, SloConfig
 from tui.core.clock import FrozenClock
@@ -195,3 +195,53 @@ async def test_loki_trusts_a_private_ca_or_insecure(tmp_path: Path) -> None:
             await _error_of(source)
             == f"cannot read ca_file {tmp_path / 'nope.pem'}: No such file or directory"
         )
+
+
+async def test_a_client_certificate_is_presented_where_the_server_asks_for_one(tmp_path: Path) -> None:
+    """`client_cert` (+ `client_key`) on [[services]], [prometheus] and [loki], read by the one
+    client builder: without it the server refuses, with it (one PEM or two files) it answers."""
+    tls = client_cert_required(tmp_path)
+    routes = {"/health": json_reply({"status": "ok"}), "/loki/api/v1/query_range": json_reply(LOKI_OK)}
+    with HttpServer(routes=routes, default=json_reply(PROMETHEUS_OK), ssl_context=tls.server) as server:
+        url, ca = server.url("/health"), str(tls.ca_file)
+        pem, apart = (
+            {"client_cert": str(tls.client_pem)},
+            {
+                "client_cert": str(tls.client_cert),
+                "client_key": str(tls.client_key),
+            },
+        )
+        refused = HealthSource([ServiceConfig("api", url=url, ca_file=ca, timeout_s=3)], FrozenClock(T0))
+        try:
+            (row,) = (await refused.poll()).services
+        finally:
+            await refused.close()
+        assert row.state == "DOWN" and row.detail.startswith("TLS: "), row.detail
+        for given in (pem, apart):
+            health = HealthSource(
+                [ServiceConfig("api", url=url, ca_file=ca, timeout_s=3, **given)], FrozenClock(T0)
+            )
+            try:
+                (row,) = (await health.poll()).services
+            finally:
+                await health.close()
+            assert (row.state, row.code) == ("UP", 200), row.detail
+            prom = PrometheusConfig(url=server.url("/"), ca_file=ca, **given)
+            prometheus = SloSource(prom, THRESHOLD, FrozenClock(T0))
+            try:
+                assert len((await prometheus.poll()).slos) == 1  # an answer, not a SourceError
+            finally:
+                await prometheus.close()
+            loki = LokiLogSource(
+                LokiConfig(url=server.url("/"), ca_file=ca, **given),
+                LogConfig(kind="loki", query="{a}"),
+                FrozenClock(T0),
+            )
+            try:
+                assert (await loki.poll()).lines == ()
+            finally:
+                await loki.close()
+        missing = str(tmp_path / "nope.pem")
+        for cfg in (LokiConfig(url=url, ca_file=ca, client_cert=missing),):
+            source = LokiLogSource(cfg, LogConfig(kind="loki", query="{a}"), FrozenClock(T0))
+            assert await _error_of(source) == f"cannot read client_cert {missing}: No such file or directory"

@@ -87,7 +87,7 @@ async def test_a_quit_hook_says_and_does_what_quitting_does_to_the_drill(tmp_pat
     setup = setup_for_demo(demo_args(tmp_path, "redis-down"), clock)  # with its drill
     resolved: list[int] = []
 
-    def hook(state: IncidentState) -> QuitPlan | None:
+    async def hook(state: IncidentState) -> QuitPlan | None:
         if not state.drill:
             return None
 

@@ -317,11 +317,25 @@ def _prometheus(t: _Table) -> PrometheusConfig:
         bearer_token_file=bearer,
         username=username,
         password_file=password_file,
-        ca_file=t.path_("ca_file"),
-        insecure=t.boolean("insecure"),
+        **_tls(t),
         timeout_s=t.number("timeout_s"),
         interval_s=t.number("interval_s"),
     )
+
+
+TLS_KEYS = ("ca_file", "insecure", "client_cert", "client_key")
+
+
+def _tls(t: _Table) -> dict[str, Any]:
+    """The TLS keys every HTTP table shares (tui/sources/http.py reads them one way)."""
+    if t.has("client_key") and not t.has("client_cert"):
+        raise t.error("client_key", "needs client_cert (the certificate the key belongs to)")
+    return {
+        "ca_file": t.path_("ca_file"),
+        "insecure": t.boolean("insecure"),
+        "client_cert": t.path_("client_cert"),
+        "client_key": t.path_("client_key"),
+    }
 
 
 def _loki(t: _Table) -> LokiConfig:
@@ -330,8 +344,7 @@ def _loki(t: _Table) -> LokiConfig:
         url=t.url("url", required=True),
         bearer_token_file=t.path_("bearer_token_file"),
         timeout_s=t.number("timeout_s"),
-        ca_file=t.path_("ca_file"),
-        insecure=t.boolean("insecure"),
+        **_tls(t),
     )
 
 
@@ -348,7 +361,7 @@ def _service(t: _Table) -> ServiceConfig:
         if match is None or not 0 < int(match.group(1)) < 65536:
             raise t.expected("tcp", '"host:port" such as "127.0.0.1:6379"', tcp)
     if checks != ["url"]:  # TLS and tokens belong to HTTP; on tcp/command they would do nothing
-        for key in ("bearer_token_file", "ca_file", "insecure"):
+        for key in ("bearer_token_file", *TLS_KEYS):
             if t.has(key):
                 raise t.error(key, f"only used by a url check, not {checks[0]}")
     return _build(
@@ -362,8 +375,7 @@ def _service(t: _Table) -> ServiceConfig:
         interval_s=t.number("interval_s"),
         timeout_s=t.number("timeout_s"),
         bearer_token_file=t.path_("bearer_token_file"),
-        ca_file=t.path_("ca_file"),
-        insecure=t.boolean("insecure"),
+        **_tls(t),
         degraded_ms=t.number("degraded_ms"),
     )
 

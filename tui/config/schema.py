@@ -27,6 +27,8 @@ class PrometheusConfig:
     password_file: str | None = None
     ca_file: str | None = None
     insecure: bool = False
+    client_cert: str | None = None  # PEM; the key too unless client_key names it
+    client_key: str | None = None
     timeout_s: float = 5.0
     interval_s: float = 15.0
 
@@ -38,6 +40,8 @@ class LokiConfig:
     timeout_s: float = 5.0
     ca_file: str | None = None  # a private CA for an https:// url
     insecure: bool = False
+    client_cert: str | None = None  # PEM; the key too unless client_key names it
+    client_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,8 @@ class ServiceConfig:
     bearer_token_file: str | None = None
     ca_file: str | None = None
     insecure: bool = False
+    client_cert: str | None = None  # PEM; the key too unless client_key names it
+    client_key: str | None = None
     degraded_ms: float | None = None  # slower than this (but 2xx) is DEGRADED
 
 

@@ -47,7 +47,7 @@ from tui.incident.lifecycle import (
     severity_named,
 )
 from tui.incident.store import IncidentSummary, StoreError
-from tui.incident.target import SeveralOpen, is_open, label, open_incidents, the_open_incident
+from tui.incident.target import SeveralOpen, is_open, label
 
 if TYPE_CHECKING:
     from tui.app import WarroomApp
@@ -249,8 +249,7 @@ class IncidentKeys:
         if found is None:
             return
         feed, incidents = found
-        assert feed.store is not None
-        already = await open_incidents(feed.store)
+        already = await incidents.open_ones()
         if already and not await self._second_declaration(feed, incidents, already):
             return
         title = await self.ask(
@@ -465,15 +464,15 @@ class IncidentKeys:
         found = await self._incident()
         if found is None:
             return
-        feed, incidents, state = found
+        _, incidents, state = found
         event = self._selected()
         if event is None:
             return
         if event.kind == "starred":
             raise LifecycleError("a star is undone by unstarring it (*), not corrected")
         # A corrected row is corrected again through its newest correction, which it names.
-        while event.id in state.corrected and feed.store is not None:
-            newer = await feed.store.event(state.corrected[event.id])
+        while event.id in state.corrected:
+            newer = await incidents.event(state.corrected[event.id])
             if newer is None:
                 break
             event = newer
@@ -499,12 +498,11 @@ class IncidentKeys:
 
     # ---- export: allowed read-only, it writes no record ----------------------------------------
     async def export(self) -> None:
-        from tui.incident.export import export_incident
 
         found = await self._incident()
         if found is None:
             return
-        feed, _, state = found
+        _, incidents, state = found
         cwd = Path.cwd()
         default, _ = export_paths("", state.id, cwd)
         raw = await self.ask(
@@ -540,10 +538,7 @@ class IncidentKeys:
             if choice != "overwrite":
                 self.say("export cancelled: nothing written")
                 return
-        assert feed.store is not None
-        exported = await export_incident(
-            feed.store, state.id, severities=feed.severities, generated_at=self.app.clock.now()
-        )
+        exported = await incidents.export(state.id, generated_at=self.app.clock.now())
         files = {path: exported.markdown, audit: exported.audit}
         try:
             await asyncio.to_thread(write_files, files, overwrite=bool(existing))
@@ -560,15 +555,16 @@ class IncidentKeys:
     def refresh_history(self) -> None:
         """Read the incident list in the background for the next palette search."""
         feed = self.app.timeline
-        if self._refreshing or feed is None or feed.store is None:
+        if self._refreshing or feed is None or feed.incidents is None:
             return
         self._refreshing = True
-        self.app.run_worker(self._refresh_history(feed), group="incident-history", exit_on_error=False)
+        self.app.run_worker(
+            self._refresh_history(feed.incidents), group="incident-history", exit_on_error=False
+        )
 
-    async def _refresh_history(self, feed: TimelineSource) -> None:
+    async def _refresh_history(self, incidents: Incidents) -> None:
         try:
-            if feed.store is not None:
-                self.history = await feed.store.incidents()
+            self.history = await incidents.summaries()
         except StoreError:
             pass  # the palette keeps the last list; the timeline's status line says what is wrong
         finally:
@@ -630,9 +626,8 @@ class IncidentKeys:
         found = self._record()
         if found is None:
             return
-        feed, _ = found
-        assert feed.store is not None
-        summary = await feed.store.incident(incident_id)
+        feed, incidents = found
+        summary = await incidents.summary(incident_id)
         if summary is None:
             raise LifecycleError(f"no incident #{incident_id}")
         feed.follow(incident_id, pinned=True)
@@ -655,9 +650,8 @@ class IncidentKeys:
         found = self._record()
         if found is None:
             return
-        feed, _ = found
-        assert feed.store is not None
-        self.history = await feed.store.incidents()
+        feed, incidents = found
+        self.history = await incidents.summaries()
         if not self.history:
             self.say("no incident recorded yet")
             return
@@ -680,9 +674,8 @@ class IncidentKeys:
         found = self._record()
         if found is None:
             return
-        feed, _ = found
-        assert feed.store is not None
-        chosen = await feed.store.incident(self.chosen) if self.chosen is not None else None
+        feed, incidents = found
+        chosen = await incidents.summary(self.chosen) if self.chosen is not None else None
         self._show_past(None)
         if chosen is not None and is_open(chosen):
             feed.follow(chosen.id, pinned=True)
@@ -690,14 +683,14 @@ class IncidentKeys:
             self.say(f"following #{chosen.id} {chosen.title}, the active incident here")
             return
         self.chosen = None
-        active = await feed.store.active_incident() or await feed.store.latest_incident()
+        active = await incidents.to_follow()
         if active is None:
             feed.pinned = False
             self.say("no incident declared yet")
             return
         feed.follow(active)
         self._written()
-        summary = await feed.store.incident(active)
+        summary = await incidents.summary(active)
         self.say(f"following #{active} {summary.title if summary else ''}")
 
     def _show_past(self, incident_id: int | None) -> None:
@@ -718,7 +711,7 @@ class IncidentKeys:
             if candidate is not None and (await incidents.state(candidate)).is_open:
                 return candidate
         try:
-            return await the_open_incident(incidents.store)
+            return await incidents.the_open_one()
         except SeveralOpen as err:
             raise LifecycleError(f"{err}; ctrl+p, Switch to incident #N, makes one active here") from None
 

@@ -33,8 +33,9 @@ class QuitPlan:
     verb: str = "Quit"
 
 
-# Given the open incident the screen follows: a plan of its own, or None for the default one.
-QuitHook = Callable[[IncidentState], QuitPlan | None]
+# Given the open incident the screen follows: a plan of its own, or None for the default one
+# (async: it may read the record, as the demo's asks whether another commander is in its drill).
+QuitHook = Callable[[IncidentState], Awaitable[QuitPlan | None]]
 
 
 def stays_open(state: IncidentState) -> QuitPlan:
@@ -62,7 +63,7 @@ class QuitGuard:
             return None  # never opened: nothing was declared or followed on this screen
         followed = timeline.incident_id if timeline is not None else None
         try:
-            for incident_id in (followed, await incidents.store.active_incident()):
+            for incident_id in (followed, await incidents.active()):
                 if incident_id is None:
                     continue
                 state = await incidents.state(incident_id)
@@ -83,7 +84,7 @@ class QuitGuard:
         if state is None:
             await self.app.leave()
             return
-        plan = (self.hook(state) if self.hook is not None else None) or stays_open(state)
+        plan = (await self.hook(state) if self.hook is not None else None) or stays_open(state)
         says = plan.says
         running = len(self.app.action_keys.dispatcher.running())
         if running:

@@ -271,6 +271,13 @@ class DemoDrill(DrillDeclaration):
         )
         return drill.incident_id
 
+    async def others(self, incidents: Incidents, incident_id: int) -> list[Participant]:
+        """The other commanders' demos still in this drill (alive)."""
+        found = await _drill_of(incidents.store, incident_id)
+        if found is None:
+            return []
+        return [p for p in await live_participants(incidents.store, found) if p != self.me]
+
     async def end(self, incidents: Incidents, incident_id: int, why: str) -> None:
         """Leave the drill; resolve it when no other demo is in it (the last one to leave)."""
         me = self.me
@@ -278,9 +285,7 @@ class DemoDrill(DrillDeclaration):
         state = await incidents.state(incident_id)
         if state.status in CLOSED_STATUSES:
             return
-        store = incidents.store
-        found = await _drill_of(store, incident_id)
-        others = [p for p in await live_participants(store, found) if p != me] if found else []
+        others = await self.others(incidents, incident_id)
         if not others:
             await _resolve(incidents, incident_id, why)
             return
@@ -292,7 +297,7 @@ class DemoDrill(DrillDeclaration):
             data={LEFT_KEY: me.as_data()},
         )
         # Written before looking again: of two leaving at once, at least one sees the other gone.
-        others = [p for p in await live_participants(store, found) if p != me] if found else []
+        others = await self.others(incidents, incident_id)
         if not others:
             await _resolve(incidents, incident_id, why)
 

@@ -17,6 +17,7 @@ from tui.config.schema import DEFAULT_SEVERITIES, SeverityConfig
 from tui.core.clock import Clock, SystemClock
 from tui.incident.actor import current_actor, system_actor
 from tui.incident.events import ActorKind, Event, EventSource
+from tui.incident.export import IncidentExport, export_incident
 from tui.incident.lifecycle import (
     IncidentState,
     LifecycleError,
@@ -35,7 +36,8 @@ from tui.incident.lifecycle import (
     plan_text,
     require_accepts,
 )
-from tui.incident.store import IncidentStore, StoreConflict, Transition, Unchanged
+from tui.incident.store import IncidentStore, IncidentSummary, StoreConflict, Transition, Unchanged
+from tui.incident.target import open_incidents, the_open_incident
 
 CONFLICT_RETRIES = 20
 
@@ -83,6 +85,39 @@ class Incidents:
         state = fold_tallied(incident_id, events, tally, self.severities, start=known)
         self._states[incident_id] = state
         return state
+
+    # ---- reading: what the keys and the palette ask of the record (nothing goes around) ----
+
+    async def summaries(self) -> list[IncidentSummary]:
+        """Every incident, oldest first."""
+        return await self.store.incidents()
+
+    async def summary(self, incident_id: int) -> IncidentSummary | None:
+        return await self.store.incident(incident_id)
+
+    async def event(self, event_id: int) -> Event | None:
+        return await self.store.event(event_id)
+
+    async def active(self) -> int | None:
+        """The newest open incident, if any."""
+        return await self.store.active_incident()
+
+    async def to_follow(self) -> int | None:
+        """What a screen follows by default: the newest open incident, else the newest one."""
+        return await self.store.active_incident() or await self.store.latest_incident()
+
+    async def open_ones(self) -> list[IncidentSummary]:
+        return await open_incidents(self.store)
+
+    async def the_open_one(self) -> int | None:
+        """The one open incident; `SeveralOpen` when there are more (never a guess)."""
+        return await the_open_incident(self.store)
+
+    async def export(self, incident_id: int, generated_at: datetime) -> IncidentExport:
+        """The postmortem and the audit log, as `E` and `warroom export` write them."""
+        return await export_incident(
+            self.store, incident_id, severities=self.severities, generated_at=generated_at
+        )
 
     async def _write(
         self,

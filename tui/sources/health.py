@@ -27,16 +27,12 @@ import contextlib
 import json
 import os
 import pickle
-import re
 import shlex
-import signal
-import socket
-import ssl
 import struct
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -47,10 +43,20 @@ import httpx
 from tui.config.schema import HealthConfig, ServiceConfig
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import HISTORY_LEN, Health, HealthSnapshot, ServiceHealth
+from tui.core.process_group import run_group
 from tui.core.untrusted import one_line
 from tui.sources.base import SourceError
+from tui.sources.http import (
+    ClientSetupError,
+    describe,
+    describe_connect_error,
+    describe_os_error,
+    make_client,
+    seconds,
+    trust,
+    url_host,
+)
 from tui.sources.secrets import read_secret
-from tui.sources.tls import tls_reason
 
 MAX_BODY = 64 * 1024  # bytes of a response body (or of a command's output tail) ever kept
 MAX_REDIRECTS = 5
@@ -71,7 +77,6 @@ BATCH_S = 1.0
 _CLOSE_S = 5.0
 _FRAME = struct.Struct(">I")  # each message between the two processes: its length, then a pickle
 
-_BYTES_REPR = re.compile(r"(?:bytearray\()?b'(.*?)'\)?")
 
 HEALTHY = frozenset({"ok", "up", "healthy", "pass", "passed", "passing", "green"})
 DEGRADED = frozenset({"degraded", "warn", "warning", "yellow"})
@@ -96,11 +101,6 @@ def target_of(svc: ServiceConfig) -> str:
     if svc.command is not None:
         return shlex.join(svc.command)
     return ""
-
-
-def seconds(value: float) -> str:
-    """2.0 -> "2.0", 0.25 -> "0.25": one decimal unless it needs more."""
-    return f"{value:.1f}" if round(value, 1) == value else f"{value:g}"
 
 
 class HealthChecks:
@@ -148,7 +148,7 @@ class HealthChecks:
             (i // self.max_concurrency) * (s.interval_s / groups) if spread else 0.0
             for i, s in enumerate(self._services)
         ]
-        self._clients: dict[tuple[str, str | None], httpx.AsyncClient] = {}
+        self._clients: dict[tuple[str | None, bool, str | None, str | None], httpx.AsyncClient] = {}
         now = self._clock.now()
         # Rows are kept by position: two services may share a name in a careless config, and
         # each still gets its own row.
@@ -322,22 +322,11 @@ class HealthChecks:
     def _client(self, svc: ServiceConfig) -> httpx.AsyncClient:
         """One client per TLS setup. Keep-alive is off: each check opens its own connection, as
         curl would, so a refused or slow connect shows up instead of hiding behind a pooled one."""
-        key: tuple[str, str | None] = ("default", None)
-        if svc.insecure:
-            key = ("insecure", None)
-        elif svc.ca_file:
-            key = ("ca", svc.ca_file)
+        key = (svc.ca_file, svc.insecure, svc.client_cert, svc.client_key)
         client = self._clients.get(key)
         if client is None:
-            verify: ssl.SSLContext | bool
-            if svc.insecure:
-                verify = False
-            elif svc.ca_file:
-                verify = ssl.create_default_context(cafile=os.path.expanduser(svc.ca_file))
-            else:
-                verify = True
-            client = httpx.AsyncClient(
-                verify=verify,
+            client = make_client(
+                verify=trust(svc.ca_file, svc.insecure, svc.client_cert, svc.client_key),
                 follow_redirects=True,
                 max_redirects=MAX_REDIRECTS,
                 limits=httpx.Limits(max_keepalive_connections=0),
@@ -354,8 +343,8 @@ class HealthChecks:
             headers["Authorization"] = f"Bearer {token}"
         try:
             client = self._client(svc)
-        except (OSError, ssl.SSLError) as exc:
-            return Outcome("DOWN", f"ca_file {svc.ca_file}: {describe_os_error(exc)}")
+        except ClientSetupError as exc:
+            return Outcome("DOWN", str(exc))
         progress = _Progress()
         start = time.monotonic()
         try:
@@ -370,14 +359,8 @@ class HealthChecks:
                     elapsed_ms(start),
                 )
             return Outcome("DOWN", f"no answer in {seconds(svc.timeout_s)} s")
-        except httpx.TooManyRedirects:
-            return Outcome("DOWN", f"too many redirects (over {MAX_REDIRECTS})")
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            return Outcome("DOWN", f"invalid URL: {one_line(str(exc), 120)}")
-        except httpx.TimeoutException:
-            return Outcome("DOWN", f"no answer in {seconds(svc.timeout_s)} s")
         except (httpx.HTTPError, OSError) as exc:
-            return Outcome("DOWN", describe_connect_error(exc, url_host(url)), progress.code)
+            return Outcome("DOWN", describe(exc, host=url_host(url), timeout_s=svc.timeout_s), progress.code)
 
     async def _fetch(
         self,
@@ -430,38 +413,29 @@ class HealthChecks:
 
     async def _check_command(self, svc: ServiceConfig, argv: Sequence[str]) -> Outcome:
         start = time.monotonic()
+        tail = bytearray()
+
+        def keep(chunk: bytes) -> None:  # the last MAX_BODY bytes: where the reason is
+            tail.extend(chunk)
+            if len(tail) > MAX_BODY:
+                del tail[:-MAX_BODY]
+
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,  # its own process group, so a timeout can kill it whole
+            # reap: what it left behind is killed too: a check must not leak processes
+            code = await run_group(
+                argv, keep, timeout_s=svc.timeout_s, term_grace_s=0, output_grace_s=_OUTPUT_GRACE_S, reap=True
             )
+        except TimeoutError:  # (an OSError too: first)
+            return Outcome("DOWN", f"no answer in {seconds(svc.timeout_s)} s (killed)")
         except FileNotFoundError:
             return Outcome("DOWN", f"command not found: {one_line(argv[0], 120)}")
         except OSError as exc:
             return Outcome("DOWN", f"cannot run {one_line(argv[0], 120)}: {describe_os_error(exc)}")
-        tail = bytearray()
-        reader = asyncio.ensure_future(_read_tail(proc, tail))
-        try:
-            async with asyncio.timeout(svc.timeout_s):
-                code = await proc.wait()
-            latency = elapsed_ms(start)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(reader), _OUTPUT_GRACE_S)
-        except TimeoutError:
-            return Outcome("DOWN", f"no answer in {seconds(svc.timeout_s)} s (killed)")
-        finally:
-            reader.cancel()
-            _kill_group(proc.pid)  # also what it left behind: a check must not leak processes
-            if proc.returncode is None:
-                with contextlib.suppress(Exception):
-                    await proc.wait()
-        if code == 0:
-            return Outcome("UP", last_line(tail) or "exit 0", 0, latency)
-        what = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+        latency = elapsed_ms(start)
         line = last_line(tail)
+        if code == 0:
+            return Outcome("UP", line or "exit 0", 0, latency)
+        what = f"killed by signal {-code}" if code < 0 else f"exit {code}"
         return Outcome("DOWN", f"{what}: {line}" if line else what, code, latency)
 
 
@@ -704,13 +678,6 @@ def judge_body(body: bytes, over: bool, content_type: str, code: int) -> tuple[H
     return "DOWN", f"status: {shown}"
 
 
-def url_host(url: str) -> str | None:
-    try:
-        return httpx.URL(url).host or None
-    except Exception:
-        return None
-
-
 def split_host_port(target: str) -> tuple[str | None, int | None]:
     """`db:5432` and `[::1]:5432` as (host, port); (None, None) when it is neither."""
     host, sep, port_text = target.strip().rpartition(":")
@@ -727,78 +694,9 @@ def split_host_port(target: str) -> tuple[str | None, int | None]:
     return host, port
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """`exc`, its causes and contexts, and the members of any exception group among them
-    (httpx wraps httpcore's errors, which wrap anyio's, which wrap the socket's)."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop(0)
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        if isinstance(e, BaseExceptionGroup):
-            todo.extend(e.exceptions)
-        for nxt in (e.__cause__, e.__context__):
-            if nxt is not None:
-                todo.append(nxt)
-
-
-def describe_connect_error(exc: BaseException, host: str | None = None) -> str:
-    """One line for a failed connection: refused, DNS, TLS, or what the system said."""
-    causes = list(_causes(exc))
-    tls = tls_reason(exc)
-    if tls:
-        return f"TLS: {tls}"
-    for e in causes:
-        if isinstance(e, socket.gaierror):
-            name = f"{one_line(host, 80)}: " if host else ""
-            return f"DNS: {name}{one_line(e.strerror or str(e), 100)}"
-    for e in causes:
-        if isinstance(e, ConnectionRefusedError):
-            return "connection refused"
-    for e in causes:
-        if isinstance(e, httpx.RemoteProtocolError):
-            text = str(e)
-            if "disconnected" in text.lower():  # h11: "Server disconnected without sending a response."
-                return "connection closed without an answer"
-            text = _BYTES_REPR.sub(lambda m: f'"{m.group(1)}"', text)  # h11 shows the bytes as a repr
-            return f"not an HTTP answer: {one_line(text, 100)}"
-        if isinstance(e, ConnectionResetError | asyncio.IncompleteReadError):
-            return "connection closed without an answer"
-    for e in causes:
-        if isinstance(e, OSError) and e.strerror:
-            return one_line(e.strerror, 120)
-    return one_line(str(exc), 120) or type(exc).__name__
-
-
-def describe_os_error(exc: BaseException) -> str:
-    if isinstance(exc, ssl.SSLError):
-        return tls_reason(exc) or "TLS error"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return one_line(str(exc), 100) or type(exc).__name__
-
-
 def last_line(tail: bytes | bytearray) -> str:
     """The last non-blank line of a command's output, as one clean line."""
     for line in reversed(tail.decode("utf-8", errors="replace").splitlines()):
         if line.strip():
             return one_line(line, 160)
     return ""
-
-
-async def _read_tail(proc: asyncio.subprocess.Process, tail: bytearray) -> None:
-    """Read a command's output to the end, keeping only the last `MAX_BODY` bytes."""
-    if proc.stdout is None:
-        return
-    while chunk := await proc.stdout.read(MAX_BODY):
-        tail += chunk
-        if len(tail) > MAX_BODY:
-            del tail[:-MAX_BODY]
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)

@@ -17,12 +17,10 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-import ssl
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -35,9 +33,9 @@ from tui.core.untrusted import one_line
 from tui.domain.slo import parse_duration, rule_windows
 from tui.domain.slo_verdict import DEFAULT_WINDOW, Sample, judge_ratio, judge_threshold
 from tui.sources.base import SourceError
+from tui.sources.http import ClientSetupError, describe, make_client, trust
 from tui.sources.probe import unreachable, url_endpoint
 from tui.sources.secrets import read_secret
-from tui.sources.tls import chain, tls_reason
 
 HISTORY = 10  # values kept per SLO for the sparkline
 MAX_CONCURRENT = 8  # queries in flight at once; Prometheus evaluates each on its own goroutine
@@ -115,27 +113,6 @@ def _read_secret(path: str, what: str) -> str:
     return secret
 
 
-def _transport_error(err: httpx.HTTPError, timeout_s: float) -> str:
-    """One line for an httpx failure that says the server cannot be read."""
-    if isinstance(err, httpx.ConnectTimeout):
-        return "connect timed out"
-    if isinstance(err, httpx.TimeoutException):
-        return f"no answer within {timeout_s:g}s"
-    tls = tls_reason(err)
-    if tls:
-        return f"TLS: {tls}"
-    if any(isinstance(e, ConnectionRefusedError) for e in chain(err)):  # the reason is in the chain
-        return "connection refused"
-    text = str(err).lower()
-    if "refused" in text:
-        return "connection refused"
-    if "name or service not known" in text or "nodename nor servname" in text:
-        return "cannot resolve host"
-    if isinstance(err, httpx.RemoteProtocolError):
-        return "connection closed without an answer"
-    return one_line(str(err) or type(err).__name__, 120)
-
-
 class SloSource:
     """`PollSource[SloSnapshot]` for the `[[slos]]` of the config."""
 
@@ -155,25 +132,16 @@ class SloSource:
     # -- HTTP --
 
     def _make_client(self) -> httpx.AsyncClient:
-        verify: ssl.SSLContext | bool = True
-        if self.cfg.insecure:
-            verify = False
-        elif self.cfg.ca_file:
-            try:
-                verify = ssl.create_default_context(cafile=str(Path(self.cfg.ca_file).expanduser()))
-            except (OSError, ssl.SSLError) as err:
-                raise SourceError(f"cannot read ca_file {self.cfg.ca_file}: {err}") from None
-        timeout = httpx.Timeout(self.cfg.timeout_s, connect=min(1.0, self.cfg.timeout_s))
+        cfg = self.cfg
         try:
-            return httpx.AsyncClient(
-                base_url=self.cfg.url,
-                timeout=timeout,
-                verify=verify,
+            return make_client(
+                base_url=cfg.url,
+                verify=trust(cfg.ca_file, cfg.insecure, cfg.client_cert, cfg.client_key),
+                timeout=httpx.Timeout(cfg.timeout_s, connect=min(1.0, cfg.timeout_s)),
                 limits=httpx.Limits(max_connections=MAX_CONCURRENT),
-                follow_redirects=False,
             )
-        except (httpx.InvalidURL, ValueError) as err:
-            raise SourceError(self._say(f"bad url: {one_line(str(err), 100)}")) from None
+        except ClientSetupError as err:
+            raise SourceError(self._say(str(err))) from None
 
     def _auth(self) -> tuple[dict[str, str], httpx.Auth | None]:
         """Headers and auth, read on every poll so a rotated token file is picked up."""
@@ -199,7 +167,7 @@ class SloSource:
         except httpx.InvalidURL as err:
             raise SourceError(self._say(f"bad url: {one_line(str(err), 100)}")) from None
         except httpx.HTTPError as err:
-            raise SourceError(self._say(_transport_error(err, self.cfg.timeout_s))) from None
+            raise SourceError(self._say(describe(err, timeout_s=self.cfg.timeout_s))) from None
         try:
             body = resp.json()
         except ValueError:
@@ -245,7 +213,7 @@ class SloSource:
         except* SourceError as errors:
             raise errors.exceptions[0] from None
         except* TimeoutError:
-            raise SourceError(self._say(f"no answer within {self.cfg.timeout_s:g}s")) from None
+            raise SourceError(self._say(describe(TimeoutError(), timeout_s=self.cfg.timeout_s))) from None
         return {q: task.result() for q, task in tasks.items()}
 
     # -- the poll --

@@ -235,3 +235,32 @@ def resource_list(group: str, version: str) -> dict[str, Any] | None:
         "groupVersion": f"{group}/{version}" if group else version,
         "resources": entries,
     }
+
+
+def apply_defaults(plural: str, obj: dict[str, Any]) -> None:
+    """The API server's defaulting of what kubectl's rollout commands read: a workload's
+    replicas, strategy, revisionHistoryLimit, progressDeadlineSeconds (pod templates are left
+    as given, so a template's hash is the one the test expects)."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if plural == "deployments":
+        spec.setdefault("replicas", 1)
+        strategy = spec.setdefault("strategy", {})
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            rolling = strategy.setdefault("rollingUpdate", {})
+            rolling.setdefault("maxUnavailable", "25%")
+            rolling.setdefault("maxSurge", "25%")
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+    elif plural == "statefulsets":
+        spec.setdefault("replicas", 1)
+        strategy = spec.setdefault("updateStrategy", {})
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            strategy.setdefault("rollingUpdate", {}).setdefault("partition", 0)
+        spec.setdefault("podManagementPolicy", "OrderedReady")
+        spec.setdefault("revisionHistoryLimit", 10)
+    elif plural == "replicasets":
+        spec.setdefault("replicas", 1)

@@ -11,10 +11,12 @@ reach it the same way, and a slow watch blocks only its own thread.
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
@@ -87,6 +89,7 @@ class ApiServer:
         self.logs = Logs()
         self.rbac = Rbac()
         self.seen: collections.deque[dict[str, Any]] = collections.deque(maxlen=5000)
+        self._event_numbers = itertools.count()
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self.controller = None
@@ -274,7 +277,7 @@ class ApiServer:
             "kind": "Event",
             "apiVersion": "v1",
             "metadata": {
-                "name": name or f"{meta['name']}.{int(first.timestamp() * 1e6):x}",
+                "name": name or f"{meta['name']}.{time.time_ns():x}{next(self._event_numbers)}",
                 "namespace": meta.get("namespace", "default"),
             },
             "involvedObject": {

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.servers.apiserver.resources import BY_PLURAL, Resource
+from tests.servers.apiserver.resources import BY_PLURAL, Resource, apply_defaults
 
 
 def dumps(obj: Any) -> bytes:
@@ -211,6 +211,7 @@ class Store:
                 )
             meta["name"] = prefix + "".join(secrets.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
         new["apiVersion"], new["kind"] = res.api_version, res.kind
+        apply_defaults(resource, new)
         key = (meta.get("namespace", ""), meta["name"])
         with self.cond:
             if key in self.objects[resource]:
@@ -251,6 +252,7 @@ class Store:
             if expect_rv and expect_rv != old["metadata"]["resourceVersion"]:
                 raise conflict(res, key[1])
             new["apiVersion"], new["kind"] = res.api_version, res.kind
+            apply_defaults(resource, new)
             old_meta = old["metadata"]
             meta["uid"] = old_meta["uid"]
             meta["creationTimestamp"] = old_meta["creationTimestamp"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,9 @@ from urllib3.util.retry import Retry
 from tui.config.schema import ClusterConfig
 from tui.core.untrusted import one_line
 from tui.sources.base import SourceError
+from tui.sources.http import seconds
 from tui.sources.probe import unreachable, url_endpoint
-from tui.sources.tls import tls_line
+from tui.sources.tls import chain, tls_line
 
 IN_CLUSTER = "in-cluster"
 _SA_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
@@ -153,37 +154,23 @@ def describe_error(err: BaseException, host: str, timeout_s: float) -> str:
     tls = tls_line(err, f"https://{host}")  # before anything else: urllib3 hides it in `reason`
     if tls:
         return tls
-    chain = list(_causes(err))
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or any(
-        isinstance(e, NewConnectionError) and "refused" in str(e).lower() for e in chain
+    causes = list(chain(err))
+    if any(isinstance(e, ConnectionRefusedError) for e in causes) or any(
+        isinstance(e, NewConnectionError) and "refused" in str(e).lower() for e in causes
     ):
         return f"connection refused ({host})"
-    if any(isinstance(e, ReadTimeoutError | TimeoutError) for e in chain):
-        return f"no answer from {host} in {timeout_s:g} s"
+    if any(isinstance(e, ReadTimeoutError | TimeoutError) for e in causes):
+        return f"no answer from {host} in {seconds(timeout_s)} s"
     # NewConnectionError is a subclass of ConnectTimeoutError in urllib3 2, so it goes first.
-    if any(isinstance(e, NewConnectionError) for e in chain):
-        return f"cannot connect to {host}: {one_line(str(chain[-1]), 120)}"
-    if any(isinstance(e, ConnectTimeoutError) for e in chain):
-        return f"could not connect to {host} in {timeout_s:g} s"
-    if any(isinstance(e, ProtocolError) for e in chain):
-        return f"connection to {host} broken: {one_line(str(chain[-1]), 120)}"
+    if any(isinstance(e, NewConnectionError) for e in causes):
+        return f"cannot connect to {host}: {one_line(str(causes[-1]), 120)}"
+    if any(isinstance(e, ConnectTimeoutError) for e in causes):
+        return f"could not connect to {host} in {seconds(timeout_s)} s"
+    if any(isinstance(e, ProtocolError) for e in causes):
+        return f"connection to {host} broken: {one_line(str(causes[-1]), 120)}"
     if isinstance(err, json.JSONDecodeError | UnicodeDecodeError):
         return f"{host} did not answer with Kubernetes JSON"
     return f"{type(err).__name__}: {one_line(str(err), 160)}"
-
-
-def _causes(err: BaseException) -> Iterable[BaseException]:
-    seen: set[int] = set()
-    todo: list[BaseException] = [err]
-    while todo:
-        e = todo.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        for nxt in (getattr(e, "reason", None), e.__cause__, e.__context__):
-            if isinstance(nxt, BaseException):
-                todo.append(nxt)
 
 
 def _describe_api_exception(err: ApiException) -> str:

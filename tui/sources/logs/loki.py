@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,10 +15,11 @@ from tui.core.clock import Clock, SystemClock
 from tui.core.model import LogBatch, LogLine
 from tui.core.untrusted import one_line
 from tui.sources.base import SourceError
+from tui.sources.http import ClientSetupError, describe, make_client, trust
 from tui.sources.logs.lines import guess_level, level_word
 from tui.sources.probe import unreachable, url_endpoint
 from tui.sources.secrets import read_secret
-from tui.sources.tls import chain, tls_line
+from tui.sources.tls import tls_line
 
 _ORIGIN_LABELS = (
     "pod",
@@ -81,18 +80,6 @@ class LokiLogSource:
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
-    def _verify(self) -> ssl.SSLContext | bool:
-        """The TLS trust of `ca_file` / `insecure`, as the Prometheus source has it."""
-        if self.loki.insecure:
-            return False
-        if not self.loki.ca_file:
-            return True
-        try:
-            return ssl.create_default_context(cafile=str(Path(self.loki.ca_file).expanduser()))
-        except (OSError, ssl.SSLError) as err:
-            reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-            raise SourceError(f"cannot read ca_file {one_line(self.loki.ca_file, 120)}: {reason}") from None
-
     def _params(self) -> dict[str, str]:
         if not self.cfg.query:
             raise SourceError('a [[logs]] entry of kind "loki" needs a query')
@@ -121,17 +108,20 @@ class LokiLogSource:
     async def poll(self) -> LogBatch:
         headers = self._headers()
         params = self._params()
+        loki = self.loki
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self.loki.timeout_s, follow_redirects=True, verify=self._verify()
-            )
+            try:
+                verify = trust(loki.ca_file, loki.insecure, loki.client_cert, loki.client_key)
+                self._client = make_client(timeout=loki.timeout_s, follow_redirects=True, verify=verify)
+            except ClientSetupError as err:
+                raise SourceError(str(err)) from None
         try:
             resp = await self._client.get(self.endpoint, params=params, headers=headers)
             body = resp.content
-        except httpx.TimeoutException as err:
-            raise SourceError(f"no answer from {self.host} in {self.loki.timeout_s:g} s") from err
         except (httpx.HTTPError, OSError) as err:
-            raise SourceError(_describe_connect(err, self.host, _origin_url(self.loki.url))) from err
+            tls = tls_line(err, _origin_url(loki.url))  # names the url: TLS is about that server
+            why = tls or describe(err, host=self.host, timeout_s=loki.timeout_s, name_host=True)
+            raise SourceError(why) from err
         if resp.status_code != 200:
             raise SourceError(f"Loki HTTP {resp.status_code}: {_loki_message(body)}")
         try:
@@ -212,15 +202,6 @@ def _origin(labels: Mapping[str, Any]) -> str:
     if labels:
         return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
     return "loki"
-
-
-def _describe_connect(err: BaseException, host: str, url: str) -> str:
-    tls = tls_line(err, url)
-    if tls:
-        return tls
-    if any(isinstance(e, ConnectionRefusedError) for e in chain(err)) or "refused" in str(err).lower():
-        return f"connection refused ({host})"
-    return f"cannot reach {host}: {one_line(str(err) or type(err).__name__, 120)}"
 
 
 def _origin_url(url: str) -> str:
