@@ -19,6 +19,12 @@ from tests.servers.needs import program
 from tests.servers.tls import ca_signed
 
 
+@pytest.fixture
+def apiserver(apiserver_with_controllers: ApiServer) -> ApiServer:
+    """The server with its controllers (rollouts need them)."""
+    return apiserver_with_controllers
+
+
 class Kubectl:
     """The real kubectl with this server's kubeconfig, its own HOME and discovery cache."""
 
@@ -293,3 +299,41 @@ def test_a_restricted_token_gets_the_real_forbidden_message(tls_server: tuple[Ap
     stranger = kubectl("get", "pods", token="nobody")
     assert stranger.returncode == 1 and "Unauthorized" in stranger.stderr
     assert apiserver.get("pods", "payments", "pay-1") is not None
+
+
+def test_get_pods_watch_prints_each_change_as_a_row(apiserver: ApiServer, kubectl: Kubectl) -> None:
+    seed_incident(apiserver)
+    watching = subprocess.Popen(
+        [*kubectl.base, "get", "pods", "-n", "shop", "-w"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=kubectl.env,
+    )
+    try:
+        assert watching.stdout is not None
+        header = watching.stdout.readline().split()
+        assert header == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+        first = {watching.stdout.readline().split()[0] for _ in range(3)}
+        assert first == {"web-1", "web-2", "web-3"}
+        apiserver.mutate(
+            "pods",
+            "shop",
+            "web-1",
+            lambda pod: pod["metadata"].update(deletionTimestamp="2026-12-01T00:00:00Z"),
+        )
+        assert watching.stdout.readline().split()[:3] == ["web-1", "1/1", "Terminating"]
+    finally:
+        watching.kill()
+        watching.wait()
+
+
+def test_describe_shows_a_pod_and_its_events(apiserver: ApiServer, kubectl: Kubectl) -> None:
+    seed_incident(apiserver)
+    pod = apiserver.get("pods", "shop", "web-2")
+    assert pod
+    apiserver.event(pod, "BackOff", "Back-off restarting failed container app", type="Warning", count=7)
+    out = ok(kubectl("describe", "pod", "web-2"))
+    assert "State:          Waiting" in out and "Reason:       CrashLoopBackOff" in out
+    assert "Restart Count:  7" in out
+    assert "Warning  BackOff" in out and "Back-off restarting failed container app" in out

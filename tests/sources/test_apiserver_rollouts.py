@@ -12,10 +12,18 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.servers import kube
 from tests.servers.apiserver import ApiServer
 from tests.servers.apiserver.patch import json_patch, merge_patch, strategic_merge_patch
+
+
+@pytest.fixture
+def apiserver(apiserver_with_controllers: ApiServer) -> ApiServer:
+    """The server with its controllers."""
+    return apiserver_with_controllers
+
 
 HEADERS = {"Authorization": f"Bearer {kube.TOKEN}"}
 DEPLOY = "/apis/apps/v1/namespaces/shop/deployments/web"

@@ -2,14 +2,19 @@
 behaves like kube-apiserver for what warroom and kubectl use (tests/sources/test_apiserver_kubectl.py
 runs the real kubectl against it).
 
-Start it (in-process, in its own threads, so sync clients, threads and subprocesses all reach it):
+Start it (in-process, in its own threads, so sync clients, threads and subprocesses all reach it;
+the fixtures are in plugin.py):
 
-    with ApiServer() as api:                     # or the `apiserver` pytest fixture
+    with ApiServer() as api:                     # or the `apiserver` fixture (no controller)
         api.kubeconfig(tmp_path / "kubeconfig")  # kube.py's layout, token kube.TOKEN
         api.url                                  # http://127.0.0.1:PORT
 
 or from a shell: `python -m tests.servers.apiserver --pods 10000 --namespaces 50 --port 8001
---kubeconfig /tmp/kc` (prints the URL).
+--kubeconfig kc.json` (prints `url=...`; `--tls DIR`, `--churn N` changes a second,
+`--deployments K` per namespace; see __main__.py).
+
+HTTPS: `ApiServer(tls=tls.ca_signed(dir).server)` and `api.kubeconfig(path, ca_file=...)`.
+kubectl sends no bearer token over plain HTTP, so RBAC with kubectl needs TLS.
 
 Objects (tests/servers/kube.py builders or any dict with kind/metadata):
 
@@ -39,10 +44,17 @@ kube.TOKEN stays admin.
 Logs: `api.set_log("shop", "web-1", ["a", "b"], container="app", previous=False)`,
 `api.append_log("shop", "web-1", "c")` (a follower gets it).
 
-Workloads: the controller (`ApiServer(controller=False)` to have none) rolls deployments and
-statefulsets out step by step (`api.controller.step`, `api.controller.stall = True`), makes
-pods ready after `api.controller.ready_after` seconds, never for an image in
-`api.controller.failing_images`.
+Workloads: the controller (`ApiServer()` and the `apiserver_with_controllers` fixture have it;
+`ApiServer(controller=False)` and the `apiserver` fixture none) rolls deployments and
+statefulsets (kube.statefulset) out step by step (`api.controller.step`,
+`api.controller.stall = True`), makes the pods it creates ready after
+`api.controller.ready_after` seconds, never for an image in `api.controller.failing_images`.
+It owns what it reconciles: a seeded ReplicaSet is scaled to its spec.replicas (kube.replicaset's
+default is 0) and a seeded deployment's status is rewritten; seed with the controller off to
+keep hand-written statuses. Pods seeded without an owner are never touched.
+
+Tables: a request with `Accept: application/json;as=Table;...` (kubectl get, get -w) gets the
+API server's printed columns (printers.py: printPod, printEvent, ... of Kubernetes 1.32).
 
 `api.seen` holds the last requests (method, path, query, headers, body).
 """

@@ -330,7 +330,16 @@ class Handler(BaseHTTPRequestHandler):
         def matches(obj: dict[str, Any] | None) -> bool:
             return obj is not None and (predicate is None or predicate(obj))
 
-        def event(kind: str, raw: bytes) -> bytes:
+        table = self._table_version() if res.plural in printers.PRINTERS else None
+        include = query.get("includeObject", "Metadata")
+
+        def event(kind: str, raw: bytes, obj: dict[str, Any] | None = None) -> bytes:
+            if table is not None and obj is not None:
+                # `kubectl get -w` asks for Tables: each event carries a one-row Table.
+                meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+                raw = printers.table(
+                    res.plural, [(obj, raw)], api_version=table, include=include, metadata=meta
+                )
             return b'{"type":"' + kind.encode() + b'","object":' + raw + b"}\n"
 
         def bookmark(rv: int, end_of_initial: bool = False) -> bytes:
@@ -348,7 +357,7 @@ class Handler(BaseHTTPRequestHandler):
                 # No resourceVersion (or 0): the current state as ADDED events, then the changes.
                 last = store.rv
                 first = [
-                    event("ADDED", s.raw)
+                    event("ADDED", s.raw, s.obj)
                     for s in store.items(res.plural, namespace or None)
                     if matches(s.obj)
                 ]
@@ -391,18 +400,18 @@ class Handler(BaseHTTPRequestHandler):
                     if ch.resource != res.plural or (namespace and ch.namespace != namespace):
                         continue
                     if predicate is None:
-                        out.append(event(ch.type, ch.raw))
+                        out.append(event(ch.type, ch.raw, ch.obj))
                         continue
                     now_match, was_match = matches(ch.obj), matches(ch.old)
                     if ch.type == "MODIFIED":
                         if now_match and was_match:
-                            out.append(event("MODIFIED", ch.raw))
+                            out.append(event("MODIFIED", ch.raw, ch.obj))
                         elif now_match:
-                            out.append(event("ADDED", ch.raw))
+                            out.append(event("ADDED", ch.raw, ch.obj))
                         elif was_match:
-                            out.append(event("DELETED", ch.raw))
+                            out.append(event("DELETED", ch.raw, ch.obj))
                     elif now_match:
-                        out.append(event(ch.type, ch.raw))
+                        out.append(event(ch.type, ch.raw, ch.obj))
                 if out:
                     self._chunk(b"".join(out))
                 now = time.monotonic()
