@@ -102,7 +102,11 @@ class PodsPanel(Panel):
         self.context = snap.context
         self.pods = {pod.key: pod for pod in snap.pods}
         self.deployments = {d.key: d for d in snap.deployments}
-        shown = [p for p in snap.pods if self.matches(p.name, p.namespace, p.status, p.workload or "")]
+        shown = [
+            p
+            for p in snap.pods
+            if self.matches(p.name, p.namespace, p.status, p.workload or "", p.node, p.ip)
+        ]
         ordered = sorted(shown, key=lambda p: (pod_rank(p), p.namespace, p.name))
         self.table.flex_need = min(max((len(p.name) for p in snap.pods), default=0), NAME_NEED_MAX)
         width = self.table.flex_width

@@ -436,6 +436,11 @@ def test_every_status_kubectl_prints_has_a_case() -> None:
         assert word in printed, word
 
 
+def test_a_pod_without_a_phase_has_no_status_as_for_kubectl() -> None:
+    # An API server sets Pending on create; kubectl prints an empty cell for none (not Unknown).
+    assert pod_status(make_pod(phase="")) == ""
+
+
 def test_odd_json_reads_as_absent_and_never_raises() -> None:
     pod = make_pod(containers=[running()])
     pod["status"]["containerStatuses"] = [None, "x", {"name": "app", "restartCount": "7", "state": []}]

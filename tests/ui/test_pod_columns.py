@@ -1,6 +1,7 @@
 """The Pods panel's columns as `kubectl get pods` prints them: STATUS never cut, the pod's name
 next, kubectl's `-o wide` columns (NODE, IP) where the width allows, AGE and RESTARTS moving on
-between snapshots, and enter showing the restarts with their age, the node and the IP."""
+between snapshots, enter showing the restarts with their age, the node and the IP, and the
+filter finding pods by node or IP."""
 
 from __future__ import annotations
 
@@ -176,3 +177,21 @@ async def test_enter_on_a_pod_shows_its_restarts_with_their_age_its_node_and_its
         assert lines["created"] == "2026-11-20T03:55:00Z (2d23h ago)"
         _, pending = app.panels["pods"].detail(BROKEN[2].key) or ("", "")
         assert dict(line.split(None, 1) for line in pending.splitlines())["ip"] == "<none>"
+
+
+async def test_the_filter_finds_the_pods_of_a_node_or_an_ip():
+    pods = (
+        kpod("redis-0", ns="cache", node="ip-10-0-3-88.eu-west-2.compute.internal", ip="10.0.3.88"),
+        kpod("redis-1", ns="cache", ip="10.0.2.19"),
+        kpod("web-7d4b9c8f6-x2k4p", ip="10.0.2.31"),
+    )
+    app = make_app(sources=sources_with(*pods))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("2", "slash", *"ip-10-0-3-88", "enter")
+        await pilot.pause()
+        table = app.panels["pods"].table
+        assert table.row_keys == ["cache/redis-0"]
+        await pilot.press("slash", *["backspace"] * 12, *"10.0.2.", "enter")
+        await pilot.pause()
+        assert table.row_keys == ["cache/redis-1", "payments/web-7d4b9c8f6-x2k4p"]
