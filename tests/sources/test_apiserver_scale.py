@@ -67,3 +67,47 @@ def test_the_command_serves_a_seeded_cluster_until_terminated(tmp_path: Path) ->
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_the_command_takes_commands_on_its_input(tmp_path: Path) -> None:
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.servers.apiserver",
+            "--pods",
+            "20",
+            "--namespaces",
+            "2",
+            "--no-controller",
+        ],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert server.stdin is not None and server.stdout is not None
+
+    def say(command: str) -> str:
+        server.stdin.write(command + "\n")  # type: ignore[union-attr]
+        server.stdin.flush()  # type: ignore[union-attr]
+        return server.stdout.readline().strip()  # type: ignore[union-attr]
+
+    try:
+        url = server.stdout.readline().strip().removeprefix("url=")
+        server.stdout.readline()  # seeded=...
+        before = int(httpx.get(url + "/api/v1/pods", timeout=5).json()["metadata"]["resourceVersion"])
+        assert say("burst 50") == f"ok burst 50 rv={before + 50}"
+        pods = httpx.get(url + "/api/v1/pods", timeout=5).json()["items"]
+        assert sum(p["status"].get("containerStatuses", [{}])[0].get("restartCount", 0) for p in pods) >= 50
+        assert say("compact") == f"ok compact floor={before + 50}"
+        assert say("restart") == f"ok restart rv={before + 50}"
+        assert len(httpx.get(url + "/api/v1/pods", timeout=5).json()["items"]) == 20
+        assert say("bogus") == "unknown command: bogus"
+        assert say("quit") == "ok quit"
+        assert server.wait(10) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

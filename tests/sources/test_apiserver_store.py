@@ -43,6 +43,21 @@ def test_every_write_sets_resource_version_uid_and_generation(apiserver: ApiServ
     assert bumped["metadata"]["creationTimestamp"] == first["metadata"]["creationTimestamp"]
 
 
+def test_list_items_carry_no_kind_while_get_and_watch_objects_do(apiserver: ApiServer) -> None:
+    """As kube-apiserver answers (kubernetes/kubernetes#3030): a client must not read an item's
+    kind from a LIST."""
+    apiserver.seed(kube.pod("web-1"))
+    (item,) = get(apiserver, "/api/v1/pods").json()["items"]
+    assert "kind" not in item and "apiVersion" not in item and item["metadata"]["name"] == "web-1"
+    one = get(apiserver, "/api/v1/namespaces/shop/pods/web-1").json()
+    assert (one["apiVersion"], one["kind"]) == ("v1", "Pod")
+    with httpx.stream(
+        "GET", apiserver.url + "/api/v1/pods", params={"watch": "1", "timeoutSeconds": "1"}
+    ) as r:
+        event = json.loads(next(r.iter_lines()))
+    assert (event["type"], event["object"]["kind"], event["object"]["apiVersion"]) == ("ADDED", "Pod", "v1")
+
+
 def test_lists_all_namespaces_or_one_with_the_list_resource_version(apiserver: ApiServer) -> None:
     apiserver.seed(kube.pod("web-1"), kube.pod("web-2"), kube.pod("pay-1", "payments"))
     everything = get(apiserver, "/api/v1/pods").json()

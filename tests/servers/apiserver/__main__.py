@@ -4,7 +4,14 @@ benchmarks and walks in tmux (kubectl and warroom pointed at the kubeconfig it w
     python -m tests.servers.apiserver --pods 10000 --namespaces 50 --port 8001 --kubeconfig kc.json
     python -m tests.servers.apiserver --pods 200 --deployments 1 --churn 10 --tls tls-dir
 
-It prints `url=...` and `kubeconfig=...` lines, then serves until interrupted (SIGINT, SIGTERM).
+It prints `url=...` and `kubeconfig=...` lines, then serves until interrupted (SIGINT, SIGTERM)
+or told `quit`. Commands on standard input, one a line, each answered `ok ...`:
+
+    burst N          N pod changes at once (a container restarts: RESTARTS and its age move)
+    churn R          R pod changes a second from now on (0: none)
+    restart [empty]  stop and start on the same port (`empty`: without the state)
+    compact          forget the watch history (a resuming watch gets 410)
+    quit
 """
 
 from __future__ import annotations
@@ -48,15 +55,79 @@ def population(pods: int, namespaces: int, seed: int = 7) -> list[dict[str, Any]
     return out
 
 
-def churn(api: ApiServer, rate: float, stop: threading.Event) -> None:
-    """`rate` changes a second to random pods: a label flips (a MODIFIED per change)."""
-    rng = random.Random(11)
-    keys = [(s.obj["metadata"]["namespace"], s.obj["metadata"]["name"]) for s in api.store.items("pods")]
-    n = 0
-    while keys and not stop.wait(1.0 / rate):
-        ns, name = rng.choice(keys)
-        n += 1
-        api.patch("pods", ns, name, {"metadata": {"labels": {"churn": str(n)}}})
+def _restart_one(pod: dict[str, Any], n: int) -> None:
+    """The pod's first container restarted just now (a pod without containers running gets a
+    label changed instead)."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    if statuses:
+        first = statuses[0]
+        first["restartCount"] = int(first.get("restartCount") or 0) + 1
+        first["lastState"] = {
+            "terminated": {"exitCode": 1, "reason": "Error", "startedAt": now, "finishedAt": now}
+        }
+    else:
+        pod.setdefault("metadata", {}).setdefault("labels", {})["churn"] = str(n)
+
+
+class Churn:
+    """Pod changes at a rate (set at any time), in a thread."""
+
+    def __init__(self, api: ApiServer, rate: float, stop: threading.Event) -> None:
+        self.api, self.rate, self.stop = api, rate, stop
+        self.rng = random.Random(11)
+        self.changes = 0
+        threading.Thread(target=self._run, daemon=True, name="churn").start()
+
+    def keys(self) -> list[tuple[str, str]]:
+        return [
+            (s.obj["metadata"]["namespace"], s.obj["metadata"]["name"]) for s in self.api.store.items("pods")
+        ]
+
+    def change(self, n: int) -> None:
+        keys = self.keys()
+        for _ in range(n if keys else 0):
+            ns, name = self.rng.choice(keys)
+            self.changes += 1
+            try:
+                self.api.mutate("pods", ns, name, lambda pod: _restart_one(pod, self.changes))
+            except Exception:  # deleted meanwhile (a controller's pod): take another next time
+                keys = self.keys()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            if self.rate <= 0:
+                self.stop.wait(0.2)
+                continue
+            self.change(1)
+            self.stop.wait(1.0 / self.rate)
+
+
+def commands(api: ApiServer, churn: Churn, stop: threading.Event) -> None:
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        try:
+            if words[0] == "burst":
+                churn.change(int(words[1]))
+                print(f"ok burst {words[1]} rv={api.resource_version}", flush=True)
+            elif words[0] == "churn":
+                churn.rate = float(words[1])
+                print(f"ok churn {churn.rate:g}", flush=True)
+            elif words[0] == "restart":
+                api.restart(keep_state=words[1:] != ["empty"])
+                print(f"ok restart rv={api.resource_version}", flush=True)
+            elif words[0] == "compact":
+                print(f"ok compact floor={api.compact()}", flush=True)
+            elif words[0] == "quit":
+                print("ok quit", flush=True)
+                stop.set()
+                return
+            else:
+                print(f"unknown command: {line.strip()}", flush=True)
+        except (IndexError, ValueError) as err:
+            print(f"bad command: {line.strip()} ({err})", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kubeconfig={args.kubeconfig}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    if args.churn > 0:
-        threading.Thread(target=churn, args=(api, args.churn, stop), daemon=True).start()
+    churn = Churn(api, args.churn, stop)
+    threading.Thread(target=commands, args=(api, churn, stop), daemon=True, name="commands").start()
     try:
         while not stop.wait(0.5):
             pass

@@ -303,7 +303,7 @@ class Handler(BaseHTTPRequestHandler):
             )
             return self._send(200, body)
         head = dumps({"kind": f"{res.kind}List", "apiVersion": res.api_version, "metadata": meta})
-        self._send(200, head[:-1] + b',"items":[' + b",".join(s.raw for s in items) + b"]}")
+        self._send(200, head[:-1] + b',"items":[' + b",".join(s.item for s in items) + b"]}")
 
     def _get(self, res: Resource, namespace: str, name: str) -> None:
         stored = self.api.store.stored(res.plural, namespace, name)

@@ -2,10 +2,11 @@
 resourceVersion (what etcd's revision is to a real server), and the history of changes a watch
 resumes from.
 
-Every object is kept twice: the dict (read by selectors, the controller and the printers, never
-changed in place: a write stores a new dict) and its JSON bytes, so a LIST body is the cached
-bytes joined, not 10,000 objects encoded again. Every method takes the store's lock; a write
-notifies the condition watches and the controller wait on.
+Every object is kept as the dict (read by selectors, the controller and the printers, never
+changed in place: a write stores a new dict) and as JSON bytes, twice: whole (GET, watch events)
+and as a list item without kind and apiVersion (kube-apiserver leaves them out of a LIST's
+items), so a LIST body is the cached bytes joined, not 10,000 objects encoded again. Every
+method takes the store's lock; a write notifies the condition watches and the controller wait on.
 
 The history keeps the last `history_limit` changes (a real watch cache keeps a window too);
 `compact()` drops it on demand. A watch that asks for a resourceVersion older than the window
@@ -89,7 +90,8 @@ def expired(requested: int, floor: int) -> ApiError:
 @dataclass(frozen=True, slots=True)
 class Stored:
     obj: dict[str, Any]
-    raw: bytes
+    raw: bytes  # the object as GET and watch events send it
+    item: bytes  # as a LIST's item: without kind and apiVersion, as kube-apiserver sends items
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +174,11 @@ class Store:
     ) -> Stored:
         rv = self._next_rv()
         obj["metadata"]["resourceVersion"] = str(rv)
-        raw = json.dumps(obj, separators=(",", ":")).encode()
-        stored = Stored(obj, raw)
+        body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+        item = json.dumps(body, separators=(",", ":")).encode()
+        head = json.dumps({"apiVersion": res.api_version, "kind": res.kind}, separators=(",", ":")).encode()
+        raw = head[:-1] + b"," + item[1:] if body else head
+        stored = Stored(obj, raw, item)
         table = self.objects[res.plural]
         if kind == "DELETED":
             table.pop(key, None)
