@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.config.schema import DEFAULT_SEVERITIES, SeverityConfig
 from tui.core.clock import Clock, SystemClock
 from tui.incident.actor import current_actor, system_actor
 from tui.incident.events import ActorKind, Event, EventSource
-from tui.incident.export import IncidentExport, export_incident
 from tui.incident.lifecycle import (
     IncidentState,
     LifecycleError,
@@ -38,6 +37,9 @@ from tui.incident.lifecycle import (
 )
 from tui.incident.store import IncidentStore, IncidentSummary, StoreConflict, Transition, Unchanged
 from tui.incident.target import open_incidents, the_open_incident
+
+if TYPE_CHECKING:
+    from tui.incident.export import IncidentExport
 
 CONFLICT_RETRIES = 20
 
@@ -114,7 +116,10 @@ class Incidents:
         return await the_open_incident(self.store)
 
     async def export(self, incident_id: int, generated_at: datetime) -> IncidentExport:
-        """The postmortem and the audit log, as `E` and `warroom export` write them."""
+        """The postmortem and the audit log, as `E` and `warroom export` write them (imported
+        here: start-up does not pay for the export)."""
+        from tui.incident.export import export_incident
+
         return await export_incident(
             self.store, incident_id, severities=self.severities, generated_at=generated_at
         )
