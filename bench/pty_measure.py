@@ -290,6 +290,46 @@ class Runner:
         return result
 
 
+class KeyRunner(Runner):
+    """A Runner that also keeps the visible text written since the last key."""
+
+    since = ""
+
+    def pump(self, timeout: float) -> int:
+        before = self.visible_chars
+        n = super().pump(timeout)
+        grown = self.visible_chars - before
+        if n > 0 and grown > 0:
+            self.since = (self.since + self.stripped_tail[-grown:])[-65536:]
+        return n
+
+    def key(self, keys: str, marker: str, timeout: float = 60.0) -> float:
+        """Send `keys`; seconds until `marker` shows in what the app writes after them."""
+        self.since = ""
+        t0 = time.monotonic()
+        os.write(self.master, keys.encode())
+        while time.monotonic() - t0 < timeout:
+            if self.pump(0.005) < 0:
+                raise SystemExit("the app exited")
+            if marker in self.since:
+                return time.monotonic() - t0
+        raise SystemExit(f"{marker!r} not drawn within {timeout} s after {keys!r}")
+
+    def wait_for(self, marker: str, timeout: float = 120.0) -> float:
+        t0 = time.monotonic()
+        while marker not in self.stripped_tail[-20000:]:
+            if time.monotonic() - t0 > timeout:
+                raise SystemExit(f"{marker!r} not drawn within {timeout} s")
+            self.pump(0.02)
+        return time.monotonic() - self.t_spawn
+
+
+def thread_cpu_s(pid: int, tid: int) -> float:
+    """On-CPU seconds of one thread (schedstat)."""
+    with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cols", type=int, default=120)
