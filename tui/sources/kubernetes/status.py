@@ -179,24 +179,33 @@ def _first_condition_true(conditions: list[Mapping[str, Any]], kind: str) -> boo
 
 
 # The API's JSON read defensively: a field of the wrong type reads as absent, never raises.
+# Decoded JSON objects are dicts: `dict`, not the `Mapping` ABC, whose isinstance check took
+# half of a pod's conversion (10 000 pods at first paint).
+_EMPTY: Mapping[str, Any] = {}
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if type(value) is dict else _EMPTY
 
 
 def _maybe_mapping(value: Any) -> Mapping[str, Any] | None:
-    return value if isinstance(value, Mapping) else None
+    return value if type(value) is dict else None
 
 
 def _mappings(value: Any) -> list[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+    if type(value) is not list:
+        return []
+    if all(type(v) is dict for v in value):
+        return value
+    return [v for v in value if type(v) is dict]
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    return value if type(value) is str else ""
 
 
 def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return value if type(value) is int else 0  # not a bool: True is no exit code
 
 
 def pod_ip(pod: Mapping[str, Any]) -> str:
