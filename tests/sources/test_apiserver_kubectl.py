@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -337,3 +338,26 @@ def test_describe_shows_a_pod_and_its_events(apiserver: ApiServer, kubectl: Kube
     assert "State:          Waiting" in out and "Reason:       CrashLoopBackOff" in out
     assert "Restart Count:  7" in out
     assert "Warning  BackOff" in out and "Back-off restarting failed container app" in out
+
+
+def test_a_deleted_pod_is_terminating_for_its_grace_period(tmp_path: Path) -> None:
+    with ApiServer(pod_grace=1.5) as api:
+        kubectl = Kubectl(api, tmp_path)
+        seed_incident(api)
+        deleting = subprocess.Popen(
+            [*kubectl.base, "delete", "pod", "web-1"], stdout=subprocess.PIPE, text=True, env=kubectl.env
+        )
+        try:
+            deadline = datetime.now(UTC) + timedelta(seconds=5)
+            while not (api.get("pods", "shop", "web-1") or {}).get("metadata", {}).get("deletionTimestamp"):
+                assert datetime.now(UTC) < deadline
+                time.sleep(0.02)
+            rows = {r[0]: r for r in table(ok(kubectl("get", "pods")))[1:]}
+            assert rows["web-1"][2] == "Terminating"
+            assert deleting.wait(10) == 0  # kubectl waits until the pod is gone
+            assert deleting.stdout is not None and deleting.stdout.read().strip() == 'pod "web-1" deleted'
+            assert api.get("pods", "shop", "web-1") is None
+        finally:
+            if deleting.poll() is None:
+                deleting.kill()
+                deleting.wait()

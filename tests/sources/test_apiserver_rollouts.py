@@ -235,3 +235,21 @@ def test_deleting_a_deployment_removes_its_replicasets_and_pods(apiserver: ApiSe
     until(lambda: complete(apiserver))
     assert httpx.delete(apiserver.url + DEPLOY, headers=HEADERS, timeout=5).json()["status"] == "Success"
     assert apiserver.list("replicasets", "shop") == [] and apiserver.list("pods", "shop") == []
+
+
+def test_pods_a_rollout_replaces_terminate_for_their_grace_period() -> None:
+    with ApiServer(pod_grace=0.3) as api:
+        fresh_deployment(api, replicas=2)
+        until(lambda: complete(api))
+        restart = {
+            "spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "x"}}}}
+        }
+        patch(api, DEPLOY, restart, "strategic-merge-patch")
+        until(lambda: any(p["metadata"].get("deletionTimestamp") for p in api.list("pods", "shop")))
+        until(lambda: complete(api) and len(api.list("pods", "shop")) == 2)
+        answer = httpx.delete(
+            api.url + "/api/v1/namespaces/shop/pods/" + api.list("pods", "shop")[0]["metadata"]["name"],
+            params={"gracePeriodSeconds": "0"},
+            timeout=5,
+        )
+        assert answer.status_code == 200 and "deletionTimestamp" not in answer.json()["metadata"]  # at once

@@ -22,6 +22,7 @@ Objects (tests/servers/kube.py builders or any dict with kind/metadata):
     api.patch("pods", "shop", "web-1", {"status": {"phase": "Failed"}})   # merge patch
     api.mutate("pods", "shop", "web-1", lambda pod: pod["metadata"].update(labels={}))
     api.delete("deployments", "shop", "web")   # cascades to its replicasets and pods
+    ApiServer(pod_grace=1.0)   # a deleted pod is Terminating for 1 s first (default: gone at once)
     api.get("pods", "shop", "web-1"); api.list("pods", "shop")
     api.event(pod, "BackOff", "Back-off restarting failed container", type="Warning", count=7)
 

@@ -237,7 +237,12 @@ class Handler(BaseHTTPRequestHandler):
         if verb == "patch":
             return self._patch(res, namespace, name, sub, body)
         if verb == "delete":
-            return self._json(200, self.api.delete(res.plural, namespace, name))
+            options = self._decode(body) if body else {}
+            grace = query.get(
+                "gracePeriodSeconds", options.get("gracePeriodSeconds") if isinstance(options, dict) else None
+            )
+            seconds = None if grace in (None, "") else float(grace)
+            return self._json(200, self.api.delete(res.plural, namespace, name, grace=seconds))
         raise ApiError(405, "MethodNotAllowed", f"{verb} is not supported here")
 
     def _decode(self, body: bytes) -> Any:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import collections
 import itertools
 import json
+import math
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from tests.servers.apiserver.logs import Logs
 from tests.servers.apiserver.patch import merge_patch
 from tests.servers.apiserver.rbac import Rbac
 from tests.servers.apiserver.resources import BY_KIND, BY_PLURAL
-from tests.servers.apiserver.store import ApiError, Store, dumps
+from tests.servers.apiserver.store import ApiError, Store, dumps, not_found
 from tests.servers.kube import TOKEN, write_kubeconfig
 
 HOST = "127.0.0.1"
@@ -80,10 +81,12 @@ class ApiServer:
         bookmark_interval: float = 60.0,
         history_limit: int = 200_000,
         step: float = 0.05,
+        pod_grace: float = 0.0,
     ) -> None:
         self.port = port
         self.tls = tls
         self.bookmark_interval = bookmark_interval
+        self.pod_grace = pod_grace
         self.history_limit = history_limit
         self.store = Store(history_limit=history_limit)
         self.logs = Logs()
@@ -224,10 +227,19 @@ class ApiServer:
     def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         return json.loads(self.store.replace(BY_KIND[obj["kind"]].plural, obj).raw)
 
-    def delete(self, resource: str, namespace: str, name: str) -> dict[str, Any]:
+    def delete(
+        self, resource: str, namespace: str, name: str, *, grace: float | None = None
+    ) -> dict[str, Any]:
         """Delete an object and (background cascading, as the garbage collector does) what it
-        owns: a deployment's replicasets and their pods, a statefulset's pods and revisions."""
+        owns: a deployment's replicasets and their pods, a statefulset's pods and revisions.
+
+        A pod with a grace period (`grace`, else `ApiServer(pod_grace=...)`; 0 by default) is
+        first marked with a deletionTimestamp (kubectl shows it Terminating) and removed when
+        the period is over, as the kubelet does."""
         res = BY_PLURAL[plural(resource)]
+        wait = self.pod_grace if grace is None else grace
+        if res.plural == "pods" and wait > 0:
+            return self._terminate(namespace, name, wait)
         with self.store.cond:
             gone = self.store.delete(res.plural, namespace, name)
             uid = gone.obj["metadata"]["uid"]
@@ -243,6 +255,33 @@ class ApiServer:
         if res.group:
             details["group"] = res.group
         return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+
+    def _terminate(self, namespace: str, name: str, wait: float) -> dict[str, Any]:
+        with self.store.cond:
+            current = self.store.stored("pods", namespace, name)
+            if current is None:
+                raise not_found(BY_PLURAL["pods"], name)
+            if current.obj["metadata"].get("deletionTimestamp"):
+                return json.loads(current.raw)  # already terminating: the first deadline holds
+            uid = current.obj["metadata"]["uid"]
+            at = (datetime.now(UTC) + timedelta(seconds=wait)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+            def mark(pod: dict[str, Any]) -> None:
+                pod["metadata"]["deletionTimestamp"] = at
+                pod["metadata"]["deletionGracePeriodSeconds"] = math.ceil(wait)
+
+            marked = self.store.mutate("pods", namespace, name, mark)
+
+        def remove() -> None:
+            with self.store.cond:
+                still = self.store.stored("pods", namespace, name)
+                if still is not None and still.obj["metadata"]["uid"] == uid:
+                    self.delete("pods", namespace, name, grace=0)
+
+        timer = threading.Timer(wait, remove)
+        timer.daemon = True
+        timer.start()
+        return json.loads(marked.raw)
 
     def compact(self, keep: int = 0) -> int:
         """Forget the watch history but the last `keep` changes; returns the oldest
