@@ -14,6 +14,7 @@ from actions.dispatch import (
     NO_INCIDENT,
     ActiveIncident,
     Dispatcher,
+    FollowOutcome,
     IncidentsProvider,
     Outcome,
     StoreIncidents,
@@ -30,7 +31,7 @@ from actions.errors import (
 from actions.kubernetes import kubernetes_actions
 from actions.output import MAX_OUTPUT, Output
 from actions.redact import REDACTED, redact
-from actions.registry import SCOPES, Action, Registry, RunResult, Scope, Target
+from actions.registry import SCOPES, Action, Follow, FollowEnd, Registry, RunResult, Scope, Target
 
 __all__ = [
     "MAX_OUTPUT",
@@ -41,6 +42,9 @@ __all__ = [
     "ActionRefused",
     "ActiveIncident",
     "Dispatcher",
+    "Follow",
+    "FollowEnd",
+    "FollowOutcome",
     "InFlightError",
     "IncidentsProvider",
     "InvalidInputError",

@@ -20,8 +20,15 @@ has to guard (k9s guarded view by view and leaked twice).
 7. return an `Outcome` (and hand it to `notify`). A failed run is an Outcome with ok=False, not
    an exception: the world may have changed, and the caller must say so.
 
+8. an action that set something going (`RunResult.follow`: the rollout of a restart, undo or
+   scale) is followed in a task of its own once its outcome is written (which says so,
+   data["follow"]); `dispatch` returns at once, the progress is `progress()` ("rolling out
+   2/3", `on_progress` hears of each change), and its end is written as `rollout_complete`
+   (with how long it took since the request) or `rollout_stalled`.
+
 `interrupt_all(reason)` (warroom quitting, or a signal): every run in flight is stopped (a
-command's whole process group) and written as `action_interrupted` before it returns.
+command's whole process group) and written as `action_interrupted`, and every follow still
+running as `rollout_interrupted` (the rollout goes on in the cluster), before it returns.
 
 No open incident: refuse, rather than declare one automatically. At 3 a.m. the IC loses one
 key press (D, a title, enter) and gains an incident with the right title and severity; an
@@ -36,7 +43,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -49,10 +56,10 @@ from actions.errors import (
 )
 from actions.output import Output
 from actions.redact import read_secrets, redact, redact_data
-from actions.registry import Action, Registry, RunResult, Target
+from actions.registry import Action, Follow, FollowEnd, Registry, RunResult, Target
 from tui.core.clock import Clock, SystemClock
 from tui.incident.events import Event
-from tui.incident.outcomes import OUTCOME_GRACE_S
+from tui.incident.outcomes import OUTCOME_GRACE_S, ROLLING_OUT
 from tui.incident.service import ActionRunning, Incidents, Who
 
 NO_INCIDENT = "declare an incident first (D)"
@@ -100,6 +107,19 @@ class Outcome:
     request: Event  # the action_requested event
     finished: Event | None  # action_succeeded / action_failed; None if it could not be written
     record_error: str | None = None  # why the result is not in the record (the run did happen)
+    following: str = ""  # what is now followed to its end ("deployment/web"), "" when nothing
+
+
+@dataclass(frozen=True, slots=True)
+class FollowOutcome:
+    """How the following of what an action set going ended, as recorded (`on_follow_end`)."""
+
+    request: Event
+    kind: str  # rollout_complete | rollout_stalled | rollout_interrupted
+    text: str
+    duration_s: float
+    event: Event | None  # None: it could not be written
+    record_error: str | None = None
 
 
 class Dispatcher:
@@ -114,10 +134,14 @@ class Dispatcher:
         secret_files: Iterable[str] = (),
         notify: Callable[[Outcome], None] | None = None,
         monotonic: Callable[[], float] = time.perf_counter,
+        on_progress: Callable[[], None] | None = None,
+        on_follow_end: Callable[[FollowOutcome], None] | None = None,
     ) -> None:
         """`who`: the actor of the records (default: the Incidents' own, the user at this
         terminal). `secret_files`: token files beyond the actions' own (Prometheus, health
-        checks) whose contents are redacted from what is recorded. `notify` gets each Outcome."""
+        checks) whose contents are redacted from what is recorded. `notify` gets each Outcome;
+        `on_progress` is called when a follow's progress changes, `on_follow_end` with how each
+        follow ended."""
         self.registry = registry
         self.provider = incidents_provider
         self._read_only = bool(read_only)
@@ -129,6 +153,11 @@ class Dispatcher:
         self._running: dict[tuple[str, str, str, str], str] = {}
         self._runs: dict[int, _Run] = {}  # request id -> its run, while it runs
         self._interrupted: str | None = None  # why interrupt_all stopped the runs
+        self.on_progress = on_progress
+        self.on_follow_end = on_follow_end
+        self._follows: dict[int, _Run] = {}  # request id -> its follow, while it runs
+        self._progress: dict[int, str] = {}  # request id -> "rolling out 2/3"
+        self._follow_what: dict[int, str] = {}  # request id -> "deployment/web"
 
     @property
     def read_only(self) -> bool:
@@ -138,6 +167,15 @@ class Dispatcher:
     def running(self) -> tuple[tuple[str, str], ...]:
         """(action id, subject) of every action in flight."""
         return tuple((key[0], subject) for key, subject in self._running.items())
+
+    def progress(self) -> dict[int, str]:
+        """request id -> the progress of what it set going ("rolling out 2/3"), while followed."""
+        return dict(self._progress)
+
+    async def followed(self) -> None:
+        """Wait until every follow started so far has ended and is recorded (tests)."""
+        for run in list(self._follows.values()):
+            await run.recorded.wait()
 
     def is_running(self, action: Action | str, target: Target) -> bool:
         action = self._action(action)
@@ -183,6 +221,15 @@ class Dispatcher:
     def _key(action: Action, target: Target) -> tuple[str, str, str, str]:
         return (action.id, target.context or "", target.namespace or "", action.subject(target))
 
+    @property
+    def stopping_for(self) -> str | None:
+        """Why warroom is stopping (its runs and follows are being interrupted), or None."""
+        return self._interrupted
+
+    def following(self) -> tuple[str, ...]:
+        """What is followed to its end now ("deployment/web"), one per follow."""
+        return tuple(self._follow_what.values())
+
     def stopping(self, reason: str) -> None:
         """warroom is about to stop: runs cancelled from now on are recorded with `reason`."""
         self._interrupted = self._interrupted or reason
@@ -196,7 +243,13 @@ class Dispatcher:
             run.task.cancel()
         for run in runs:
             await run.recorded.wait()
-        return len(runs)
+        # Then the follows (a run that ended meanwhile may have started one).
+        follows = list(self._follows.values())
+        for run in follows:
+            run.task.cancel()
+        for run in follows:
+            await run.recorded.wait()
+        return len(runs) + len(follows)
 
     async def _dispatch(
         self,
@@ -295,9 +348,129 @@ class Dispatcher:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 raise asyncio.CancelledError
+        if outcome.ok and result.follow is not None:
+            self._start_follow(action, active, request, outcome, result.follow, start, who)
+            outcome = replace(outcome, following=result.follow.what)
         if self.notify is not None:
             self.notify(outcome)
         return outcome
+
+    # ---- following what an action set going -------------------------------------------------
+    def _start_follow(
+        self,
+        action: Action,
+        active: ActiveIncident,
+        request: Event,
+        outcome: Outcome,
+        follow: Follow,
+        start: float,
+        who: Who | None,
+    ) -> None:
+        """In a task of its own: the screen, the other keys and the caller never wait for it."""
+        self._progress[request.id] = ROLLING_OUT
+        recorded = asyncio.Event()
+        task = asyncio.ensure_future(
+            self._follow(action, active, request, outcome, follow, start, who, recorded)
+        )
+        self._follows[request.id] = _Run(task, recorded)
+        self._follow_what[request.id] = follow.what
+        self._progressed()
+
+    def _progressed(self) -> None:
+        if self.on_progress is not None:
+            with contextlib.suppress(Exception):  # the screen's bug must not end the follow
+                self.on_progress()
+
+    async def _follow(
+        self,
+        action: Action,
+        active: ActiveIncident,
+        request: Event,
+        outcome: Outcome,
+        follow: Follow,
+        start: float,
+        who: Who | None,
+        recorded: asyncio.Event,
+    ) -> None:
+        def report(progress: str) -> None:
+            line = _line(progress)
+            if line and self._progress.get(request.id) != line:
+                self._progress[request.id] = line
+                self._progressed()
+
+        subject = outcome.subject
+        try:
+            try:
+                # The follow bounds itself; this is the net for one that does not.
+                end = await asyncio.wait_for(follow.run(report), follow.bound_s + OUTCOME_GRACE_S)
+            except asyncio.CancelledError:
+                why = self._interrupted or "warroom stopped following it"
+                last = self._progress.get(request.id, ROLLING_OUT)
+                end = FollowEnd(
+                    "rollout_interrupted",
+                    f"not followed to the end ({why}): {last}; the rollout goes on in the cluster",
+                    {"why": why, "status": last},
+                )
+            except TimeoutError:
+                last = self._progress.get(request.id, ROLLING_OUT)
+                end = FollowEnd("rollout_stalled", f"still {last}", {"reason": "bound", "status": last})
+            except Exception as err:  # a bug in a follow must not take the app down, nor pass unsaid
+                end = FollowEnd(
+                    "rollout_interrupted",
+                    f"not followed to the end: {type(err).__name__}: {_line(err)}",
+                    {"why": _line(err)},
+                )
+            writing = asyncio.ensure_future(
+                self._follow_end(action, active, request, outcome, subject, end, start)
+            )
+            try:
+                ended = await asyncio.shield(writing)
+            except asyncio.CancelledError:
+                with contextlib.suppress(BaseException):
+                    await writing  # the end is written even when the follow is cancelled while writing
+                raise
+        finally:
+            self._follows.pop(request.id, None)
+            self._follow_what.pop(request.id, None)
+            self._progress.pop(request.id, None)
+            recorded.set()
+            self._progressed()
+        if self.on_follow_end is not None:
+            with contextlib.suppress(Exception):
+                self.on_follow_end(ended)
+
+    async def _follow_end(
+        self,
+        action: Action,
+        active: ActiveIncident,
+        request: Event,
+        outcome: Outcome,
+        subject: str,
+        end: FollowEnd,
+        start: float,
+    ) -> FollowOutcome:
+        duration = max(0.0, self._monotonic() - start)
+        took = _seconds(duration)
+        named = action.named(subject, " ")
+        if end.kind == "rollout_complete":
+            text = f"{named}: rolled out in {took}" + (f" ({end.detail})" if end.detail else "")
+        elif end.kind == "rollout_stalled":
+            text = f"{named}: stalled after {took}: {end.detail}"
+        else:
+            text = f"{named}: {end.detail} (after {took})"
+        data = {
+            **dict(end.data),
+            "action": action.id,
+            "subject": subject,
+            "duration_s": round(duration, 3),
+        }
+        event: Event | None = None
+        record_error: str | None = None
+        try:
+            event = await active.incidents.rollout_finished(request, outcome.finished, end.kind, text, data)
+        except Exception as err:
+            record_error = f"the rollout's end could not be recorded: {_line(err)}"
+        return FollowOutcome(request, end.kind, text, duration, event, record_error)
 
     @staticmethod
     async def _bounded(
@@ -345,6 +518,8 @@ class Dispatcher:
         }
         if excerpt:
             data["output"] = excerpt
+        if result.ok and result.follow is not None and not interrupted:
+            data["follow"] = {"what": result.follow.what, "bound_s": result.follow.bound_s}
         if result.details:
             data["details"] = redact_data(dict(result.details), secrets)
         finished: Event | None = None
@@ -375,7 +550,7 @@ class Dispatcher:
 
 @dataclass(slots=True)
 class _Run:
-    task: asyncio.Future[tuple[RunResult, bool]]
+    task: asyncio.Future[Any]
     recorded: asyncio.Event  # set once its outcome (or the failure to write it) is settled
 
 
@@ -391,6 +566,7 @@ __all__ = [
     "NO_INCIDENT",
     "ActiveIncident",
     "Dispatcher",
+    "FollowOutcome",
     "IncidentsProvider",
     "Outcome",
     "StoreIncidents",

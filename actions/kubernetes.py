@@ -3,30 +3,124 @@ as actions over any `ClusterControl`: the real adapter and the demo platform ali
 registry never knows which it has.
 
 The preview is the kubectl line that does the same thing, so the confirmation says what will
-happen in the words of the runbooks.
+happen in the words of the runbooks. The rollout actions act on the selection's workload, a
+deployment or a statefulset (`kubectl rollout restart statefulset/redis`).
+
+A restart, undo or scale sets a rollout going: with a control that can read the workload back
+(the real adapter), the run hands the dispatcher a `Follow` that reads the one workload every
+`follow_poll_s` and decides as `kubectl rollout status` does (tui.sources.kubernetes.rollout):
+complete, or stalled (the deployment controller's ProgressDeadlineExceeded, or warroom's own
+bound: no progress in the deployment's progressDeadlineSeconds and a margin, or STALL_S for a
+statefulset, which has no deadline; never longer than FOLLOW_MAX_S).
 """
 
 from __future__ import annotations
 
+import asyncio
 import shlex
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from actions.output import Output
-from actions.registry import Action, DryRun, Run, RunResult, Target
+from actions.registry import Action, DryRun, Follow, FollowEnd, Run, RunResult, Target
 from tui.core.confirm import Field
-from tui.sources.base import ClusterControl, SourceError
+from tui.sources.base import ClusterControl, SourceError, WorkloadReader
+from tui.sources.kubernetes.rollout import PROGRESS_DEADLINE_EXCEEDED, RolloutStatus, rollout_status
 
 DEFAULT_TIMEOUT_S = 30.0
 # A typo guard ("30" for "3"): scaling beyond it is for kubectl, deliberately.
 SCALE_MAX_FLOOR = 100
 SCALE_MAX_FACTOR = 4
+FOLLOW_POLL_S = 1.0  # one GET of one object a second while a rollout is followed
+DEADLINE_MARGIN_S = 30.0  # past a deployment's progressDeadlineSeconds, its controller should have said
+STALL_S = 600.0  # a statefulset with no progress this long has stalled (a deployment's default deadline)
+FOLLOW_MAX_S = 3600.0  # warroom follows no rollout longer than this
+
+
+def follow_rollout(
+    reader: WorkloadReader,
+    namespace: str,
+    name: str,
+    kind: str,
+    *,
+    poll_s: float = FOLLOW_POLL_S,
+    stall_s: float | None = None,
+    max_s: float = FOLLOW_MAX_S,
+) -> Follow:
+    """Follow the rollout of `kind`/`name` to its end, reading the one workload every `poll_s`.
+    `stall_s`: no progress this long is a stall (default: the deployment's progress deadline
+    and a margin; STALL_S for a statefulset)."""
+    what = f"{kind}/{name}"
+
+    def end_data(status: RolloutStatus) -> dict[str, Any]:
+        return {"status": status.message, **status.counts()}
+
+    async def run(report: Callable[[str], None]) -> FollowEnd:
+        started = time.monotonic()
+        changed = started
+        step: tuple[Any, ...] | None = None
+        quiet = stall_s
+        last_error = ""
+        while True:
+            now = time.monotonic()
+            try:
+                obj = await reader.read_workload(namespace, name, kind=kind)
+            except SourceError as err:
+                last_error = str(err)
+                if last_error.startswith("forbidden"):  # RBAC lets us act but not look: say so
+                    detail = f"not followed to the end: cannot read {what}: {last_error}"
+                    return FollowEnd("rollout_interrupted", detail, {"why": last_error})
+                report(f"rolling out (cannot read it: {last_error})")
+                if now - changed >= (quiet or STALL_S):
+                    detail = f"no answer about {what} in {quiet or STALL_S:g} s: {last_error}"
+                    return FollowEnd("rollout_stalled", detail, {"reason": "no answer", "error": last_error})
+                await asyncio.sleep(poll_s)
+                continue
+            status = rollout_status(kind, obj)
+            if quiet is None:
+                deadline = (
+                    (obj.get("spec") or {}).get("progressDeadlineSeconds") if kind == "deployment" else None
+                )
+                quiet = float(deadline) + DEADLINE_MARGIN_S if isinstance(deadline, int) else STALL_S
+            report(status.progress or "rolling out")
+            if status.done:
+                ready = f"{status.available} available" if kind == "deployment" else f"{status.ready} ready"
+                return FollowEnd(
+                    "rollout_complete",
+                    f"{status.updated}/{status.desired} updated, {ready}",
+                    end_data(status),
+                )
+            if status.stalled:
+                detail = f"{status.message} ({status.updated}/{status.desired} updated)"
+                return FollowEnd(
+                    "rollout_stalled", detail, {**end_data(status), "reason": PROGRESS_DEADLINE_EXCEEDED}
+                )
+            if status.step != step:
+                step, changed = status.step, now
+            elif now - changed >= quiet:
+                detail = f"no progress in {quiet:g} s: {status.message}"
+                return FollowEnd("rollout_stalled", detail, {**end_data(status), "reason": "no progress"})
+            if now - started >= max_s:
+                detail = f"not rolled out in {max_s:g} s: {status.message}"
+                return FollowEnd("rollout_stalled", detail, {**end_data(status), "reason": "bound"})
+            await asyncio.sleep(poll_s)
+
+    return Follow(what, max_s, run)
 
 
 def kubernetes_actions(
-    control: ClusterControl, *, timeout_s: float = DEFAULT_TIMEOUT_S
+    control: ClusterControl,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    follow_poll_s: float = FOLLOW_POLL_S,
+    stall_s: float | None = None,
+    follow_max_s: float = FOLLOW_MAX_S,
 ) -> tuple[Action, ...]:
-    """Rollout restart (r), rollout undo (U), scale (s) and delete pod (x) over `control`."""
+    """Rollout restart (r), rollout undo (U), scale (s) and delete pod (x) over `control`; the
+    rollouts the first three set going are followed to their end when `control` can read a
+    workload back (see `follow_rollout`)."""
+    reader = control if callable(getattr(control, "read_workload", None)) else None
 
     def context_of(target: Target) -> str:
         return target.context or control.context
@@ -44,7 +138,7 @@ def kubernetes_actions(
         head = ["kubectl"] + (["--context", context] if context else []) + ["-n", target.namespace or ""]
         return shlex.join([*head, *words])
 
-    def call(fn: Callable[[Target, Mapping[str, Any]], Awaitable[str]]) -> Run:
+    def call(fn: Callable[[Target, Mapping[str, Any]], Awaitable[str]], *, follow: bool = False) -> Run:
         async def run(target: Target, inputs: Mapping[str, Any], output: Output) -> RunResult:
             try:
                 line = await fn(target, inputs)
@@ -52,7 +146,18 @@ def kubernetes_actions(
                 output.write(str(err))
                 return RunResult(False, str(err))
             output.write(line)
-            return RunResult(True, line)
+            following = None
+            if follow and reader is not None and " skipped rollback " not in line:
+                following = follow_rollout(
+                    reader,  # type: ignore[arg-type]
+                    target.namespace or "",
+                    target.deployment or "",
+                    target.workload_kind,
+                    poll_s=follow_poll_s,
+                    stall_s=stall_s,
+                    max_s=follow_max_s,
+                )
+            return RunResult(True, line, follow=following)
 
         return run
 
@@ -70,16 +175,27 @@ def kubernetes_actions(
         if "replicas" not in inputs:
             raise SourceError("no replica count to try")
         return await control.scale(
-            target.namespace or "", target.deployment or "", int(inputs["replicas"]), dry_run=True
+            target.namespace or "",
+            target.deployment or "",
+            int(inputs["replicas"]),
+            dry_run=True,
+            kind=target.workload_kind,
         )
 
     def rollout(verb: str, method: Callable[..., Awaitable[str]]) -> dict[str, Any]:
-        """`kubectl rollout <verb>` of the selected deployment: the run, its dry run, the preview."""
+        """`kubectl rollout <verb>` of the selected workload: the run, its dry run, the preview."""
         return {
-            "run": call(lambda t, i: method(t.namespace or "", t.deployment or "")),
-            "dry_run": dry(lambda t, i: method(t.namespace or "", t.deployment or "", dry_run=True)),
-            "preview": lambda t, i: kubectl(t, "rollout", verb, f"deployment/{t.deployment}"),
+            "run": call(
+                lambda t, i: method(t.namespace or "", t.deployment or "", kind=t.workload_kind), follow=True
+            ),
+            "dry_run": dry(
+                lambda t, i: method(t.namespace or "", t.deployment or "", dry_run=True, kind=t.workload_kind)
+            ),
+            "preview": lambda t, i: kubectl(t, "rollout", verb, workload(t)),
         }
+
+    def workload(target: Target) -> str:
+        return f"{target.workload_kind}/{target.deployment}"
 
     def replicas_fields(target: Target) -> tuple[Field, ...]:
         current = target.extra.get("replicas")
@@ -94,10 +210,10 @@ def kubernetes_actions(
     def undo_question(target: Target) -> str:
         revision = target.extra.get("revision")
         now = f" (now revision {revision})" if revision is not None else ""
-        return f"Roll deployment/{target.deployment}{now} back to its previous revision {where(target)}?"
+        return f"Roll {workload(target)}{now} back to its previous revision {where(target)}?"
 
     def delete_question(target: Target) -> str:
-        owner = f"; deployment/{target.deployment} will replace it" if target.deployment else ""
+        owner = f"; {workload(target)} will replace it" if target.deployment else ""
         return f"Delete pod/{target.pod} {where(target)}{owner}?"
 
     common: dict[str, Any] = {
@@ -114,7 +230,7 @@ def kubernetes_actions(
             key="r",
             verb="Restart",
             **rollout("restart", control.rollout_restart),
-            question=lambda t: f"Restart every pod of deployment/{t.deployment} {where(t)}?",
+            question=lambda t: f"Restart every pod of {workload(t)} {where(t)}?",
             description="restart a deployment's pods, one by one (kubectl rollout restart)",
             **common,
         ),
@@ -135,11 +251,14 @@ def kubernetes_actions(
             scope="deployment",
             key="s",
             verb="Scale",
-            run=call(lambda t, i: control.scale(t.namespace or "", t.deployment or "", int(i["replicas"]))),
-            preview=lambda t, i: kubectl(
-                t, "scale", f"deployment/{t.deployment}", f"--replicas={i.get('replicas', 'N')}"
+            run=call(
+                lambda t, i: control.scale(
+                    t.namespace or "", t.deployment or "", int(i["replicas"]), kind=t.workload_kind
+                ),
+                follow=True,
             ),
-            question=lambda t: f"Scale deployment/{t.deployment} {where(t)} to how many replicas?",
+            preview=lambda t, i: kubectl(t, "scale", workload(t), f"--replicas={i.get('replicas', 'N')}"),
+            question=lambda t: f"Scale {workload(t)} {where(t)} to how many replicas?",
             fields=replicas_fields,
             dry_run=dry(scale_dry_run),
             description="set a deployment's replicas (kubectl scale)",
@@ -161,4 +280,4 @@ def kubernetes_actions(
     )
 
 
-__all__ = ["kubernetes_actions"]
+__all__ = ["FOLLOW_MAX_S", "FOLLOW_POLL_S", "STALL_S", "follow_rollout", "kubernetes_actions"]

@@ -45,6 +45,8 @@ class Target:
 
     `kind` is the selection itself ("pod" on a pod row); the other fields say what it belongs to,
     so a pod row also offers its deployment's actions (`deployment` set). Absent is None.
+    `deployment` names the pod's workload, and `workload_kind` says which it is: "deployment",
+    or "statefulset" (the rollout actions act on either).
     `extra` carries what the confirmation may show: "replicas" and "revision" of a deployment,
     "text" of a log line.
     """
@@ -57,6 +59,7 @@ class Target:
     pod: str | None = None
     deployment: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    workload_kind: str = "deployment"
 
     @classmethod
     def none(cls, context: str | None = None) -> Target:
@@ -84,16 +87,33 @@ class Target:
         *,
         replicas: int | None = None,
         revision: int | None = None,
+        workload_kind: str = "deployment",
     ) -> Target:
         extra = {k: v for k, v in (("replicas", replicas), ("revision", revision)) if v is not None}
-        return cls("deployment", context, namespace, deployment, deployment=deployment, extra=extra)
+        return cls(
+            "deployment",
+            context,
+            namespace,
+            deployment,
+            deployment=deployment,
+            extra=extra,
+            workload_kind=workload_kind,
+        )
 
     @classmethod
     def of_pod(
-        cls, context: str | None, namespace: str, pod: str, *, deployment: str | None = None
+        cls,
+        context: str | None,
+        namespace: str,
+        pod: str,
+        *,
+        deployment: str | None = None,
+        workload_kind: str = "deployment",
     ) -> Target:
-        """A pod row; `deployment` is its owning workload, when known."""
-        return cls("pod", context, namespace, pod, pod=pod, deployment=deployment)
+        """A pod row; `deployment` is its owning workload (of `workload_kind`), when known."""
+        return cls(
+            "pod", context, namespace, pod, pod=pod, deployment=deployment, workload_kind=workload_kind
+        )
 
     @classmethod
     def of_log_line(
@@ -125,7 +145,9 @@ class Target:
         """The selected thing of `kind` (default: the selection itself) as kubectl would name it:
         "deployment/web", "pod/web-0", "service/auth", "log line 'GET /x 502'"; "" when global."""
         kind = kind or self.kind
-        if kind in ("deployment", "pod", "service"):
+        if kind == "deployment":
+            return f"{self.workload_kind}/{self.deployment}"
+        if kind in ("pod", "service"):
             return f"{kind}/{getattr(self, kind)}"
         if kind == "log_line":
             text = " ".join(str(self.extra.get("text", "")).split())
@@ -139,6 +161,8 @@ class Target:
             value = getattr(self, name)
             if value:
                 out[name] = value
+        if self.deployment and self.workload_kind != "deployment":
+            out["workload_kind"] = self.workload_kind
         if self.extra:
             out["extra"] = {str(k): v for k, v in self.extra.items()}
         return out
@@ -157,6 +181,32 @@ class RunResult:
     # outcome's event): the demo records the simulated time and call of each change, so that an
     # observer's simulation replays them.
     details: Mapping[str, Any] = field(default_factory=dict)
+    # What the run set going and warroom follows to its end after the outcome is written (a
+    # rollout after a restart, undo or scale); None: the outcome is the end.
+    follow: Follow | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowEnd:
+    """How a follow ended: `kind` "rollout_complete" or "rollout_stalled" (the record's kinds),
+    `detail` one line ("3/3 updated and available"; the stall's reason), `data` for the record
+    (the last status read, the counts)."""
+
+    kind: str
+    detail: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+# A follow's run: it reports its progress ("rolling out 2/3") each time it changes, and returns
+# how it ended; it is cancelled when warroom stops (the dispatcher records that as such).
+FollowRun = Callable[[Callable[[str], None]], Awaitable[FollowEnd]]
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    what: str  # "deployment/web"
+    bound_s: float  # the longest warroom follows it (its own bound ends it as stalled)
+    run: FollowRun
 
 
 # The run of an action: the target, the checked inputs, and the Output to write what it printed
@@ -383,6 +433,9 @@ __all__ = [
     "SCOPES",
     "Action",
     "DryRun",
+    "Follow",
+    "FollowEnd",
+    "FollowRun",
     "Preview",
     "Registry",
     "Run",

@@ -21,7 +21,7 @@ from tui.domain.detection import LEVEL_LABEL
 from tui.incident.actor import short_name
 from tui.incident.events import Event, event_numbers, in_time_order
 from tui.incident.lifecycle import TimelineSnapshot
-from tui.incident.outcomes import UNKNOWN, pending
+from tui.incident.outcomes import ROLLOUT_UNKNOWN, UNKNOWN, pending, rollouts_pending
 
 # One mark and colour per kind, so a glance down the column tells what happened.
 KIND_MARK: dict[str, tuple[str, str]] = {
@@ -35,6 +35,9 @@ KIND_MARK: dict[str, tuple[str, str]] = {
     "action_succeeded": ("✔", "green"),
     "action_failed": ("✖", "bold red"),
     "action_interrupted": ("✖", "bold yellow"),
+    "rollout_complete": ("✔", "bold green"),
+    "rollout_stalled": ("✖", "bold red"),
+    "rollout_interrupted": ("?", "bold yellow"),
     "detected": ("!", "yellow"),
     "checklist_step": ("☑", "green"),
     "starred": ("★", "yellow"),
@@ -55,6 +58,9 @@ KIND_LABEL = {
     "action_succeeded": "action ok",
     "action_failed": "action FAIL",
     "action_interrupted": "action stopped",
+    "rollout_complete": "rollout done",
+    "rollout_stalled": "rollout STALL",
+    "rollout_interrupted": "rollout ?",
     "checklist_step": "checklist",
     "starred": "star",
     "corrected": "correction",
@@ -106,7 +112,8 @@ def event_cells(
 ) -> tuple[Cell, ...]:
     """One timeline row. `others`: the shown events by id; `numbers`: their numbers in the
     incident (id -> #), shown, and used to name what a correction or a star refers to.
-    `unfinished`: an action request with no outcome yet, "running" or "outcome unknown"."""
+    `unfinished`: an action request with no outcome yet, "running" or "outcome unknown"; an
+    action whose rollout is followed, "rolling out 2/3" (or "rollout outcome unknown")."""
     others = others or {}
     numbers = numbers or {}
     mark, style, label = kind_mark(event)
@@ -125,8 +132,8 @@ def event_cells(
         text = Text(f"{verb} {cite(ref)}{what}")
     else:
         text = Text(one_line(event.text, 400), style="dim strike" if corrected_by else "")
-    if unfinished == UNKNOWN:
-        text.append(f"  · {UNKNOWN}", style="bold yellow")
+    if unfinished in (UNKNOWN, ROLLOUT_UNKNOWN):
+        text.append(f"  · {unfinished}", style="bold yellow")
     elif unfinished is not None:
         text.append(f"  · {unfinished}", style="dim")
     if corrected_by:
@@ -213,6 +220,7 @@ class TimelinePanel(Panel):
         self.starred_only = False
         self.past = False  # a past incident opened from the history, shown read-only
         self.follow = True
+        self.progress: dict[int, str] = {}  # request id -> "rolling out 2/3", while followed here
         return self.table
 
     # ---- view settings -------------------------------------------------------------------
@@ -227,6 +235,14 @@ class TimelinePanel(Panel):
     def set_starred_only(self, starred_only: bool) -> None:
         self.starred_only = starred_only
         self._again()
+
+    def set_progress(self, progress: Mapping[int, str]) -> None:
+        """The rollouts this screen follows, by the request that set each going: each shows on
+        its action's row ("rolling out 2/3") until its end is on the record."""
+        progress = dict(progress)
+        if progress != self.progress:
+            self.progress = progress
+            self._again()
 
     def set_past(self, past: bool) -> None:
         self.past = past
@@ -308,6 +324,10 @@ class TimelinePanel(Panel):
         self.numbers = dict(numbers) if numbers is not None else event_numbers(events)
         # Shown events hold every outcome of a shown request (an outcome is newer than it).
         running = pending(events, now)
+        # An action whose rollout is followed: its progress here, or what the record says.
+        for event_id, state in rollouts_pending(events, now).items():
+            request = self.events[event_id].data.get("request")
+            running[event_id] = self.progress.get(request, state) if isinstance(request, int) else state
         rows = {
             str(e.id): event_cells(
                 e,

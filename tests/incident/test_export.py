@@ -421,3 +421,35 @@ async def test_a_recovery_reads_as_one_and_is_not_counted_as_a_detection(tmp_pat
     assert "| **Recovered** #3: checkout recovered (UP) |" in text
     impact = "  - service checkout: 1 detection, first 2026-11-23 03:00:30 UTC; recovered 2026-11-23 03:01:00"
     assert impact in text
+
+
+async def test_an_action_that_set_a_rollout_going_is_done_when_the_rollout_is(tmp_path: Path) -> None:
+    async def build(incidents, clock) -> int:
+        incident = (await incidents.declare("API down", "SEV1")).incident_id
+        follow = {"follow": {"what": "deployment/web", "bound_s": 600}}
+        restart = await incidents.action_requested(incident, "Rollout restart: deployment/web", guard="r/web")
+        clock.advance(1)
+        ok = await incidents.action_finished(restart, ok=True, text="restarted", data=follow)
+        clock.advance(41)
+        await incidents.rollout_finished(
+            restart, ok, "rollout_complete", "Rollout restart deployment/web: rolled out in 42.0 s"
+        )
+        scale = await incidents.action_requested(incident, "Scale: deployment/api", guard="s/api")
+        ok = await incidents.action_finished(scale, ok=True, text="scaled", data=follow)
+        await incidents.rollout_finished(
+            scale, ok, "rollout_stalled", "Scale deployment/api: stalled after 600 s: no progress"
+        )
+        undo = await incidents.action_requested(incident, "Rollout undo: deployment/db", guard="u/db")
+        await incidents.action_finished(undo, ok=True, text="rolled back", data=follow)
+        return incident
+
+    text, _ = await _exported(tmp_path, build)
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    restart = next(row for row in rows if "Rollout restart: deployment/web (" in row)
+    assert "; rolled out: Rollout restart deployment/web: rolled out in 42.0 s (" in restart
+    assert restart.rstrip(" |").endswith("42 s")  # took: from the request to the end of the rollout
+    scale = next(row for row in rows if "Scale: deployment/api (" in row)
+    assert "; **rollout stalled**: Scale deployment/api: stalled after 600 s: no progress" in scale
+    undo = next(row for row in rows if "Rollout undo: deployment/db (" in row)
+    assert "**rollout outcome unknown**" in undo or "still rolling out at export" in undo
+    assert "**Rollout complete** #" in text and "**Rollout stalled** #" in text

@@ -154,7 +154,19 @@ async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Clus
 
     assert snap.context == "kmock"
     assert snap.pods == (
-        PodInfo("shop", "api-5f6d7c8b9-xk2lp", "api", "Running", 1, 2, 2, CREATED, "node-1", phase="Running"),
+        PodInfo(
+            "shop",
+            "api-5f6d7c8b9-xk2lp",
+            "api",
+            "Running",
+            1,
+            2,
+            2,
+            CREATED,
+            "node-1",
+            phase="Running",
+            workload_kind="Deployment",  # its owner is a ReplicaSet
+        ),
         PodInfo(
             "shop",
             "web-7d4b9c8f6-abcde",
@@ -166,6 +178,7 @@ async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Clus
             CREATED + timedelta(minutes=1),
             "node-1",
             phase="Running",
+            workload_kind="Deployment",
         ),
         PodInfo(
             "shop",
@@ -178,6 +191,7 @@ async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Clus
             CREATED,
             "node-1",
             phase="Running",
+            workload_kind="Deployment",
         ),
         PodInfo("shop", "worker-0", "worker", "Pending", 0, 1, 0, CREATED, "", phase="Pending"),
     )  # the context's namespace only: billing-0 in "pay" is not asked for

@@ -26,6 +26,7 @@ from actions import (
     ActionRefused,
     ActiveIncident,
     Dispatcher,
+    FollowOutcome,
     InFlightError,
     Registry,
     Target,
@@ -127,6 +128,8 @@ class ActionKeys:
             read_only=setup.read_only,
             clock=app.clock,
             secret_files=setup.secret_files,
+            on_progress=self._progressed,
+            on_follow_end=self._follow_ended,
         )
         self.workers: list[Worker[None]] = []
         self.dry_run_worker: Worker[None] | None = None  # the latest confirmation's dry run
@@ -294,6 +297,11 @@ class ActionKeys:
         if isinstance(panel, PodsPanel):
             pod = panel.selected()
             if pod is not None:
+                if pod.workload_kind == "StatefulSet" and pod.workload:
+                    # `kubectl rollout restart statefulset/redis`: the rollout keys act on it.
+                    return Target.of_pod(
+                        context, pod.namespace, pod.name, deployment=pod.workload, workload_kind="statefulset"
+                    )
                 dep = panel.selected_deployment()
                 found = Target.of_pod(
                     context, pod.namespace, pod.name, deployment=dep.name if dep is not None else None
@@ -356,6 +364,8 @@ class ActionKeys:
         finally:
             self._refresh()
         text = outcome.text + (f" · {outcome.record_error}" if outcome.record_error else "")
+        if outcome.following:
+            text += f" · following the rollout of {outcome.following}"
         if outcome.ok:
             self._say(text, "information", "Done")
         else:
@@ -381,6 +391,24 @@ class ActionKeys:
             ),
             answered,
         )
+
+    def _progressed(self) -> None:
+        """A followed rollout moved on: its action's row says so ("rolling out 2/3")."""
+        from panels.timeline import TimelinePanel
+
+        panel = self.app.panels.get("timeline")
+        if isinstance(panel, TimelinePanel) and panel.is_mounted:
+            panel.set_progress(self.dispatcher.progress())
+
+    def _follow_ended(self, ended: FollowOutcome) -> None:
+        text = ended.text + (f" · {ended.record_error}" if ended.record_error else "")
+        if ended.kind == "rollout_complete":
+            self._say(text, "information", "Rolled out")
+        elif ended.kind == "rollout_stalled":
+            self._say(text, "error", "Rollout stalled")
+        elif not self.dispatcher.stopping_for:  # quitting: the quit dialog said so already
+            self._say(text, "warning", "Rollout not followed")
+        self._refresh()
 
     def _refresh(self) -> None:
         # The record and the panels the action touched, now rather than at their next cycle.

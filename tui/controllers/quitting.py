@@ -93,6 +93,13 @@ class QuitGuard:
                 "it (a command's whole process group) and records it as interrupted; what a cluster or "
                 "an API was already asked may still happen."
             )
+        following = self.app.action_keys.dispatcher.following()
+        if following:
+            shown = ", ".join(following[:3]) + (" …" if len(following) > 3 else "")
+            says += (
+                f"\n\nStill following the rollout of {shown}: quitting stops following it and records "
+                "that it was not followed to the end; the rollout goes on in the cluster."
+            )
         self.asking = True
 
         async def answered(leave: bool | None) -> None:

@@ -70,6 +70,9 @@ class PodInfo:
     last_restart_at: datetime | None = None
     ip: str = ""  # the pod's IP (`kubectl get pods -o wide`); "" before it has one
     phase: str = ""  # Pending, Running, Succeeded, Failed, Unknown ("" when not known)
+    # The kind of `workload` by the pod's controller reference: "Deployment" (through its
+    # ReplicaSet), "StatefulSet", "DaemonSet", "Job"; "" when only the labels named it.
+    workload_kind: str = ""
 
     @property
     def key(self) -> str:

@@ -252,6 +252,11 @@ def demo_sources(platform: DemoPlatform) -> dict[str, PollSource[Any]]:
     }
 
 
+def _deployments_only(kind: str) -> None:
+    if kind != "deployment":
+        raise SourceError(f"the demo has no {kind}s")
+
+
 class DemoControl:
     """`tui.sources.base.ClusterControl` against the simulation, plus the team's own actions
     (`DEMO_MITIGATIONS`). Each call returns one line saying what it did, or raises SourceError."""
@@ -266,14 +271,20 @@ class DemoControl:
         self.platform.sync()  # only catches up with the clock, as any poll does
         return self.platform.world
 
-    async def rollout_restart(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
+    async def rollout_restart(
+        self, namespace: str, deployment: str, *, dry_run: bool = False, kind: str = "deployment"
+    ) -> str:
+        _deployments_only(kind)
         if dry_run:
             latest = max(tpl.revision for tpl in self._world().deployment(namespace, deployment).history)
             then = f"(revision {latest} → {latest + 1})"
             return f"{DEMO_DRY_RUN}deployment {namespace}/{deployment} would be restarted {then}"
         return self.platform.act("restart", namespace, deployment)
 
-    async def rollout_undo(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
+    async def rollout_undo(
+        self, namespace: str, deployment: str, *, dry_run: bool = False, kind: str = "deployment"
+    ) -> str:
+        _deployments_only(kind)
         if dry_run:
             ctrl = self._world().deployment(namespace, deployment)
             latest = max(ctrl.history, key=lambda tpl: tpl.revision)
@@ -288,7 +299,16 @@ class DemoControl:
             )
         return self.platform.act("undo", namespace, deployment)
 
-    async def scale(self, namespace: str, deployment: str, replicas: int, *, dry_run: bool = False) -> str:
+    async def scale(
+        self,
+        namespace: str,
+        deployment: str,
+        replicas: int,
+        *,
+        dry_run: bool = False,
+        kind: str = "deployment",
+    ) -> str:
+        _deployments_only(kind)
         if dry_run:
             world = self._world()
             ctrl = world.deployment(namespace, deployment)

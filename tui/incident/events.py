@@ -15,6 +15,12 @@ EventSource = Literal["key", "cli", "auto"]
 # running while younger than its timeout, and its outcome is unknown after that.
 OUTCOME_KINDS = ("action_succeeded", "action_failed", "action_interrupted")
 
+# What ends the following of a rollout that an action set going (data["request"] names the
+# action's request, data["outcome"] its action_succeeded): rolled out, stalled (the controller's
+# progress deadline, or warroom's own bound), or not followed to the end (warroom quit, or the
+# workload could not be read): the rollout goes on in the cluster, its end is not on the record.
+ROLLOUT_KINDS = ("rollout_complete", "rollout_stalled", "rollout_interrupted")
+
 KINDS = (
     "declared",
     "severity_changed",
@@ -26,6 +32,7 @@ KINDS = (
     "action_succeeded",
     "action_failed",
     "action_interrupted",
+    *ROLLOUT_KINDS,
     "detected",
     "checklist_step",
     "starred",

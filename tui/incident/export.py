@@ -57,7 +57,7 @@ from tui.core.untrusted import MAX_LINE, clean
 from tui.domain.detection import LEVEL_LABEL
 from tui.incident.events import ROLES, Event, event_numbers, in_time_order
 from tui.incident.lifecycle import STATUS_RANK, IncidentState, fold, severity_named
-from tui.incident.outcomes import UNKNOWN, outcomes, unfinished
+from tui.incident.outcomes import ROLLING_OUT, UNKNOWN, outcomes, rollout_ends, rollouts_pending, unfinished
 from tui.incident.response_times import response_times
 from tui.incident.store import IncidentStore, to_db_time
 
@@ -79,6 +79,9 @@ _LABELS = {
     "action_succeeded": "Action succeeded",
     "action_failed": "Action failed",
     "action_interrupted": "Action interrupted",
+    "rollout_complete": "Rollout complete",
+    "rollout_stalled": "Rollout stalled",
+    "rollout_interrupted": "Rollout not followed to the end",
     "detected": "Detected",
     "checklist_step": "Checklist",
     "reopened": "Reopened",
@@ -529,6 +532,8 @@ def _actions(record: _Record, now: datetime | None) -> list[str]:
     """Each request with its outcome; one with none is "outcome unknown" unless the export is
     made while it may still be running (no export time: unknown)."""
     done_by = outcomes(record.events)
+    rolled = rollout_ends(record.events)
+    rolling = rollouts_pending(record.events, now) if now is not None else {}
     rows = []
     for event in record.ordered():
         if event.kind != "action_requested":
@@ -548,6 +553,18 @@ def _actions(record: _Record, now: datetime | None) -> list[str]:
             cited = record.cite(done.id)
             outcome = f"{verb}: {text} ({cited})" if text else f"{verb} ({cited})"
             took = duration(done.occurred_at - event.occurred_at)
+            end = rolled.get(event.id)
+            if end is not None:
+                # The rollout it set going, followed to its end: that is when the action was done.
+                how = {"rollout_complete": "rolled out", "rollout_stalled": "**rollout stalled**"}.get(
+                    end.kind, "**rollout not followed to the end**"
+                )
+                outcome += f"; {how}: {md(record.current_text(end))} ({record.cite(end.id)})"
+                took = duration(end.occurred_at - event.occurred_at)
+            elif rolling.get(done.id) == ROLLING_OUT:
+                outcome += "; still rolling out at export"
+            elif isinstance(done.data.get("follow"), dict):
+                outcome += "; **rollout outcome unknown**: no end of its rollout recorded"
         action = f"{md(record.current_text(event))} ({record.cite(event.id)})"
         rows.append((_time(event.occurred_at), action, _actor(event), outcome, took))
     lines = ["## Actions taken", ""]

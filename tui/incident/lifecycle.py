@@ -21,6 +21,12 @@ What each kind carries in `data` (the contract the fold, the export and the UI r
 - action_requested: whatever the dispatcher records (action, target, command ...).
 - action_succeeded / action_failed / action_interrupted: {"request": the action_requested
   event's id, ...}; interrupted: warroom stopped (quit, a signal) before the run ended.
+  action_succeeded of an action that set a rollout going (restart, undo, scale) also carries
+  "follow": {"what": "deployment/web", "bound_s": the longest warroom follows it}.
+- rollout_complete / rollout_stalled / rollout_interrupted: {"request": the action_requested
+  event's id, "outcome": its action_succeeded event's id, "subject", "duration_s" (from the
+  request to the end), "status": the last rollout status read (kubectl's words), "replicas"
+  ...}; stalled: "reason" ("ProgressDeadlineExceeded" or "no progress"); interrupted: "why".
 
 Status moves only forward (investigating → identified → mitigating → resolved → closed; skipping
 ahead is allowed); going back is refused; a resolved or closed incident is reopened by its own
@@ -36,7 +42,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tui.config.schema import DEFAULT_SEVERITIES, SeverityConfig
-from tui.incident.events import KINDS, ROLES, STATUSES, Event
+from tui.incident.events import KINDS, ROLES, ROLLOUT_KINDS, STATUSES, Event
 
 OPEN_STATUSES = ("investigating", "identified", "mitigating")
 CLOSED_STATUSES = ("resolved", "closed")
@@ -54,6 +60,7 @@ CLOSED_ACCEPTS = frozenset(
         "action_succeeded",
         "action_failed",
         "action_interrupted",
+        *ROLLOUT_KINDS,
     }
 )
 _NO_CORRECTION = frozenset({"starred", "corrected"})
@@ -539,6 +546,20 @@ def plan_action_finished(
     return Planned(kind, text, {**dict(data), "request": request.id})
 
 
+def plan_rollout_finished(
+    state: IncidentState, request: Event, outcome: Event | None, kind: str, text: str, data: Mapping[str, Any]
+) -> Planned:
+    """The end of the following of a rollout that `request` set going (`outcome`: its
+    action_succeeded, when it could be written)."""
+    if request.kind != "action_requested" or request.incident_id != state.id:
+        raise LifecycleError(f"event #{request.id} is not an action request of incident #{state.id}")
+    if kind not in ROLLOUT_KINDS:
+        raise LifecycleError(f"{kind!r} is not a rollout's end (one of {', '.join(ROLLOUT_KINDS)})")
+    require_accepts(state, kind)
+    linked = {"request": request.id} | ({"outcome": outcome.id} if outcome is not None else {})
+    return Planned(kind, text, {**dict(data), **linked})
+
+
 @dataclass(frozen=True, slots=True)
 class TimelineSnapshot:
     """What the timeline panel shows: plain data, read from the record by the feed."""
@@ -567,6 +588,7 @@ __all__ = [
     "plan_detected",
     "plan_reopen",
     "plan_role",
+    "plan_rollout_finished",
     "plan_severity",
     "plan_star",
     "plan_status",

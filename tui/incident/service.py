@@ -29,6 +29,7 @@ from tui.incident.lifecycle import (
     plan_detected,
     plan_reopen,
     plan_role,
+    plan_rollout_finished,
     plan_severity,
     plan_star,
     plan_status,
@@ -367,6 +368,28 @@ class Incidents:
             who,
             exclusive=False,
             transition=Transition(_guard(guard), "done", force=True) if isinstance(guard, str) else None,
+        )
+
+    async def rollout_finished(
+        self,
+        request: Event,
+        outcome: Event | None,
+        kind: str,
+        text: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        who: Who | None = None,
+    ) -> Event:
+        """`rollout_complete` / `rollout_stalled` / `rollout_interrupted`: the end of the rollout
+        that `request`'s action set going, as warroom saw it. Written by the system (it watched;
+        the person is on the request) unless `who` says otherwise."""
+        who = who or Who(system_actor(), "system", "auto")
+        payload = dict(data or {})
+        return await self._write(
+            request.incident_id,
+            lambda s: plan_rollout_finished(s, request, outcome, kind, text, payload),
+            who,
+            exclusive=False,
         )
 
     async def _event_of(self, incident_id: int, event_id: int) -> Event:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -44,12 +44,33 @@ class ClusterControl(Protocol):
 
     context: str
 
-    async def rollout_restart(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str: ...
+    # `kind`: the workload `deployment` names, "deployment" or "statefulset" (a control that has
+    # only deployments refuses the others with a SourceError).
+    async def rollout_restart(
+        self, namespace: str, deployment: str, *, dry_run: bool = False, kind: str = "deployment"
+    ) -> str: ...
 
-    async def rollout_undo(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str: ...
+    async def rollout_undo(
+        self, namespace: str, deployment: str, *, dry_run: bool = False, kind: str = "deployment"
+    ) -> str: ...
 
     async def scale(
-        self, namespace: str, deployment: str, replicas: int, *, dry_run: bool = False
+        self,
+        namespace: str,
+        deployment: str,
+        replicas: int,
+        *,
+        dry_run: bool = False,
+        kind: str = "deployment",
     ) -> str: ...
 
     async def delete_pod(self, namespace: str, pod: str, *, dry_run: bool = False) -> str: ...
+
+
+class WorkloadReader(Protocol):
+    """A control that can also read a workload (raw JSON), so a rollout it set going can be
+    followed to its end (the real adapter; the demo's world shows its rollouts itself)."""
+
+    async def read_workload(
+        self, namespace: str, name: str, *, kind: str = "deployment"
+    ) -> dict[str, Any]: ...

@@ -81,6 +81,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.api
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = lambda self: self._handle()
+    _dry_run = False  # the request being handled asked for `dryRun=All`
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -213,6 +214,9 @@ class Handler(BaseHTTPRequestHandler):
             "DELETE": "delete" if name else "deletecollection",
         }[self.command]
         self.api.rbac.check(auth, verb, res, sub, namespace, name)
+        # `dryRun=All`: admitted and answered as for the real call, and nothing stored (what
+        # the confirmations' server-side dry runs rely on).
+        self._dry_run = query.get("dryRun") == "All"
         if sub == "log":
             return self._logs(namespace, name, query)
         if sub == "scale":
@@ -237,6 +241,8 @@ class Handler(BaseHTTPRequestHandler):
         if verb == "patch":
             return self._patch(res, namespace, name, sub, body)
         if verb == "delete":
+            if self._dry_run:
+                return self._get(res, namespace, name)
             options = self._decode(body) if body else {}
             grace = query.get(
                 "gracePeriodSeconds", options.get("gracePeriodSeconds") if isinstance(options, dict) else None
@@ -484,6 +490,8 @@ class Handler(BaseHTTPRequestHandler):
                 else None
             )
             new = self._keep_status(res, sub, current.obj, patched)
+            if self._dry_run:
+                return self._json(200, new)
             stored = store.replace(res.plural, new, namespace=namespace or None, expect_rv=expect)
         self._json(200, stored.raw)
 
@@ -509,6 +517,10 @@ class Handler(BaseHTTPRequestHandler):
             def set_replicas(obj: dict[str, Any]) -> None:
                 obj.setdefault("spec", {})["replicas"] = replicas
 
+            if self._dry_run:
+                would = json.loads(current.raw)
+                set_replicas(would)
+                return self._json(200, scale_of(res, would))
             stored = store.mutate(res.plural, namespace, name, set_replicas)
         self._json(200, scale_of(res, stored.obj))
 

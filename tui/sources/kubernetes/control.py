@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from tui.config.schema import ClusterConfig
 from tui.core.clock import Clock, SystemClock, utc_iso
+from tui.core.untrusted import one_line
 from tui.sources.base import SourceError
 from tui.sources.kubernetes.connection import (
     IN_CLUSTER,
@@ -25,6 +28,9 @@ from tui.sources.kubernetes.connection import (
 from tui.sources.kubernetes.status import REVISION, TEMPLATE_HASH_LABEL
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+DEPLOYMENT = "deployment"
+STATEFULSET = "statefulset"
+WORKLOAD_KINDS = (DEPLOYMENT, STATEFULSET)
 # Annotations `kubectl rollout undo` keeps from the deployment instead of copying them from the
 # ReplicaSet it rolls back to (kubectl's annotationsToSkip).
 _UNDO_SKIP_ANNOTATIONS = frozenset(
@@ -53,30 +59,42 @@ class KubernetesControl:
         pinned = cfg.kubeconfig != IN_CLUSTER and not cfg.context and self.context
         self._cluster = Cluster(replace(cfg, context=self.context) if pinned else cfg)
 
-    async def _run(self, fn: Callable[[Connection], str]) -> str:
-        def call(conn: Connection) -> str:
+    async def _run(self, fn: Callable[[Connection], Any]) -> Any:
+        def call(conn: Connection) -> Any:
             self.context = conn.context
             return fn(conn)
 
-        return await asyncio.to_thread(self._cluster.call, call)
+        try:
+            return await asyncio.to_thread(self._cluster.call, call)
+        except SourceError as err:
+            # A 403 says which permission is missing, in one line, as the panels do.
+            line = forbidden_line(err.__cause__)
+            if line is None:
+                raise
+            raise SourceError(line) from err.__cause__
 
     def _patch(
         self,
         conn: Connection,
         namespace: str,
-        deployment: str,
+        name: str,
         body: Any,
         *,
+        kind: str = DEPLOYMENT,
         scale: bool = False,
         dry_run: bool = False,
     ) -> Any:
-        """One PATCH of the deployment, or of its scale subresource; the object the server
-        answered (with `dry_run`, what it would have stored: nothing is)."""
+        """One PATCH of the workload (a deployment or a statefulset), or of its scale
+        subresource; the object the server answered (with `dry_run`, what it would have stored:
+        nothing is). A dict body is a strategic merge patch, a list a JSON patch."""
         apps = client.AppsV1Api(conn.api)
-        patch = apps.patch_namespaced_deployment_scale if scale else apps.patch_namespaced_deployment
+        if kind == STATEFULSET:
+            patch = apps.patch_namespaced_stateful_set_scale if scale else apps.patch_namespaced_stateful_set
+        else:
+            patch = apps.patch_namespaced_deployment_scale if scale else apps.patch_namespaced_deployment
         return read_json(
             patch(
-                deployment,
+                name,
                 namespace,
                 body,
                 _preload_content=False,
@@ -85,14 +103,37 @@ class KubernetesControl:
             )
         )
 
-    async def rollout_restart(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
+    async def read_workload(self, namespace: str, name: str, *, kind: str = DEPLOYMENT) -> dict[str, Any]:
+        """The workload as the API server has it now (raw JSON): what a rollout is followed by."""
+        _check_kind(kind)
+
+        def run(conn: Connection) -> Any:
+            apps = client.AppsV1Api(conn.api)
+            read = (
+                apps.read_namespaced_stateful_set if kind == STATEFULSET else apps.read_namespaced_deployment
+            )
+            return read_json(
+                read(name, namespace, _preload_content=False, _request_timeout=self.cfg.timeout_s)
+            )
+
+        found = await self._run(run)
+        if not isinstance(found, dict):
+            raise SourceError(f"the API server answered {kind}/{name} without an object")
+        return found
+
+    async def rollout_restart(
+        self, namespace: str, deployment: str, *, dry_run: bool = False, kind: str = DEPLOYMENT
+    ) -> str:
+        _check_kind(kind)
         stamp = utc_iso(self.clock.now())
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
 
         def run(conn: Connection) -> str:
-            answer = self._patch(conn, namespace, deployment, body, dry_run=dry_run)
+            answer = self._patch(conn, namespace, deployment, body, kind=kind, dry_run=dry_run)
             if not dry_run:
-                return f"deployment.apps/{deployment} restarted"
+                return f"{kind}.apps/{deployment} restarted"
+            if kind == STATEFULSET:
+                return f"{DRY_RUN}statefulset {namespace}/{deployment} would be restarted"
             # The controller, not the API server, numbers the new ReplicaSet: one past the current.
             revision = _revision(answer) if isinstance(answer, dict) else None
             then = f" (revision {revision} → {revision + 1})" if revision is not None else ""
@@ -100,8 +141,61 @@ class KubernetesControl:
 
         return await self._run(run)
 
-    async def rollout_undo(self, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
-        return await self._run(lambda conn: self._undo(conn, namespace, deployment, dry_run=dry_run))
+    async def rollout_undo(
+        self, namespace: str, deployment: str, *, dry_run: bool = False, kind: str = DEPLOYMENT
+    ) -> str:
+        _check_kind(kind)
+        undo = self._undo_statefulset if kind == STATEFULSET else self._undo
+        return await self._run(lambda conn: undo(conn, namespace, deployment, dry_run=dry_run))
+
+    def _undo_statefulset(self, conn: Connection, namespace: str, name: str, *, dry_run: bool = False) -> str:
+        """Roll back to the previous revision, as `kubectl rollout undo statefulset/X` does: of
+        the ControllerRevisions the statefulset controls, the second-highest revision; nothing
+        to do when the statefulset's template already is that revision's; else its data (a
+        strategic merge patch that replaces the pod template) is sent as it is."""
+        apps = client.AppsV1Api(conn.api)
+        timeout = self.cfg.timeout_s
+        sts = read_json(
+            apps.read_namespaced_stateful_set(
+                name, namespace, _preload_content=False, _request_timeout=timeout
+            )
+        )
+        listing = read_json(
+            apps.list_namespaced_controller_revision(
+                namespace,
+                label_selector=_match_labels_selector(sts),
+                _preload_content=False,
+                _request_timeout=timeout,
+            )
+        )
+        history = sorted(
+            (
+                (rev, cr)
+                for cr in items_of(listing)
+                if _controlled_by(cr, sts, "StatefulSet")
+                and isinstance(rev := cr.get("revision"), int)
+                and isinstance(cr.get("data"), dict)
+            ),
+            key=lambda pair: pair[0],
+        )
+        if len(history) <= 1:
+            raise SourceError(f'no last revision to roll back to for statefulset "{name}"')
+        back_to, previous = history[-2]
+        data = previous["data"]
+        template = _pruned(((data.get("spec") or {}).get("template")) or {})
+        template.pop("$patch", None)
+        images = [c.get("image") for c in (template.get("spec") or {}).get("containers") or []]
+        shown = f" ({', '.join(str(i) for i in images if i)})" if any(images) else ""
+        current = _pruned(((sts.get("spec") or {}).get("template")) or {})
+        if current == template:
+            already = f"current template already matches revision {back_to}"
+            return f"statefulset.apps/{name} skipped rollback ({already})"
+        self._patch(conn, namespace, name, data, kind=STATEFULSET, dry_run=dry_run)
+        if dry_run:
+            return (
+                f"{DRY_RUN}statefulset {namespace}/{name} would be rolled back to revision {back_to}{shown}"
+            )
+        return f"statefulset.apps/{name} rolled back"
 
     def _undo(self, conn: Connection, namespace: str, deployment: str, *, dry_run: bool = False) -> str:
         """Roll back to the previous revision, as `kubectl rollout undo` does: of the ReplicaSets
@@ -159,18 +253,21 @@ class KubernetesControl:
             return f"{DRY_RUN}deployment {namespace}/{deployment} {what}"
         return f"deployment.apps/{deployment} rolled back"
 
-    async def scale(self, namespace: str, deployment: str, replicas: int, *, dry_run: bool = False) -> str:
+    async def scale(
+        self, namespace: str, deployment: str, replicas: int, *, dry_run: bool = False, kind: str = DEPLOYMENT
+    ) -> str:
+        _check_kind(kind)
         if replicas < 0:
             raise SourceError(f"replicas must be 0 or more, got {replicas}")
 
         def run(conn: Connection) -> str:
             body = {"spec": {"replicas": int(replicas)}}
-            answer = self._patch(conn, namespace, deployment, body, scale=True, dry_run=dry_run)
+            answer = self._patch(conn, namespace, deployment, body, kind=kind, scale=True, dry_run=dry_run)
             if not dry_run:
-                return f"deployment.apps/{deployment} scaled"
+                return f"{kind}.apps/{deployment} scaled"
             now = ((answer.get("status") or {}) if isinstance(answer, dict) else {}).get("replicas")
             was = f"from {now} " if isinstance(now, int) else ""
-            return f"{DRY_RUN}deployment {namespace}/{deployment} would be scaled {was}to {replicas} replicas"
+            return f"{DRY_RUN}{kind} {namespace}/{deployment} would be scaled {was}to {replicas} replicas"
 
         return await self._run(run)
 
@@ -198,6 +295,49 @@ class KubernetesControl:
 
 DRY_RUN = "server dry run: "
 
+# kube-apiserver's RBAC refusal: `deployments.apps "web" is forbidden: User "x" cannot patch
+# resource "deployments" in API group "apps" in the namespace "payments"` (or "at the cluster
+# scope"); the subresource is in the resource ("deployments/scale").
+_RBAC_REFUSAL = re.compile(
+    r'cannot (?P<verb>[\w-]+) resource "(?P<resource>[^"]+)"(?: in API group "[^"]*")?'
+    r'(?: in the namespace "(?P<namespace>[^"]*)"| (?P<cluster>at the cluster scope))?'
+)
+
+
+def forbidden_line(err: BaseException | None) -> str | None:
+    """A 403 as one line that names what is missing: "forbidden (RBAC: patch deployments in
+    payments)"; None for anything else. A 403 that is not RBAC's (an admission webhook) keeps
+    the server's own message."""
+    if not isinstance(err, ApiException) or err.status != 403:
+        return None
+    message = ""
+    try:
+        body = json.loads(err.body or "")
+        message = str(body.get("message") or "") if isinstance(body, dict) else ""
+    except (TypeError, ValueError):
+        message = str(err.body or "")
+    found = _RBAC_REFUSAL.search(message)
+    if found is None:
+        return one_line(f"forbidden: {message}" if message else "forbidden (403)", 200)
+    where = f"in {found['namespace']}" if found["namespace"] else "cluster-wide"
+    return one_line(f"forbidden (RBAC: {found['verb']} {found['resource']} {where})", 200)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in WORKLOAD_KINDS:
+        raise SourceError(f"{kind}: not a workload warroom can act on (one of {', '.join(WORKLOAD_KINDS)})")
+
+
+def _pruned(value: Any) -> Any:
+    """A template as the typed API holds it (no nulls, empty maps or lists), so a template
+    read back compares equal to the one a ControllerRevision recorded."""
+    if isinstance(value, dict):
+        kept = {k: _pruned(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, {}, [])}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
+
 
 def _dry(dry_run: bool) -> dict[str, str]:
     """The client's keyword for a server-side dry run: the API server validates, admits and
@@ -210,12 +350,13 @@ def _match_labels_selector(dep: Mapping[str, Any]) -> str | None:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or None
 
 
-def _controlled_by(rs: Mapping[str, Any], dep: Mapping[str, Any]) -> bool:
-    """The ReplicaSet's controller is this deployment (by uid when both have one, else by name:
-    a label selector alone could match another deployment's ReplicaSets)."""
+def _controlled_by(rs: Mapping[str, Any], dep: Mapping[str, Any], kind: str = "Deployment") -> bool:
+    """The ReplicaSet's (or ControllerRevision's) controller is this deployment (or
+    statefulset): by uid when both have one, else by name (a label selector alone could match
+    another workload's)."""
     dep_meta = dep.get("metadata") or {}
     for ref in (rs.get("metadata") or {}).get("ownerReferences") or []:
-        if ref.get("kind") != "Deployment" or ref.get("controller") is False:
+        if ref.get("kind") != kind or ref.get("controller") is False:
             continue
         if ref.get("uid") and dep_meta.get("uid"):
             if ref["uid"] == dep_meta["uid"]:

@@ -232,6 +232,17 @@ def pod_workload(pod: Mapping[str, Any]) -> str | None:
     return str(fallback) if fallback else None
 
 
+def pod_workload_kind(pod: Mapping[str, Any]) -> str:
+    """The kind of the workload `pod_workload` names: "Deployment" for a ReplicaSet's pod (the
+    ReplicaSet's own owner is not on the pod: its name says it), the owner's kind otherwise;
+    "" when no owner reference names it."""
+    for ref in _mappings(_mapping(pod.get("metadata")).get("ownerReferences")):
+        kind = _str(ref.get("kind"))
+        if ref.get("name") and kind in ("ReplicaSet", "StatefulSet", "DaemonSet", "Deployment", "Job"):
+            return "Deployment" if kind == "ReplicaSet" else kind
+    return ""
+
+
 def replicaset_deployment(rs_name: str, template_hash: str | None) -> str:
     """`api-gateway-7d4b9c8f6` → `api-gateway`: a ReplicaSet is named deployment-<hash>."""
     if template_hash and rs_name.endswith(f"-{template_hash}"):
@@ -259,6 +270,7 @@ def pod_info(pod: Mapping[str, Any]) -> PodInfo:
         last_restart_at=row.last_restart_at,
         ip=pod_ip(pod),
         phase=_str(_mapping(pod.get("status")).get("phase")),
+        workload_kind=pod_workload_kind(pod),
     )
 
 
