@@ -122,6 +122,18 @@ def test_crashloop_is_detected_per_deployment_not_per_pod():
     assert [(x.key, x.level) for x in healed] == [("deployment:lomash-wood/api-gateway", "ok")]
 
 
+def test_the_same_pods_snapshot_again_is_observed_only_while_a_hold_runs():
+    """A watched cluster hands over the very same snapshot until something changes: seen
+    again, it still ends a hold that is running, and once all is reported it costs nothing."""
+    d = Detector(DetectionConfig(hold_s=10))
+    snap = cluster(pod("api-gateway-7d9f8b6c5-aaaaa", "CrashLoopBackOff", workload="api-gateway"))
+    assert d.pods(snap, seconds(0)) == []  # held
+    [found] = d.pods(snap, seconds(11))  # the same object, the hold over: reported
+    assert found.key == "deployment:lomash-wood/api-gateway"
+    assert d.pods(snap, seconds(12)) == []
+    assert d._pods_quiet is snap  # settled: observing it again is skipped
+
+
 def test_hostile_names_are_cleaned_in_detection_text():
     d = Detector(AT_ONCE)
     found = d.health(health(service("api\x1b]0;x\x07", "DOWN", "\x1b[2Jboom")), T0)

@@ -100,6 +100,9 @@ class Detector:
         self.rules = rules or DetectionConfig()
         self._subjects: dict[str, _Subject] = {}
         self._health_seen: dict[str, object] = {}  # service -> the row the last snapshot had
+        # The pods snapshot last observed, while observing it again could report nothing: a
+        # watched cluster hands over the very same snapshot until something changes.
+        self._pods_quiet: object | None = None
 
     def _settled(self, key: str) -> bool:
         """What the polls see was reported and nothing is held or flapping: the same observation
@@ -187,6 +190,8 @@ class Detector:
         return self._found(observed, now)
 
     def pods(self, snap: ClusterSnapshot, now: datetime) -> list[Detection]:
+        if snap is self._pods_quiet:
+            return []
         crashing: dict[tuple[str, str], list[str]] = {}
         workloads: set[tuple[str, str]] = set()
         for pod in snap.pods:
@@ -206,7 +211,10 @@ class Detector:
             data = {"namespace": ns, "deployment": name, "pods": pods}
             level: Level = "problem" if pods else "ok"
             observed.append((f"deployment:{ns}/{name}", _Observation(level, label, said, data)))
-        return self._found(observed, now)
+        found = self._found(observed, now)
+        settled = all(self._settled(key) for key, _ in observed)
+        self._pods_quiet = snap if settled else None  # (a hold or a flap window still runs)
+        return found
 
     def slos(self, snap: SloSnapshot, now: datetime) -> list[Detection]:
         observed = []

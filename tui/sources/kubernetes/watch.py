@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
-from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
@@ -50,20 +50,35 @@ READ_CHUNK = 1 << 16
 @dataclass(frozen=True, slots=True)
 class Resource:
     plural: str  # as RBAC and kubectl name it: "pods", "deployments"
-    namespaced: Callable[[Connection], Callable[..., Any]]  # the client's list_namespaced_* method
-    everywhere: Callable[[Connection], Callable[..., Any]]  # its list_*_for_all_namespaces
+    group_version: str  # "/api/v1", "/apis/apps/v1"
+
+    def path(self, namespace: str | None) -> str:
+        if namespace is None:
+            return f"{self.group_version}/{self.plural}"
+        return f"{self.group_version}/namespaces/{quote(namespace, safe='')}/{self.plural}"
 
 
-PODS = Resource(
-    "pods",
-    lambda c: client.CoreV1Api(c.api).list_namespaced_pod,
-    lambda c: client.CoreV1Api(c.api).list_pod_for_all_namespaces,
-)
-DEPLOYMENTS = Resource(
-    "deployments",
-    lambda c: client.AppsV1Api(c.api).list_namespaced_deployment,
-    lambda c: client.AppsV1Api(c.api).list_deployment_for_all_namespaces,
-)
+PODS = Resource("pods", "/api/v1")
+DEPLOYMENTS = Resource("deployments", "/apis/apps/v1")
+
+
+def raw_get(conn: Connection, path: str, query: list[tuple[str, str]], timeout: Any) -> Any:
+    """GET `path` through the connection's client (its auth, TLS and pool) and return the raw
+    urllib3 response, streaming. Not the generated `CoreV1Api`/`AppsV1Api` methods: their
+    classes take a second of CPU to import (pydantic validators for hundreds of calls), which
+    was most of the time to the first pods on the screen."""
+    request = conn.api.param_serialize(
+        method="GET",
+        resource_path=path,
+        query_params=query,
+        header_params={"Accept": "application/json"},
+        auth_settings=["BearerToken"],
+    )
+    response = conn.api.call_api(*request, _request_timeout=timeout)
+    if not 200 <= response.status <= 299:
+        response.read()
+        raise ApiException.from_response(http_resp=response, body=None, data=None)
+    return response.response
 
 
 class Gone(Exception):
@@ -216,16 +231,14 @@ class Reflector(Generic[T]):
                 self._kick.wait(delay)
             self._kick.clear()
 
-    def _call(self, **params: Any) -> Any:
-        conn = self._connection()
-        if self.namespace is None:
-            method = self.resource.everywhere(conn)
-            return method(label_selector=self.selector, _preload_content=False, **params)
-        method = self.resource.namespaced(conn)
-        return method(self.namespace, label_selector=self.selector, _preload_content=False, **params)
+    def _get(self, query: dict[str, str], timeout: Any) -> Any:
+        params = list(query.items())
+        if self.selector:
+            params.append(("labelSelector", self.selector))
+        return raw_get(self._connection(), self.resource.path(self.namespace), params, timeout)
 
     def _list(self) -> None:
-        response = self._call(_request_timeout=self.timeout_s)
+        response = self._get({}, self.timeout_s)
         try:
             listing = json.loads(response.data)
         finally:
@@ -262,16 +275,11 @@ class Reflector(Generic[T]):
     def _watch(self) -> None:
         low, high = WATCH_TIMEOUT_S
         seconds = random.randint(low, high)
-        params: dict[str, Any] = {
-            "watch": True,
-            "allow_watch_bookmarks": True,
-            "timeout_seconds": seconds,
-            "_request_timeout": (self.timeout_s, seconds + READ_MARGIN_S),
-        }
+        query = {"watch": "true", "allowWatchBookmarks": "true", "timeoutSeconds": str(seconds)}
         if self.resource_version:
-            params["resource_version"] = self.resource_version
+            query["resourceVersion"] = self.resource_version
         try:
-            response = self._call(**params)
+            response = self._get(query, (self.timeout_s, seconds + READ_MARGIN_S))
         except ApiException as err:
             if err.status == 410:
                 raise Gone() from err
