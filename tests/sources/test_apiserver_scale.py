@@ -34,6 +34,12 @@ def test_ten_thousand_pods_list_in_well_under_a_second() -> None:
         assert {p["metadata"]["namespace"] for p in doc["items"]} == {f"ns-{i:02}" for i in range(50)}
         assert len(one_ns["items"]) == 200
         assert took < 0.5, f"listing 10,000 pods took {took:.3f}s"
+        restarted = [
+            p for p in doc["items"] if p["status"].get("containerStatuses", [{}])[0].get("restartCount")
+        ]
+        assert restarted and all(
+            p["status"]["containerStatuses"][0]["lastState"]["terminated"]["finishedAt"] for p in restarted
+        )
 
 
 def test_the_command_serves_a_seeded_cluster_until_terminated(tmp_path: Path) -> None:

@@ -34,7 +34,8 @@ STATES = ["running"] * 17 + ["crashloop", "pending", "waiting"]
 
 def population(pods: int, namespaces: int, seed: int = 7) -> list[dict[str, Any]]:
     """`pods` pods over `namespaces` namespaces (ns-00, ns-01, ...): mostly running, some
-    crash-looping, pending or creating, of various ages and apps, on 20 nodes."""
+    crash-looping, pending or creating, of various ages and apps, on 20 nodes, with pod IPs; a
+    restarted container last ended a while ago (kubectl's RESTARTS `7 (91s ago)`)."""
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
     out = []
@@ -51,6 +52,13 @@ def population(pods: int, namespaces: int, seed: int = 7) -> list[dict[str, Any]
             node=f"node-{rng.randrange(20) + 1}",
             created=now - timedelta(seconds=rng.randrange(60, 30 * 86400)),
         )
+        if state != "pending":
+            pod["status"]["podIP"] = f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"
+        for status in pod["status"].get("containerStatuses") or []:
+            if status["restartCount"]:
+                ended = now - timedelta(seconds=rng.randrange(30, 3 * 86400))
+                stamp = ended.strftime("%Y-%m-%dT%H:%M:%SZ")
+                status["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": stamp}}
         out.append(pod)
     return out
 
