@@ -340,6 +340,10 @@ class Dispatcher:
             except asyncio.CancelledError:
                 with contextlib.suppress(BaseException):
                     await finishing  # the outcome is written even when the caller goes away
+                    done = finishing.result()
+                    if done.ok and result.follow is not None and not interrupted:
+                        # Its outcome says it is followed: followed it is, in its own task.
+                        self._start_follow(action, active, request, done, result.follow, start, who)
                 raise
         finally:
             self._runs.pop(request.id, None)

@@ -58,9 +58,9 @@ KIND_LABEL = {
     "action_succeeded": "action ok",
     "action_failed": "action FAIL",
     "action_interrupted": "action stopped",
-    "rollout_complete": "rollout done",
-    "rollout_stalled": "rollout STALL",
-    "rollout_interrupted": "rollout ?",
+    "rollout_complete": "rolled out",
+    "rollout_stalled": "roll STALL",
+    "rollout_interrupted": "unfollowed",
     "checklist_step": "checklist",
     "starred": "star",
     "corrected": "correction",
@@ -132,7 +132,12 @@ def event_cells(
         text = Text(f"{verb} {cite(ref)}{what}")
     else:
         text = Text(one_line(event.text, 400), style="dim strike" if corrected_by else "")
-    if unfinished in (UNKNOWN, ROLLOUT_UNKNOWN):
+    if event.kind == "action_succeeded" and unfinished is not None:
+        # Its rollout, first: the row's text is long and the column narrow, and how far the
+        # rollout is is what the reader is waiting for.
+        head = Text(unfinished, style="bold yellow" if unfinished == ROLLOUT_UNKNOWN else "bold cyan")
+        text = head + Text(" · ") + text
+    elif unfinished in (UNKNOWN, ROLLOUT_UNKNOWN):
         text.append(f"  · {unfinished}", style="bold yellow")
     elif unfinished is not None:
         text.append(f"  · {unfinished}", style="dim")

@@ -291,3 +291,23 @@ async def test_a_rollout_that_cannot_be_read_is_said_not_followed(
         "not followed to the end: cannot read deployment/web: forbidden (RBAC: get deployments in shop)"
         in (end.text)
     )
+
+
+async def test_a_follow_rides_out_an_api_server_restart(
+    api: ApiServer, tmp_path: Path, record: Record
+) -> None:
+    fresh_deployment(api)
+    await until(lambda: rolled_out(api, "deployments", "web"))
+    api.controller.stall = True  # type: ignore[union-attr]
+    progress: list[str] = []
+    dispatcher = dispatcher_for(record, control_for(api, tmp_path), progress)
+    assert (await dispatcher.dispatch("k8s.rollout_restart", WEB)).ok
+    await until(lambda: "rolling out (not yet observed)" in progress)
+
+    api.stop()  # the API server goes away mid-rollout: the follow says so and keeps trying
+    await until(lambda: any("cannot read it" in p for p in progress))
+    api.start()  # back on the same port, with its state
+    api.controller.stall = False  # type: ignore[union-attr]
+    await asyncio.wait_for(dispatcher.followed(), 20)
+    (end,) = ends(await record.events())
+    assert end.kind == "rollout_complete", end.text

@@ -10,6 +10,7 @@ import pytest
 
 from panels.timeline import event_cells
 from tests.timebase import T0
+from tui.domain.status_update import actions_taken
 from tui.incident.events import Event
 from tui.incident.outcomes import ROLLING_OUT, ROLLOUT_UNKNOWN, rollouts_pending
 from tui.sources.kubernetes.rollout import deployment_rollout, statefulset_rollout
@@ -160,7 +161,25 @@ def test_the_action_row_says_rolling_out_until_the_end_is_on_the_record() -> Non
     cells = event_cells(
         events[1], starred=False, corrected_by=None, local=False, unfinished="rolling out 2/3"
     )
-    assert cells[3].plain == "action_succeeded text  · rolling out 2/3"  # type: ignore[union-attr]
+    assert cells[3].plain == "rolling out 2/3 · action_succeeded text"  # type: ignore[union-attr]
     assert cells[2].plain.strip() == "✔ action ok"  # type: ignore[union-attr]
     done = event_cells(events[4], starred=False, corrected_by=None, local=False)
-    assert done[2].plain.strip() == "✔ rollout done"  # type: ignore[union-attr]
+    assert done[2].plain.strip() == "✔ rolled out"  # type: ignore[union-attr]
+
+
+def test_the_status_update_says_whether_the_rollouts_finished() -> None:
+    follow = {"what": "deployment/web", "bound_s": 60}
+    events = [
+        event(2, "action_requested", 0),
+        event(3, "action_succeeded", 1, request=2, follow=follow),
+        event(4, "rollout_complete", 9, request=2, outcome=3),
+        event(5, "action_requested", 10),
+        event(6, "action_succeeded", 11, request=5, follow=follow),
+        event(7, "action_requested", 12),
+        event(8, "action_succeeded", 13, request=7),
+    ]
+    assert actions_taken(events, None) == [
+        "03:00Z action_requested text: done, rolled out",
+        "03:00Z action_requested text: done, rolling out",
+        "03:00Z action_requested text: done",
+    ]

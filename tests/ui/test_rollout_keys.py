@@ -87,14 +87,14 @@ async def test_r_on_a_statefulset_pod_is_followed_until_rolled_out(
         await _confirm(pilot, screen)
         await until(
             pilot,
-            lambda: any("· rolling out" in t for t in _row_texts(app)),
+            lambda: any(t.startswith("rolling out") for t in _row_texts(app)),
             "the action row rolling out",
             500,
         )
         await until(
             pilot, lambda: any("rolled out in" in t for t in _row_texts(app)), "rollout_complete shown", 800
         )
-        assert not any("· rolling out" in t for t in _row_texts(app))
+        assert not any(t.startswith("rolling out") for t in _row_texts(app))
     kinds = [e.kind for e in await _events(db)]
     assert kinds == ["declared", "action_requested", "action_succeeded", "rollout_complete"]
 
@@ -111,7 +111,7 @@ async def test_quitting_while_a_rollout_is_followed_records_it_unfollowed(
         await _confirm(pilot, screen)
         await until(
             pilot,
-            lambda: any("· rolling out" in t for t in _row_texts(app)),
+            lambda: any(t.startswith("rolling out") for t in _row_texts(app)),
             "the action row rolling out",
             500,
         )

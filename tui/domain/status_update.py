@@ -12,6 +12,7 @@ from tui.core.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
 from tui.core.untrusted import one_line
 from tui.domain.pod_health import not_ready
 from tui.incident.events import OUTCOME_KINDS, Event
+from tui.incident.outcomes import rollout_ends
 
 
 def conditions(
@@ -50,6 +51,7 @@ def conditions(
 
 def actions_taken(events: Sequence[Event], since: datetime | None) -> list[str]:
     requested = {e.id: e for e in events if e.kind == "action_requested"}
+    ends = rollout_ends(events)
     lines = []
     for event in events:
         if event.kind not in OUTCOME_KINDS:
@@ -59,6 +61,16 @@ def actions_taken(events: Sequence[Event], since: datetime | None) -> list[str]:
         request = requested.get(int(event.data.get("request", -1)))
         what = one_line(request.text if request else event.text, 120)
         outcome = {"action_succeeded": "done", "action_interrupted": "INTERRUPTED"}.get(event.kind, "FAILED")
+        if event.kind == "action_succeeded" and isinstance(event.data.get("follow"), dict):
+            # What the people waiting on it ask: did the rollout it set going finish?
+            end = ends.get(int(event.data.get("request", -1)))
+            outcome += ", " + (
+                "rolling out"
+                if end is None
+                else {"rollout_complete": "rolled out", "rollout_stalled": "rollout STALLED"}.get(
+                    end.kind, "rollout not followed to the end"
+                )
+            )
         lines.append(f"{event.occurred_at.strftime('%H:%M')}Z {what}: {outcome}")
     return lines or ["none since the last update"]
 
