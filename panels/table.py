@@ -212,6 +212,19 @@ class DiffTable(DataTable[Text]):
             self.refresh()
             self._refit_parent()
 
+    def _settle_columns(self, widths: Sequence[tuple[int, ...]]) -> None:
+        """An empty table about to be filled (the first snapshot, 10 000 pods): choose the
+        columns that fit these rows before adding them, so each row is added once. Adding them
+        first, then giving up a column that did not fit and adding them all again, tripled the
+        first paint of a big table. (Their widths are counted again as they are added.)"""
+        if not self.size.width:
+            return
+        for row in widths:
+            self._count_widths(row, +1)
+        self.fit_flex()  # an empty table: a change of columns re-adds no rows
+        for row in widths:
+            self._count_widths(row, -1)
+
     def _refit_parent(self) -> None:
         refit = getattr(self.parent, "refit", None)
         if refit is not None:
@@ -271,8 +284,11 @@ class DiffTable(DataTable[Text]):
                 del self.rows[row_key]
                 del self._data[row_key]
                 self._count_widths(self._prepare(key, self._rows.pop(key))[1], -1)
+            new_keys = [k for k in order if k not in self._rows]
+            if not self._rows and new_keys:
+                self._settle_columns([self._prepare(key, cells[key])[1] for key in new_keys])
             columns = self.ordered_columns
-            for key in [k for k in order if k not in self._rows]:
+            for key in new_keys:
                 self._add_quietly(key, cells[key], columns)
         shown = set(self._shown)
         changed: list[str] = []

@@ -71,6 +71,14 @@ def clean(text: str, *, max_len: int = MAX_LINE, keep_newlines: bool = False) ->
 
 def one_line(text: str, max_len: int = 200) -> str:
     """A short single line (status lines, table cells, error messages)."""
+    if (
+        type(text) is str
+        and len(text) <= max_len
+        and " " not in text
+        and text.isascii()
+        and text.isprintable()
+    ):
+        return text  # a pod name, a status word: nothing to fold or clean (50 000 a snapshot)
     return clean(" ".join(str(text).split()), max_len=max_len)
 
 
