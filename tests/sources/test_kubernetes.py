@@ -212,9 +212,10 @@ async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Clus
     assert all(r.params.get("allowWatchBookmarks") == "true" for r in seen if r.params.get("watch"))
     assert all(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in seen)
 
-    # Nothing changed: the very same snapshot, and no request at all.
+    # Nothing changed: the very same snapshot, and no list (a watch kmock ended may be opened
+    # again meanwhile: that is a watch, not a poll; under load it happened once in a full run).
     assert await src.poll() is snap
-    assert len(requests(cluster.kmock)) == len(seen)
+    assert [r for r in requests(cluster.kmock)[len(seen) :] if not r.params.get("watch")] == []
 
     # A change reaches the next snapshot through the watch, without a list; the pods that did
     # not change are the same objects as before (converted once).
