@@ -20,7 +20,8 @@ import asyncio
 import shlex
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, cast
 
 from actions.output import Output
 from actions.registry import Action, DryRun, Follow, FollowEnd, Run, RunResult, Target
@@ -120,7 +121,7 @@ def kubernetes_actions(
     """Rollout restart (r), rollout undo (U), scale (s) and delete pod (x) over `control`; the
     rollouts the first three set going are followed to their end when `control` can read a
     workload back (see `follow_rollout`)."""
-    reader = control if callable(getattr(control, "read_workload", None)) else None
+    reader = cast(WorkloadReader, control) if callable(getattr(control, "read_workload", None)) else None
 
     def context_of(target: Target) -> str:
         return target.context or control.context
@@ -149,7 +150,7 @@ def kubernetes_actions(
             following = None
             if follow and reader is not None and " skipped rollback " not in line:
                 following = follow_rollout(
-                    reader,  # type: ignore[arg-type]
+                    reader,
                     target.namespace or "",
                     target.deployment or "",
                     target.workload_kind,
@@ -196,6 +197,17 @@ def kubernetes_actions(
 
     def workload(target: Target) -> str:
         return f"{target.workload_kind}/{target.deployment}"
+
+    async def scale_prepare(target: Target) -> Target:
+        """A statefulset's replicas (the pods panel knows only deployments'), read from the
+        cluster so the confirmation says "now 3" and starts from it."""
+        if reader is None or "replicas" in target.extra or not target.deployment:
+            return target
+        obj = await reader.read_workload(target.namespace or "", target.deployment, kind=target.workload_kind)
+        replicas = (obj.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or isinstance(replicas, bool):
+            return target
+        return replace(target, extra={**target.extra, "replicas": replicas})
 
     def replicas_fields(target: Target) -> tuple[Field, ...]:
         current = target.extra.get("replicas")
@@ -261,6 +273,7 @@ def kubernetes_actions(
             question=lambda t: f"Scale {workload(t)} {where(t)} to how many replicas?",
             fields=replicas_fields,
             dry_run=dry(scale_dry_run),
+            prepare=scale_prepare,
             description="set a deployment's replicas (kubectl scale)",
             **common,
         ),

@@ -257,6 +257,10 @@ class Action:
     secret_files: tuple[str, ...] = ()
     description: str = ""  # one line for the action menu and help
     dry_run: DryRun | None = None
+    # What the confirmation shows that the selection did not carry (a statefulset's replicas),
+    # asked of the system when the key is pressed; the caller bounds it and, if it fails or
+    # takes too long, confirms with the selection as it was.
+    prepare: Callable[[Target], Awaitable[Target]] | None = None
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:

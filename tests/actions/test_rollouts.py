@@ -188,8 +188,16 @@ async def test_statefulset_restart_scale_and_undo(api: ApiServer, tmp_path: Path
     restart = registry.get("k8s.rollout_restart").confirmation(REDIS)
     assert restart.target == "statefulset/redis"
     assert restart.preview == "kubectl --context kmock -n shop rollout restart statefulset/redis"
-    scale = registry.get("k8s.scale").confirmation(REDIS)
-    assert scale.preview == "kubectl --context kmock -n shop scale statefulset/redis --replicas=N"
+    scaling = registry.get("k8s.scale")
+    assert (
+        scaling.confirmation(REDIS).preview
+        == "kubectl --context kmock -n shop scale statefulset/redis --replicas=N"
+    )
+    # The pods panel knows no statefulset's replicas: the key reads them before the dialog opens.
+    assert scaling.prepare is not None
+    scale = scaling.confirmation(await scaling.prepare(REDIS))
+    assert scale.preview == "kubectl --context kmock -n shop scale statefulset/redis --replicas=3"
+    assert [(f.label, f.default) for f in scale.fields] == [("Replicas (now 3)", "3")]
 
     # A new image (as a deploy would), rolled out, then undone back to the first revision.
     api.patch(

@@ -48,6 +48,7 @@ MENU_LABEL = 110  # characters of a menu line (the dialog is 84 wide: two lines 
 DRY_RUN_TIMEOUT_S = 3.0  # a dry run is a courtesy: the confirmation never waits on it longer
 DRY_RUN_PENDING = "asking…"
 DRY_RUN_DEBOUNCE_S = 0.4  # a pause in typing this long asks the dry run of the value typed
+PREPARE_TIMEOUT_S = 1.0  # what an action reads before its confirmation opens: never longer
 
 # The Kubernetes actions' bindings carry the actions' own ids (actions.kubernetes declares the
 # same default keys; a test holds the two together). Only `a` is in the footer: at 80 columns
@@ -172,6 +173,11 @@ class ActionKeys:
         if refusal is not None:
             self._say(refusal, "warning", action.title)
             return
+        if action.prepare is not None:
+            try:
+                target = await asyncio.wait_for(action.prepare(target), timeout=PREPARE_TIMEOUT_S)
+            except Exception:  # a courtesy: the confirmation opens with what the selection had
+                pass
         if not action.dangerous and not action.fields(target):
             # `dangerous = false` declares a diagnostic that changes nothing (the config's
             # contract): it runs without a dialog, and is recorded like any other.
