@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import heapq
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 
 from panels.base import Panel, fields_text
 from panels.fmt import human_duration, human_duration_next, kube_age, middle_ellipsis
 from panels.status import status_text
 from panels.table import Cell, DiffTable
+from panels.workloads import (
+    NAME_NEED_MAX as WORKLOAD_NAME_MAX,
+)
+from panels.workloads import (
+    ordered_workloads,
+    workload_cells,
+    workload_detail,
+    workload_key,
+    workload_rank,
+    workloads_table,
+)
 from tui.core.clock import utc_iso
 from tui.core.model import ClusterSnapshot, DeploymentInfo, PodInfo
 from tui.core.untrusted import one_line
@@ -70,6 +84,33 @@ class PodsPanel(Panel):
     NUMBER = 2
     CONFIG_HINT = "[cluster]"
 
+    # The panel's own view: nothing recorded, nothing changed in the cluster.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("w", "workloads", "Workloads/pods", id="pods.workloads"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield self.body()
+        yield self.workloads
+        yield self.status_line
+
+    def action_workloads(self) -> None:
+        """Toggle between the pods and the deployments + statefulsets."""
+        self.set_view("pods" if self.view == "workloads" else "workloads")
+
+    def set_view(self, view: str) -> None:
+        focused = self.screen.focused in (self.table, self.workloads) if self.is_mounted else False
+        self.view = view
+        self.table.display = view == "pods"
+        self.workloads.display = view == "workloads"
+        if self.last is not None and self.is_mounted:
+            self.show(self.last, self.app.clock.now())  # type: ignore[arg-type, attr-defined]
+        if focused:
+            self.focus_body()
+
+    def focus_body(self) -> None:
+        self.screen.set_focus(self.workloads if self.view == "workloads" else self.table)
+
     def body(self) -> DiffTable:
         self.table = DiffTable(
             [
@@ -102,6 +143,9 @@ class PodsPanel(Panel):
         self._shown: set[str] = set()
         self._width: int | None = None
         self._made = False  # rows made at least once
+        self.view = "pods"  # or "workloads" (`w`)
+        self.workloads: DiffTable = workloads_table()
+        self.workload_rows: dict[str, DeploymentInfo] = {}  # by workload_key
         return self.table
 
     def show(self, snap: ClusterSnapshot, now: datetime) -> None:  # type: ignore[override]
@@ -157,6 +201,9 @@ class PodsPanel(Panel):
             self.set_level("warn", f"{unready} not ready")
         else:
             self.set_level("ok", summary)
+        self.workload_rows = {workload_key(w): w for w in (*snap.deployments, *snap.statefulsets)}
+        if self.view == "workloads":
+            self._show_workloads(now)
         self.show_status(now)  # what could not be read (a forbidden resource) is said at once
 
     def _rank_all(self, pods: tuple[PodInfo, ...]) -> dict[str, int]:
@@ -174,6 +221,19 @@ class PodsPanel(Panel):
         self._ranks = kept
         return ranks
 
+    def _show_workloads(self, now: datetime) -> None:
+        """The workloads view's rows (tens or hundreds: made whole each time, written as diffs)
+        and its count in the title while a filter applies."""
+        every = list(self.workload_rows.values())
+        shown = [w for w in every if self.matches(w.name, w.namespace, w.kind, w.rollout, w.image)]
+        ordered = ordered_workloads(shown)
+        table = self.workloads
+        table.flex_need = min(max((len(w.name) + 7 for w in every), default=0), WORKLOAD_NAME_MAX)
+        width = table.flex_width
+        table.set_rows({workload_key(w): workload_cells(w, now, width) for w in ordered})
+        failing = sum(workload_rank(w) < 2 for w in every) - sum(workload_rank(w) < 2 for w in shown)
+        self.count_filtered(len(shown), len(every), failing)
+
     def show_status(self, now: datetime) -> None:
         """The source's status, then what it could not read while the pods were shown
         ("deployments: forbidden (RBAC: list deployments in payments)"): a partial view says
@@ -188,6 +248,10 @@ class PodsPanel(Panel):
         self.status_line.show(line)
 
     def detail(self, key: str) -> tuple[str, str] | None:
+        workload = self.workload_rows.get(key)
+        if workload is not None:
+            now = self.app.clock.now()  # type: ignore[attr-defined]
+            return workload_detail(workload, now)
         pod = self.pods.get(key)
         if pod is None:
             return None
@@ -223,6 +287,8 @@ class PodsPanel(Panel):
         change): a pod showing "4m1s" every second, one showing "8d" once a day, so 10 000
         quiet pods cost a few rows a second."""
         self.show_status(now)
+        if self.view == "workloads" and self.workload_rows:
+            self._show_workloads(now)  # their ages (a few rows: the diff writes what moved)
         due, now_s = self._due, now.timestamp()
         if not due or due[0][0] > now_s:
             return
@@ -244,10 +310,23 @@ class PodsPanel(Panel):
             self.show(self.last, self.app.clock.now())  # type: ignore[arg-type, attr-defined]
 
     def selected(self) -> PodInfo | None:
+        """The pod selected in the pods view; None in the workloads view."""
+        if self.view != "pods":
+            return None
         key = self.table.selected_key()
         return None if key is None else self.pods.get(key)
 
+    def selected_workload(self) -> DeploymentInfo | None:
+        """The deployment or statefulset selected in the workloads view (its `kind` says which)."""
+        if self.view != "workloads":
+            return None
+        key = self.workloads.selected_key()
+        return None if key is None else self.workload_rows.get(key)
+
     def selected_deployment(self) -> DeploymentInfo | None:
+        if self.view == "workloads":
+            workload = self.selected_workload()
+            return workload if workload is not None and workload.kind == "Deployment" else None
         pod = self.selected()
         if pod is None or pod.workload is None:
             return None

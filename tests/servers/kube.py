@@ -297,6 +297,12 @@ def declare_resources(kmock: Any) -> None:
         kind="Deployment", namespaced=True, subresources={"scale", "status"}
     )
     kmock.resources["apps/v1/replicasets"] = kmock.ResourceInfo(kind="ReplicaSet", namespaced=True)
+    kmock.resources["apps/v1/statefulsets"] = kmock.ResourceInfo(
+        kind="StatefulSet", namespaced=True, subresources={"scale", "status"}
+    )
+    kmock.resources["apps/v1/controllerrevisions"] = kmock.ResourceInfo(
+        kind="ControllerRevision", namespaced=True
+    )
 
 
 def stored(kmock: Any, kind: str, namespace: str, name: str) -> dict[str, Any] | None:

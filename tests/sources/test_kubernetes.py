@@ -98,6 +98,10 @@ def _at_version(obj: dict[str, Any], version: int) -> dict[str, Any]:
     return obj
 
 
+# What the pods source lists and watches beside the pods.
+WORKLOAD_RESOURCES = ("deployments", "statefulsets", "replicasets", "controllerrevisions")
+
+
 def _gets(kmock: Any) -> list[tuple[str, str]]:
     gets = [r for r in kmock if str(r.method).lower().endswith("get")]
     return sorted((r.url.path, "watch" if r.params.get("watch") == "true" else "list") for r in gets)
@@ -202,12 +206,10 @@ async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Clus
     assert snap.problems == ()
     # One list of each, then a watch of each from the list's resourceVersion, with bookmarks.
     seen = requests(cluster.kmock)
-    expected = [
-        ("/api/v1/namespaces/shop/pods", "list"),
-        ("/api/v1/namespaces/shop/pods", "watch"),
-        ("/apis/apps/v1/namespaces/shop/deployments", "list"),
-        ("/apis/apps/v1/namespaces/shop/deployments", "watch"),
-    ]
+    expected = sorted(  # the workloads view's resources too
+        [("/api/v1/namespaces/shop/pods", "list"), ("/api/v1/namespaces/shop/pods", "watch")]
+        + [(f"/apis/apps/v1/namespaces/shop/{r}", w) for r in WORKLOAD_RESOURCES for w in ("list", "watch")]
+    )
     assert await _lists_and_watches(cluster.kmock, expected) == expected
     assert all(r.params.get("allowWatchBookmarks") == "true" for r in seen if r.params.get("watch"))
     assert all(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in seen)
@@ -223,10 +225,9 @@ async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Clus
     again = await _until_changed(src, snap)
     assert [p.status for p in again.pods if p.name == "worker-0"] == ["Running"]
     assert all(a is b for a, b in zip(again.pods[:3], snap.pods[:3], strict=True))
-    assert [path for path, what in _gets(cluster.kmock) if what == "list"] == [
-        "/api/v1/namespaces/shop/pods",
-        "/apis/apps/v1/namespaces/shop/deployments",
-    ]
+    assert [path for path, what in _gets(cluster.kmock) if what == "list"] == sorted(
+        ["/api/v1/namespaces/shop/pods"] + [f"/apis/apps/v1/namespaces/shop/{r}" for r in WORKLOAD_RESOURCES]
+    )
 
     # A deletion too.
     await _write(cluster, "delete", "/api/v1/namespaces/shop/pods/worker-0")
@@ -263,12 +264,10 @@ async def test_all_namespaces_is_one_cluster_wide_list_and_watch(cluster: Cluste
         "shop/web-7d4b9c8f6-fghij",
         "shop/worker-0",
     ]
-    expected = [
-        ("/api/v1/pods", "list"),
-        ("/api/v1/pods", "watch"),
-        ("/apis/apps/v1/deployments", "list"),
-        ("/apis/apps/v1/deployments", "watch"),
-    ]
+    expected = sorted(
+        [("/api/v1/pods", "list"), ("/api/v1/pods", "watch")]
+        + [(f"/apis/apps/v1/{r}", w) for r in WORKLOAD_RESOURCES for w in ("list", "watch")]
+    )
     assert await _lists_and_watches(cluster.kmock, expected) == expected
     # A pod created in a namespace nobody named arrives through the same watch.
     await _write(cluster, "post", "/api/v1/namespaces/batch/pods", pod("job-1", "batch", app="job"))

@@ -313,6 +313,17 @@ class ActionKeys:
                     context, pod.namespace, pod.name, deployment=dep.name if dep is not None else None
                 )
                 return _with_deployment(found, dep)
+            workload = panel.selected_workload()
+            if workload is not None:
+                # A row of the workloads view (`w`): the rollout keys act on that workload.
+                return Target.of_deployment(
+                    context,
+                    workload.namespace,
+                    workload.name,
+                    replicas=workload.replicas,
+                    revision=workload.revision,
+                    workload_kind=workload.kind.lower(),
+                )
         elif isinstance(panel, HealthPanel):
             svc = panel.selected()
             if svc is not None:

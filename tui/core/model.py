@@ -89,6 +89,49 @@ class DeploymentInfo:
     available: int
     revision: int | None = None
     image: str = ""
+    # A statefulset is one of these too (the workloads view shows both): "Deployment" or
+    # "StatefulSet", as its kind is spelled in an owner reference.
+    kind: str = "Deployment"
+    # Where its rollout is, as `kubectl rollout status` decides (tui.sources.kubernetes.rollout):
+    # "complete", "progressing" or "stalled" (past progressDeadlineSeconds); "" when not known.
+    rollout: str = ""
+    rollout_message: str = ""  # kubectl's words: 'Waiting for deployment "web" rollout to finish: …'
+    created_at: datetime | None = None
+    strategy: str = ""  # RollingUpdate (maxSurge/maxUnavailable or partition), Recreate, OnDelete
+    conditions: tuple[WorkloadCondition, ...] = ()
+    # A statefulset's updateRevision (a ControllerRevision's name): its number is that
+    # revision's, found among the snapshot's revisions.
+    update_revision: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadCondition:
+    """One of status.conditions (a workload's or a pod's), as `kubectl describe` lists them."""
+
+    type: str
+    status: str  # "True", "False", "Unknown"
+    reason: str = ""
+    message: str = ""
+    changed_at: datetime | None = None  # lastTransitionTime
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionInfo:
+    """One revision of a workload: a deployment's ReplicaSet or a statefulset's
+    ControllerRevision (what `kubectl rollout history` lists and `rollout undo` goes back to)."""
+
+    namespace: str
+    name: str  # the ReplicaSet's or ControllerRevision's own name
+    owner: str  # the deployment or statefulset it belongs to ("" when it has no owner)
+    owner_kind: str  # "Deployment" or "StatefulSet"
+    revision: int | None
+    image: str = ""
+    created_at: datetime | None = None
+    replicas: int = 0  # a ReplicaSet's spec.replicas (0 for an old one); 0 for a ControllerRevision
 
     @property
     def key(self) -> str:
@@ -103,6 +146,9 @@ class ClusterSnapshot:
     # What could not be read while the pods could, one line each: "deployments: forbidden
     # (RBAC: list deployments in payments)". The rows shown are what was readable.
     problems: tuple[str, ...] = ()
+    statefulsets: tuple[DeploymentInfo, ...] = ()
+    # Deployments' ReplicaSets and statefulsets' ControllerRevisions: revision numbers and history.
+    revisions: tuple[RevisionInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,16 +87,21 @@ def cluster_snapshot(world: World, context: str) -> ClusterSnapshot:
             )
         if ctrl.spec.kind == "Deployment":
             live = ctrl.live()
+            updated = sum(p.template == ctrl.template.hash for p in live)
+            available = sum(p.ready for p in live)
+            # kubectl rollout status' order: all updated, no old one left, the updated available.
+            done = updated >= ctrl.desired and len(live) <= updated and available >= updated
             deployments.append(
                 DeploymentInfo(
                     namespace=ctrl.spec.namespace,
                     name=ctrl.spec.name,
                     replicas=ctrl.desired,
                     ready=sum(p.ready for p in live),
-                    updated=sum(p.template == ctrl.template.hash for p in live),
-                    available=sum(p.ready for p in live),
+                    updated=updated,
+                    available=available,
                     revision=ctrl.template.revision,
                     image=f"{ctrl.spec.image}:{ctrl.template.tag}",
+                    rollout="complete" if done else "progressing",
                 )
             )
     pods.sort(key=lambda p: (p.namespace, p.name))

@@ -14,17 +14,31 @@ import threading
 import time
 import weakref
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
 from tui.config.schema import ALL_NAMESPACES, ClusterConfig
 from tui.core.clock import Clock, SystemClock
-from tui.core.model import ClusterSnapshot, DeploymentInfo, PodInfo
+from tui.core.model import ClusterSnapshot, DeploymentInfo, PodInfo, RevisionInfo
 from tui.sources.base import SourceError
 from tui.sources.kubernetes.connection import Cluster, Connection
-from tui.sources.kubernetes.status import deployment_info, pod_info
-from tui.sources.kubernetes.watch import DEPLOYMENTS, PODS, Reflector
+from tui.sources.kubernetes.status import (
+    controller_revision,
+    deployment_info,
+    pod_info,
+    replicaset_revision,
+    statefulset_info,
+)
+from tui.sources.kubernetes.watch import (
+    CONTROLLER_REVISIONS,
+    DEPLOYMENTS,
+    PODS,
+    REPLICASETS,
+    STATEFULSETS,
+    Reflector,
+)
 
 # How often the cache is looked at: a look costs a comparison of counters, and a change is on
 # the screen within this (the config's interval_s, the old re-list period, is the upper bound).
@@ -53,12 +67,23 @@ class KubernetesSource:
         self._context = ""
         self.pods: list[Reflector[PodInfo]] = []
         self.deployments: list[Reflector[DeploymentInfo]] = []
+        # The workloads view's: statefulsets, ReplicaSets and ControllerRevisions (revisions).
+        self.statefulsets: list[Reflector[DeploymentInfo]] = []
+        self.revisions: list[Reflector[RevisionInfo]] = []
+        # Each resource's merged rows, kept while its reflectors' versions stay: a change to one
+        # resource (a revision) does not merge and sort the 10 000 pods again.
+        self._merges: dict[str, tuple[tuple[int, ...], tuple[Any, ...]]] = {}
+        self._numbers: tuple[Any, ...] | None = None  # (statefulsets, revisions, numbered)
         self._seen: tuple[Any, ...] | None = None
         self._snapshot: ClusterSnapshot | None = None
 
     @property
     def reflectors(self) -> Sequence[Reflector[Any]]:
-        return [*self.pods, *self.deployments]
+        return [*self.pods, *self.deployments, *self.statefulsets, *self.revisions]
+
+    @property
+    def _others(self) -> Sequence[Reflector[Any]]:
+        return [*self.deployments, *self.statefulsets, *self.revisions]
 
     async def probe(self) -> None:
         await self._cluster.probe()
@@ -66,7 +91,7 @@ class KubernetesSource:
     async def poll(self) -> ClusterSnapshot:
         if not self.pods:
             await asyncio.to_thread(self._start)
-        if not all(r.up for r in self.pods) or not all(r.attempts for r in self.deployments):
+        if not all(r.up for r in self.pods) or not all(r.attempts for r in self._others):
             await asyncio.to_thread(self._retry_now)
         return self._look()
 
@@ -88,6 +113,15 @@ class KubernetesSource:
             self.deployments.append(
                 Reflector(self._shared.get, DEPLOYMENTS, ns, deployment_info, **unselected)
             )
+            self.statefulsets.append(
+                Reflector(self._shared.get, STATEFULSETS, ns, statefulset_info, **unselected)
+            )
+            self.revisions.append(
+                Reflector(self._shared.get, REPLICASETS, ns, replicaset_revision, **unselected)
+            )
+            self.revisions.append(
+                Reflector(self._shared.get, CONTROLLER_REVISIONS, ns, controller_revision, **unselected)
+            )
         for r in self.reflectors:
             r.start()
         # A source dropped without close() (a test, a failed start) stops its threads when it
@@ -100,7 +134,7 @@ class KubernetesSource:
         the answer is about now; the first time, wait for the deployments' first try too.
         Deployments that failed keep their own back-off (forbidden: a slow one)."""
         tries: list[tuple[Reflector[Any], int]] = [(r, r.kick()) for r in self.pods if not r.up]
-        tries += [(r, r.kick()) for r in self.deployments if not r.attempts]  # the first snapshot's
+        tries += [(r, r.kick()) for r in self._others if not r.attempts]  # the first snapshot's
         deadline = time.monotonic() + self.cfg.timeout_s + 1.0
         for r, past in tries:
             r.wait_attempt(past, max(0.0, deadline - time.monotonic()))
@@ -123,8 +157,12 @@ class KubernetesSource:
         return f"watch down since {since}: {error}; retrying"
 
     def _build(self) -> ClusterSnapshot:
-        pods = _merged(self.pods)
-        deployments = _merged(self.deployments)
+        pods = self._merge("pods", self.pods)
+        deployments = self._merge("deployments", self.deployments)
+        revisions = self._merge("revisions", self.revisions)
+        statefulsets = self._merge("statefulsets", self.statefulsets)
+        if statefulsets:
+            statefulsets = self._numbered(statefulsets, revisions)
         problems: list[str] = []
         for r in self.reflectors:
             if r.error is None or (r in self.pods and not r.forbidden):
@@ -138,7 +176,33 @@ class KubernetesSource:
             pods=tuple(pods),
             deployments=tuple(deployments),
             problems=tuple(problems),
+            statefulsets=statefulsets,
+            revisions=revisions,
         )
+
+    def _merge(self, name: str, reflectors: Sequence[Reflector[Any]]) -> tuple[Any, ...]:
+        versions = tuple(r.version for r in reflectors)
+        kept = self._merges.get(name)
+        if kept is not None and kept[0] == versions:
+            return kept[1]
+        merged = tuple(_merged(reflectors))
+        self._merges[name] = (versions, merged)
+        return merged
+
+    def _numbered(
+        self, statefulsets: tuple[DeploymentInfo, ...], revisions: tuple[RevisionInfo, ...]
+    ) -> tuple[DeploymentInfo, ...]:
+        """Each statefulset with the number of its updateRevision (a ControllerRevision's)."""
+        kept = self._numbers
+        if kept is not None and kept[0] is statefulsets and kept[1] is revisions:
+            return kept[2]
+        numbers = {(r.namespace, r.name): r.revision for r in revisions if r.owner_kind == "StatefulSet"}
+        numbered = tuple(
+            replace(s, revision=numbers.get((s.namespace, s.update_revision))) if s.update_revision else s
+            for s in statefulsets
+        )
+        self._numbers = (statefulsets, revisions, numbered)
+        return numbered
 
     async def close(self) -> None:
         await asyncio.to_thread(self._close)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tui.core.model import DeploymentInfo, PodInfo
+from tui.core.model import DeploymentInfo, PodInfo, RevisionInfo, WorkloadCondition
+from tui.sources.kubernetes.rollout import RolloutStatus, deployment_rollout, statefulset_rollout
 
 REVISION = "deployment.kubernetes.io/revision"
 TEMPLATE_HASH_LABEL = "pod-template-hash"
@@ -274,24 +275,159 @@ def pod_info(pod: Mapping[str, Any]) -> PodInfo:
     )
 
 
-def deployment_info(dep: Mapping[str, Any]) -> DeploymentInfo:
-    meta = dep.get("metadata") or {}
-    spec = dep.get("spec") or {}
-    status = dep.get("status") or {}
-    revision = (meta.get("annotations") or {}).get(REVISION)
-    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
-    images = [str(c.get("image") or "") for c in containers]
+def template_image(template: Any) -> str:
+    """The image of a pod template's first container, "+N" for the others ("" without one)."""
+    spec = _mapping(_mapping(template).get("spec"))
+    images = [_str(c.get("image")) for c in _mappings(spec.get("containers"))]
     image = images[0] if images else ""
-    if len(images) > 1:
-        image = f"{image} +{len(images) - 1}"
+    return f"{image} +{len(images) - 1}" if len(images) > 1 else image
+
+
+def workload_conditions(status: Mapping[str, Any]) -> tuple[WorkloadCondition, ...]:
+    return tuple(
+        WorkloadCondition(
+            type=_str(c.get("type")),
+            status=_str(c.get("status")),
+            reason=_str(c.get("reason")),
+            message=_str(c.get("message")),
+            changed_at=parse_time(c.get("lastTransitionTime")),
+        )
+        for c in _mappings(status.get("conditions"))
+    )
+
+
+def rollout_state(rollout: RolloutStatus) -> str:
+    """kubectl rollout status's verdict in one word: stalled (past progressDeadlineSeconds),
+    complete, or progressing (anything it would still wait for)."""
+    if rollout.stalled:
+        return "stalled"
+    return "complete" if rollout.done else "progressing"
+
+
+def _replicas(spec: Mapping[str, Any]) -> int:
     replicas = spec.get("replicas")
+    return 1 if replicas is None else _int(replicas)  # the API server's default
+
+
+def _percent_or_int(value: Any, default: str) -> str:
+    if type(value) is int or type(value) is str:
+        return str(value)
+    return default
+
+
+def deployment_strategy(spec: Mapping[str, Any]) -> str:
+    """As `kubectl describe deployment` says it: "RollingUpdate (25% max unavailable, 25% max
+    surge)" or "Recreate"."""
+    strategy = _mapping(spec.get("strategy"))
+    kind = _str(strategy.get("type")) or "RollingUpdate"
+    if kind != "RollingUpdate":
+        return kind
+    rolling = _mapping(strategy.get("rollingUpdate"))
+    unavailable = _percent_or_int(rolling.get("maxUnavailable"), "25%")
+    surge = _percent_or_int(rolling.get("maxSurge"), "25%")
+    return f"RollingUpdate ({unavailable} max unavailable, {surge} max surge)"
+
+
+def statefulset_strategy(spec: Mapping[str, Any]) -> str:
+    strategy = _mapping(spec.get("updateStrategy"))
+    kind = _str(strategy.get("type")) or "RollingUpdate"
+    partition = _mapping(strategy.get("rollingUpdate")).get("partition")
+    if kind == "RollingUpdate" and type(partition) is int and partition:
+        return f"RollingUpdate (partition {partition})"
+    return kind
+
+
+def deployment_info(dep: Mapping[str, Any]) -> DeploymentInfo:
+    meta = _mapping(dep.get("metadata"))
+    spec = _mapping(dep.get("spec"))
+    status = _mapping(dep.get("status"))
+    revision = _mapping(meta.get("annotations")).get(REVISION)
+    rollout = deployment_rollout(dep)
     return DeploymentInfo(
-        namespace=str(meta.get("namespace") or ""),
-        name=str(meta.get("name") or ""),
-        replicas=1 if replicas is None else int(replicas),
-        ready=int(status.get("readyReplicas") or 0),
-        updated=int(status.get("updatedReplicas") or 0),
-        available=int(status.get("availableReplicas") or 0),
+        namespace=_str(meta.get("namespace")),
+        name=_str(meta.get("name")),
+        replicas=_replicas(spec),
+        ready=_int(status.get("readyReplicas")),
+        updated=_int(status.get("updatedReplicas")),
+        available=_int(status.get("availableReplicas")),
         revision=int(revision) if isinstance(revision, str) and revision.isdigit() else None,
-        image=image,
+        image=template_image(spec.get("template")),
+        kind="Deployment",
+        rollout=rollout_state(rollout),
+        rollout_message=rollout.message,
+        created_at=parse_time(meta.get("creationTimestamp")),
+        strategy=deployment_strategy(spec),
+        conditions=workload_conditions(status),
+    )
+
+
+def statefulset_info(sts: Mapping[str, Any]) -> DeploymentInfo:
+    """A statefulset as the workloads view shows it (`kubectl get statefulsets` has READY only;
+    up-to-date and available are its status' updatedReplicas and availableReplicas)."""
+    meta = _mapping(sts.get("metadata"))
+    spec = _mapping(sts.get("spec"))
+    status = _mapping(sts.get("status"))
+    rollout = statefulset_rollout(sts)
+    return DeploymentInfo(
+        namespace=_str(meta.get("namespace")),
+        name=_str(meta.get("name")),
+        replicas=_replicas(spec),
+        ready=_int(status.get("readyReplicas")),
+        updated=_int(status.get("updatedReplicas")),
+        available=_int(status.get("availableReplicas")),
+        revision=None,  # the number is its updateRevision's ControllerRevision's
+        image=template_image(spec.get("template")),
+        kind="StatefulSet",
+        rollout=rollout_state(rollout),
+        rollout_message=rollout.message,
+        created_at=parse_time(meta.get("creationTimestamp")),
+        strategy=statefulset_strategy(spec),
+        conditions=workload_conditions(status),
+        update_revision=_str(status.get("updateRevision")),
+    )
+
+
+def _controller(meta: Mapping[str, Any], kinds: tuple[str, ...]) -> tuple[str, str]:
+    """The (kind, name) of the object's controller among `kinds`; ("", "") without one."""
+    refs = _mappings(meta.get("ownerReferences"))
+    for ref in sorted(refs, key=lambda r: r.get("controller") is not True):
+        kind = _str(ref.get("kind"))
+        if kind in kinds and _str(ref.get("name")):
+            return kind, _str(ref.get("name"))
+    return "", ""
+
+
+def replicaset_revision(rs: Mapping[str, Any]) -> RevisionInfo:
+    """A deployment's ReplicaSet as one revision of it (`kubectl rollout history`)."""
+    meta = _mapping(rs.get("metadata"))
+    spec = _mapping(rs.get("spec"))
+    kind, owner = _controller(meta, ("Deployment",))
+    revision = _mapping(meta.get("annotations")).get(REVISION)
+    return RevisionInfo(
+        namespace=_str(meta.get("namespace")),
+        name=_str(meta.get("name")),
+        owner=owner,
+        owner_kind=kind or "Deployment",
+        revision=int(revision) if isinstance(revision, str) and revision.isdigit() else None,
+        image=template_image(spec.get("template")),
+        created_at=parse_time(meta.get("creationTimestamp")),
+        replicas=_int(spec.get("replicas")),
+    )
+
+
+def controller_revision(cr: Mapping[str, Any]) -> RevisionInfo:
+    """A statefulset's ControllerRevision: its revision number and the template it holds (the
+    statefulset controller stores `{"spec": {"template": ...}}` as its data)."""
+    meta = _mapping(cr.get("metadata"))
+    kind, owner = _controller(meta, ("StatefulSet", "DaemonSet"))
+    template = _mapping(_mapping(_mapping(cr.get("data")).get("spec")).get("template"))
+    revision = cr.get("revision")
+    return RevisionInfo(
+        namespace=_str(meta.get("namespace")),
+        name=_str(meta.get("name")),
+        owner=owner,
+        owner_kind=kind or "StatefulSet",
+        revision=revision if type(revision) is int else None,
+        image=template_image(template),
+        created_at=parse_time(meta.get("creationTimestamp")),
     )

@@ -60,6 +60,11 @@ class Resource:
 
 PODS = Resource("pods", "/api/v1")
 DEPLOYMENTS = Resource("deployments", "/apis/apps/v1")
+# The workloads view: statefulsets, and the revisions of both kinds (a deployment's ReplicaSets,
+# a statefulset's ControllerRevisions) for the revision numbers and the history.
+STATEFULSETS = Resource("statefulsets", "/apis/apps/v1")
+REPLICASETS = Resource("replicasets", "/apis/apps/v1")
+CONTROLLER_REVISIONS = Resource("controllerrevisions", "/apis/apps/v1")
 
 
 def raw_get(conn: Connection, path: str, query: list[tuple[str, str]], timeout: Any) -> Any:
