@@ -20,12 +20,18 @@ demo: $(BIN)/warroom
 	$(BIN)/warroom demo
 
 # The servers and tools the tests talk to: a real Prometheus, tmux for the end-to-end runs,
-# openssl for the self-signed certificates of the TLS tests.
+# openssl for the self-signed certificates of the TLS tests, kubectl to prove the test API
+# server behaves like a real one (the kubectl package where the machine has its repository,
+# else Debian's kubernetes-client).
 servers:
 	@command -v prometheus >/dev/null && command -v tmux >/dev/null && command -v openssl >/dev/null || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
 	    prometheus tmux openssl; }
+	@command -v kubectl >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends kubectl || \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends kubernetes-client; }; }
 
 test: $(VENV)/.test-deps servers
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
