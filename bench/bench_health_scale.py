@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from pty_measure import KeyRunner, rss_kib, thread_cpu_s, tree_cpu  # noqa: E402
+from pty_measure import KeyRunner, key_figures, rss_kib, thread_cpu_s, tree_cpu  # noqa: E402
 
 # The health table's rows in sight at 160x50 with only services configured (the health panel
 # has the left column down to the other panels' "not configured" lines).
@@ -150,9 +149,7 @@ def case(count: int, window: float, repeats: int, tmp: Path) -> dict:
         "peak_rss_mb": round(rss.get("VmHWM", 0) / 1024, 1),
         "round_note": f"checks take {said[-1][0]} s > interval {said[-1][1]} s" if said else "",
     }
-    for what, values in keys.items():
-        out[f"{what}_ms"] = round(statistics.median(values) * 1000)
-        out[f"{what}_max_ms"] = round(max(values) * 1000)
+    out.update(key_figures(keys))
     return out
 
 

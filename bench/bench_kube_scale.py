@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
-from pty_measure import KeyRunner, rss_kib, thread_cpu_s, tree_cpu  # noqa: E402
+from pty_measure import KeyRunner, key_figures, rss_kib, thread_cpu_s, tree_cpu  # noqa: E402
 
 from tests.servers import kube  # noqa: E402
 from tests.servers.apiserver import ApiServer  # noqa: E402
@@ -196,9 +196,7 @@ def case(pods: int, namespaces: int, window: float, tmp: Path, listed: bool = Fa
         "rss_mb": round(rss.get("VmRSS", 0) / 1024, 1),
         "peak_rss_mb": round(rss.get("VmHWM", 0) / 1024, 1),
     }
-    for what, values in keys.items():
-        out[f"burst_{what}_ms"] = round(statistics.median(values) * 1000)
-        out[f"burst_{what}_max_ms"] = round(max(values) * 1000)
+    out.update(key_figures(keys, "burst_"))
     return out
 
 

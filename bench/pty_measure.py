@@ -30,6 +30,7 @@ import os
 import re
 import select
 import signal
+import statistics
 import struct
 import subprocess
 import sys
@@ -328,6 +329,15 @@ def thread_cpu_s(pid: int, tid: int) -> float:
     """On-CPU seconds of one thread (schedstat)."""
     with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
         return int(f.read().split()[0]) / 1e9
+
+
+def key_figures(keys: dict[str, list[float]], prefix: str = "") -> dict[str, int]:
+    """Each key's median and max latency in ms, as the scale benchmarks report them."""
+    out: dict[str, int] = {}
+    for what, values in keys.items():
+        out[f"{prefix}{what}_ms"] = round(statistics.median(values) * 1000)
+        out[f"{prefix}{what}_max_ms"] = round(max(values) * 1000)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
