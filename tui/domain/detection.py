@@ -190,7 +190,8 @@ class Detector:
         return self._found(observed, now)
 
     def pods(self, snap: ClusterSnapshot, now: datetime) -> list[Detection]:
-        if snap is self._pods_quiet:
+        if snap is self._pods_quiet or self._same_as_quiet(snap):
+            self._pods_quiet = snap
             return []
         crashing: dict[tuple[str, str], list[str]] = {}
         workloads: set[tuple[str, str]] = set()
@@ -215,6 +216,22 @@ class Detector:
         settled = all(self._settled(key) for key, _ in observed)
         self._pods_quiet = snap if settled else None  # (a hold or a flap window still runs)
         return found
+
+    def _same_as_quiet(self, snap: ClusterSnapshot) -> bool:
+        """The snapshot observed last, settled, with pods changed in place that are neither
+        crash-looping now nor were (a restart count, a label): observing it would say the same.
+        A pass by identity over the pods, not the whole grouping of them by workload."""
+        quiet = self._pods_quiet
+        if not isinstance(quiet, ClusterSnapshot) or len(quiet.pods) != len(snap.pods):
+            return False
+        for old, new in zip(quiet.pods, snap.pods, strict=True):
+            if old is new:
+                continue
+            if (old.namespace, old.name, old.workload) != (new.namespace, new.name, new.workload):
+                return False
+            if crash_looping(old) or crash_looping(new):
+                return False
+        return True
 
     def slos(self, snap: SloSnapshot, now: datetime) -> list[Detection]:
         observed = []

@@ -155,6 +155,7 @@ class Reflector(Generic[T]):
         self._versions: dict[str, str] = {}  # key -> resourceVersion of the converted object
         self.resource_version = ""  # where the next watch starts ("": list first)
         self.version = 0
+        self.members = 0  # moves when a key comes or goes (a snapshot's order can be kept else)
         self.synced = False  # listed at least once: the cache holds a whole list
         self.error: str | None = None  # the last failure, one line; None while up
         self.forbidden = False
@@ -268,6 +269,8 @@ class Reflector(Generic[T]):
             versions[key] = obj_rv
         changed = changed or items.keys() != old_items.keys()
         with self._changed:
+            if items.keys() != self.items.keys():
+                self.members += 1
             self.items, self._versions = items, versions
             self.resource_version = rv
             self.lists += 1
@@ -347,6 +350,7 @@ class Reflector(Generic[T]):
                 if self.items.pop(key, None) is not None:
                     self._versions.pop(key, None)
                     self.version += 1
+                    self.members += 1
                 return
             if kind not in ("ADDED", "MODIFIED"):
                 return
@@ -356,6 +360,8 @@ class Reflector(Generic[T]):
         with self._changed:
             self._versions[key] = rv
             if self.items.get(key) != info:
+                if key not in self.items:
+                    self.members += 1
                 self.items[key] = info
                 self.version += 1
 
