@@ -11,14 +11,17 @@ from datetime import datetime
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
+from textual.content import Content
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
 from panels.base import Panel
-from tui.core.model import LogBatch, LogLine
-from tui.core.untrusted import clean
+from panels.status import status_text
+from tui.core.model import LogBatch, LogLine, PodLogBatch, SourceStatus
+from tui.core.untrusted import clean, one_line
 
 ORIGIN_COLOURS = ("cyan", "magenta", "blue", "green", "yellow", "bright_cyan", "bright_magenta")
 LEVEL_STYLE = {"error": Style(color="red", bold=True), "warn": Style(color="yellow")}
@@ -73,6 +76,17 @@ class LogView(ScrollView, can_focus=True):
             if len(self.shown) > self.max_lines:
                 del self.shown[: len(self.shown) - self.max_lines]  # type: ignore[arg-type]
         self._resized()
+
+    def clear(self) -> None:
+        """Empty, following, unfiltered: a new stream starts here."""
+        self.entries.clear()
+        self.shown = self.entries
+        self.filter = ""
+        self.follow = True
+        self.dropped = self.received = 0
+        self._resized()
+        self.scroll_home(animate=False, immediate=True)
+        self.refresh()
 
     def set_filter(self, needle: str) -> None:
         self.filter = needle.lower()
@@ -142,14 +156,131 @@ class LogPanel(Panel):
     TITLE = "Logs"
     NUMBER = 4
     CONFIG_HINT = "[[logs]]"
+    # Only while the logs `l` asked for are shown (check_action hides them otherwise).
+    BINDINGS = [
+        Binding("p", "pod_logs('previous')", "Previous", id="logs.previous"),
+        Binding("l", "pod_logs('back')", "Back to [[logs]]", show=False, id="logs.back"),
+    ]
+
+    class PodLogsKey(Message):
+        """`p` (toggle `--previous`) or `l`/escape (back to the configured sources) while the
+        logs `l` asked for are shown: tui/controllers/pod_logs.py does it."""
+
+        def __init__(self, what: str) -> None:
+            super().__init__()
+            self.what = what
 
     def body(self) -> LogView:
         self.view = LogView(id="log-view")
+        self.configured_view = self.view  # the [[logs]] tail, kept up to date underneath
+        self.pod_view: LogView | None = None  # while the logs `l` asked for are shown
+        self._pod_view: LogView | None = None  # mounted on first use, then kept (hidden)
+        self.about = ""  # what the pod view shows: "logs of deployment/web: 3 pods, following"
+        self._configured_status: SourceStatus | None = None
+        self._was_configured = True
         return self.view
 
     def show(self, batch: LogBatch, now: datetime) -> None:  # type: ignore[override]
-        self.view.append(batch)
+        # The configured sources' lines: kept in their own view while pod logs are shown.
+        self.configured_view.append(batch)
+        if self.view is self.configured_view:
+            self.refresh_badge()
+
+    # ---- the logs `l` asked for --------------------------------------------------------------
+    @property
+    def showing_pod_logs(self) -> bool:
+        return self.pod_view is not None
+
+    def show_pod_logs(self, about: str) -> None:
+        """A fresh view for the logs `l` asked for, in the configured view's place (which goes
+        on receiving its own lines underneath, so going back loses none)."""
+        if self.pod_view is None:
+            self._configured_status = self.source_status
+            self._was_configured = self.configured
+            self.source_status = None
+            self.set_class(False, "-stale")
+        if self._pod_view is None:
+            self._pod_view = LogView(id="pod-log-view")
+            self.mount(self._pod_view, before=self.status_line)
+        self.pod_view = self._pod_view
+        self.pod_view.clear()
+        self.pod_view.display = True
+        self.configured_view.display = False
+        self.view = self.pod_view
+        if not self.configured:  # no [[logs]]: the panel shows something now
+            self.configured = True
+            self.remove_class("-unconfigured")
+        self.about = about
+        self.filter_text = ""
         self.refresh_badge()
+        self._retitle()
+        self.tick(self.app.clock.now())  # type: ignore[attr-defined]
+
+    def show_pod_batch(self, batch: PodLogBatch, about: str) -> None:
+        if self.pod_view is None:
+            return
+        self.pod_view.append(batch)
+        if about != self.about:
+            self.about = about
+            self._retitle()
+        self.refresh_badge()
+
+    def set_pod_status(self, status: SourceStatus, now: datetime) -> None:
+        if self.pod_view is not None:
+            super().set_source_status(status, now)
+
+    def back_to_configured(self) -> None:
+        if self.pod_view is None:
+            return
+        self.pod_view.display = False
+        self.pod_view.clear()  # its lines go: memory is for what is shown
+        self.pod_view = None
+        self.view = self.configured_view
+        self.configured_view.display = True
+        self.about = ""
+        self.filter_text = ""
+        self.view.set_filter("")
+        now = self.app.clock.now()  # type: ignore[attr-defined]
+        self.source_status = None
+        if not self._was_configured:
+            self.set_unconfigured()
+        elif self._configured_status is not None:
+            super().set_source_status(self._configured_status, now)
+        else:
+            self.tick(now)
+        self.refresh_badge()
+        self._retitle()
+
+    def set_source_status(self, status: SourceStatus, now: datetime) -> None:
+        if self.pod_view is not None:
+            self._configured_status = status  # the configured sources' news, for going back
+            return
+        super().set_source_status(status, now)
+
+    def tick(self, now: datetime) -> None:
+        if self.pod_view is None:
+            super().tick(now)
+            return
+        line = status_text(self.source_status, now, self.interval_s)
+        line.append("  p previous · l/esc back to [[logs]]", style="dim")
+        self.status_line.show(line)
+
+    def title_content(self) -> Content:
+        title = super().title_content()
+        if not self.about:
+            return title
+        return Content.assemble(title, (f" · {one_line(self.about, 80)}", "bold"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pod_logs":
+            return self.pod_view is not None
+        return True
+
+    def action_pod_logs(self, what: str) -> None:
+        self.post_message(self.PodLogsKey(what))
+
+    def focus_body(self) -> None:
+        self.screen.set_focus(self.view)
 
     def selected(self) -> LogLine | None:
         """The line at the bottom of the tail as shown (filtered, scrolled): what a log-line

@@ -9,6 +9,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 
 from panels.base import Panel, fields_text
 from panels.fmt import human_duration, human_duration_next, kube_age, middle_ellipsis
@@ -26,7 +27,7 @@ from panels.workloads import (
     workloads_table,
 )
 from tui.core.clock import utc_iso
-from tui.core.model import ClusterSnapshot, DeploymentInfo, PodInfo
+from tui.core.model import ClusterSnapshot, DeploymentInfo, LogTarget, PodInfo
 from tui.core.untrusted import one_line
 from tui.domain.pod_health import pod_rank
 
@@ -84,9 +85,42 @@ class PodsPanel(Panel):
     NUMBER = 2
     CONFIG_HINT = "[cluster]"
 
+    class LogsWanted(Message):
+        """`l`: the logs of the selection (tui/controllers/pod_logs.py starts them)."""
+
+        def __init__(self, target: LogTarget) -> None:
+            super().__init__()
+            self.target = target
+
+    def action_logs(self) -> None:
+        target = self.log_target()
+        if target is None:
+            self.app.notify("l: select a pod or a workload first", markup=False)
+            return
+        self.post_message(self.LogsWanted(target))
+
+    def log_target(self) -> LogTarget | None:
+        """What `l` shows: the selected workload's pods; on a pod row its workload's, all of them
+        (the pod is kept, for `--previous`), as `kubectl logs deployment/web` would show one; a
+        pod of no workload alone."""
+        workload = self.selected_workload()
+        if workload is not None:  # the workloads view: all its pods, `p` all their previous runs
+            return LogTarget(workload.namespace, workload.kind.lower(), workload.name)
+        pod = self.selected()
+        if pod is None:
+            return None
+        if pod.workload:
+            # Its kind by the owner reference; "workload" when only the labels named it (the
+            # source then asks the pod's owner, and a pod of none is shown alone).
+            kind = pod.workload_kind.lower() or "workload"
+            return LogTarget(pod.namespace, kind, pod.workload, pod=pod.name)
+        return LogTarget(pod.namespace, "pod", pod.name, pod=pod.name)
+
     # The panel's own view: nothing recorded, nothing changed in the cluster.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("w", "workloads", "Workloads/pods", id="pods.workloads"),
+        # The selection's logs in the log panel (tui/controllers/pod_logs.py): reads, changes nothing.
+        Binding("l", "logs", "Logs", id="pods.logs"),
     ]
 
     def compose(self) -> ComposeResult:

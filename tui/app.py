@@ -39,9 +39,10 @@ from themes import default_theme, register_themes, stylesheet
 from tui.config.schema import DetectionConfig
 from tui.controllers.action_keys import ACTION_BINDINGS, ActionKeys
 from tui.controllers.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKeys
+from tui.controllers.pod_logs import PodLogs
 from tui.controllers.quitting import QuitGuard, QuitHook
 from tui.core.clock import Clock, SystemClock
-from tui.core.model import SourceStatus
+from tui.core.model import LogTarget, SourceStatus
 from tui.domain.detection import Detection, Detector
 from tui.incident.feed import TimelineSource
 from tui.incident.record import Record
@@ -86,6 +87,9 @@ class AppSetup:
     # The incident record, opened once and shared by the timeline, the dispatcher and the
     # controllers (tui.incident.record); None: the timeline's own (a test's TimelineSource).
     record: Record | None = None
+    # What `l` starts in the log panel's place: a source for the logs of a workload's pods or
+    # a pod (tui.sources.kubernetes.pod_logs); None: no cluster, `l` says so.
+    pod_logs: Callable[[LogTarget], PollSource[Any]] | None = None
 
 
 class TabStrip(Static):
@@ -119,6 +123,8 @@ def all_bindings(actions: Iterable[ActionConfig] = ()) -> list[BindingInfo]:
 
     app_bindings = [*WarroomApp.BINDINGS, *config_bindings(actions)]
     infos = binding_infos("app", app_bindings) + binding_infos("LogView", LogView.BINDINGS)
+    # A panel's own keys are active with the focus anywhere in it (its body included).
+    infos += binding_infos("LogView", LogPanel.BINDINGS) + binding_infos("DiffTable", PodsPanel.BINDINGS)
     infos += binding_infos("TimelinePanel", TimelinePanel.BINDINGS)
     infos += binding_infos("DiffTable", DiffTable.BINDINGS)
     for screen in (
@@ -186,6 +192,7 @@ class WarroomApp(App[int]):
         self.incident_keys = IncidentKeys(self)
         self.action_keys = ActionKeys(self)
         self.quit_guard = QuitGuard(self, setup.quit_hook)
+        self.pod_logs = PodLogs(self)
         # Keys one at a time, each to where it would have gone typed slowly (a burst over SSH).
         self.key_queue = KeyQueue(self)
         register_themes(self)
@@ -580,6 +587,21 @@ class WarroomApp(App[int]):
         panel = self.panels[self._focused_panel_id()]
         if panel.filter_text:
             panel.set_filter("")
+        elif panel is self.panels["logs"] and self.pod_logs.active:
+            self.pod_logs.back()  # the logs `l` asked for: back to the configured sources
+
+    # ---- pod logs (`l`) ------------------------------------------------------------------
+    def on_pods_panel_logs_wanted(self, message: PodsPanel.LogsWanted) -> None:
+        if self.pod_logs.target is not None and self.pod_logs.target == message.target:
+            self.pod_logs.back()  # `l` on what is shown already: back, as `l` in the panel does
+            return
+        self.pod_logs.show(message.target)
+
+    def on_log_panel_pod_logs_key(self, message: LogPanel.PodLogsKey) -> None:
+        if message.what == "previous":
+            self.pod_logs.toggle_previous()
+        else:
+            self.pod_logs.back()
 
     # ---- command palette ---------------------------------------------------------------
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -637,6 +659,10 @@ class WarroomApp(App[int]):
             pass
         for loop in self.loops.values():
             loop.stop()
+        try:
+            await self.pod_logs.close()
+        except Exception:  # best effort, as below
+            pass
         for close in [*(source.close for source in self.setup.sources.values()), *self.setup.closers]:
             try:
                 await close()

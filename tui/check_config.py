@@ -49,7 +49,7 @@ def describe_config(config: Config) -> list[str]:
             f"cluster: context {q(c.context) if c.context else '(current)'}, "
             f"kubeconfig {q(c.kubeconfig) if c.kubeconfig else '$KUBECONFIG or ~/.kube/config'}, "
             f"namespaces {namespaces}{selector}; pods and deployments listed once, then watched; "
-            f"timeout {_secs(c.timeout_s)}"
+            f"timeout {_secs(c.timeout_s)}; l shows the last {c.log_tail} lines of each container"
         )
     if config.prometheus is None:
         lines.append("prometheus: none (no SLOs)")
@@ -97,6 +97,7 @@ def describe_config(config: Config) -> list[str]:
         else:
             what = "kubernetes pods" + (f" {log.selector}" if log.selector else "")
             what += f" in {log.namespace}" if log.namespace else ""
+            what += f", the last {log.tail if log.tail is not None else 100} lines first"
         lines.append(f"  {q(log.name or log.kind)}: {q(what)}")
     lines.append(f"actions: {len(config.actions)}")
     for a in config.actions:

@@ -17,6 +17,7 @@ from tui.config.schema import Config, LogConfig
 from tui.controllers.quitting import QuitHook, QuitPlan
 from tui.core.clock import Clock, SystemClock
 from tui.core.errors import UserError
+from tui.core.model import LogTarget
 from tui.core.paths import db_path
 from tui.incident.actor import current_actor, named_person
 from tui.incident.feed import TimelineSource
@@ -42,7 +43,23 @@ def _log_source(log: LogConfig, config: Config, clock: Clock) -> PollSource[Any]
     from tui.config.schema import ClusterConfig
     from tui.sources.kubernetes.logs import KubernetesLogSource
 
-    return KubernetesLogSource(config.cluster or ClusterConfig(), log, clock=clock)
+    tail = {"tail_lines": log.tail} if log.tail is not None else {}
+    return KubernetesLogSource(config.cluster or ClusterConfig(), log, clock=clock, **tail)
+
+
+def pod_logs_for_config(config: Config, clock: Clock) -> Callable[[LogTarget], PollSource[Any]] | None:
+    """What `l` starts: the logs of a workload's pods or a pod, `[cluster] log_tail` lines first;
+    None without a cluster."""
+    cluster = config.cluster
+    if cluster is None:
+        return None
+
+    def source(target: LogTarget) -> PollSource[Any]:
+        from tui.sources.kubernetes.pod_logs import PodLogSource
+
+        return PodLogSource(cluster, target, tail_lines=cluster.log_tail, clock=clock)
+
+    return source
 
 
 def sources_for_config(config: Config, clock: Clock) -> dict[str, PollSource[Any]]:
@@ -147,6 +164,7 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
         closers=actions.closers,
         detection=config.detection,
         record=record,
+        pod_logs=pod_logs_for_config(config, clock),
     )
 
 

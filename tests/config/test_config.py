@@ -305,6 +305,18 @@ MALFORMED = {
         'cluster.selector: expected a label selector such as "app=web,tier!=db": '
         "empty term in selector 'app=web,,tier!=db'",
     ),
+    "log-tail-negative": (
+        "[cluster]\nlog_tail = -1\n",
+        "cluster.log_tail: expected a whole number of lines from 0 to 10000, such as 200, got -1",
+    ),
+    "log-tail-not-whole": (
+        '[[logs]]\nkind = "kubernetes"\nselector = "app=web"\ntail = 2.5\n',
+        "logs[0].tail: expected a whole number of lines from 0 to 10000, such as 200, got 2.5",
+    ),
+    "log-tail-on-a-file": (
+        '[[logs]]\nkind = "file"\npath = "/var/log/x.log"\ntail = 300\n',
+        'logs[0].tail: not used by kind "file" (only by "kubernetes")',
+    ),
     "client-key-without-cert": (
         PROM + 'client_key = "/etc/warroom/client.key"\n',
         "prometheus.client_key: needs client_cert (the certificate the key belongs to)",
@@ -400,6 +412,13 @@ app.quit = "ctrl+q"
     every.write_text('[cluster]\nnamespaces = ["*"]\nselector = "app in (web, api),tier!=db"\n')
     wanted = ClusterConfig(namespaces=("*",), selector="app in (web, api),tier!=db")
     assert load_config(every).cluster == wanted
+    tails = tmp_path / "tails.toml"
+    tails.write_text(
+        '[cluster]\nlog_tail = 300\n[[logs]]\nkind = "kubernetes"\nnamespace = "shop"\ntail = 0\n'
+    )
+    tailed = load_config(tails)
+    assert tailed.cluster is not None and tailed.cluster.log_tail == 300 and tailed.logs[0].tail == 0
+    assert ClusterConfig().log_tail == 200  # the runbooks' kubectl logs --tail=200
     assert config.prometheus == PrometheusConfig(
         url="http://127.0.0.1:9090", bearer_token_file=str(tmp_path / "prom.token"), timeout_s=3.0
     )
@@ -576,7 +595,8 @@ def test_check_config_lists_what_would_be_watched(tmp_path: Path) -> None:
     assert "  api: GET http://127.0.0.1:8080/health every 5 s" in out
     assert "  postgres: command pg_isready -h db every 10 s" in out
     assert "  API availability: ratio, objective 99.9 % over 30d" in out
-    assert "  kubernetes: kubernetes pods app=api-gateway" in out
+    assert "  kubernetes: kubernetes pods app=api-gateway, the last 100 lines first" in out
+    assert "l shows the last 200 lines of each container" in out
     assert "  [K] Kill idle DB connections: psql -c 'SELECT 1'" in out
     token = tmp_path / "secrets" / "prom.token"
     assert (

@@ -55,7 +55,8 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 HTTP_KEYS = ("method", "url", "headers", "token_file", "body")
 # The keys each kind of log source reads: another kind's key would be silently ignored, so it is
 # an error (a `query` on a kubernetes source is a filter the user expects and would not get).
-LOG_KIND_KEYS = {"kubernetes": ("selector", "namespace"), "loki": ("query",), "file": ("path",)}
+LOG_KIND_KEYS = {"kubernetes": ("selector", "namespace", "tail"), "loki": ("query",), "file": ("path",)}
+MAX_TAIL = 10_000  # lines of a log tail (the log panel keeps 5 000)
 _NOT_A_KEY = {"source"}  # Config.source is where the config came from
 
 
@@ -173,6 +174,15 @@ class _Table:
         if not _is_number(value) or (positive and value <= 0):
             raise self.expected(key, "a number > 0" if positive else "a number", value)
         return float(value)
+
+    def tail(self, key: str) -> int | None:
+        """A log tail's line count, as `kubectl logs --tail=N` takes it (0: only what comes)."""
+        value = self.get(key)
+        if value is _MISSING:
+            return None
+        if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TAIL):
+            raise self.expected(key, f"a whole number of lines from 0 to {MAX_TAIL}, such as 200", value)
+        return value
 
     def boolean(self, key: str) -> bool | None:
         value = self.get(key)
@@ -299,6 +309,7 @@ def _cluster(t: _Table) -> ClusterConfig:
         selector=selector,
         timeout_s=t.number("timeout_s"),
         interval_s=t.number("interval_s"),
+        log_tail=t.tail("log_tail"),
     )
 
 
@@ -454,6 +465,7 @@ def _log(t: _Table, has_loki: bool) -> LogConfig:
         namespace=t.string("namespace"),
         query=t.string("query"),
         path=t.path_("path"),
+        tail=t.tail("tail"),
     )
 
 

@@ -17,6 +17,7 @@ class ClusterConfig:
     selector: str | None = None  # a label selector on the pods, as `kubectl get pods -l`
     timeout_s: float = 5.0
     interval_s: float = 2.0
+    log_tail: int = 200  # lines of each container `l` shows first (`kubectl logs --tail=200`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ class LogConfig:
     namespace: str | None = None
     query: str | None = None  # loki LogQL
     path: str | None = None  # file
+    tail: int | None = None  # kubernetes: lines of each container shown first (None: 100)
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,3 +185,26 @@ class LogBatch:
 
     lines: tuple[LogLine, ...]
     dropped: int = 0  # lines the source had to drop (burst over its buffer)
+
+
+@dataclass(frozen=True, slots=True)
+class LogTarget:
+    """Whose logs `l` asked for: a workload's pods (`kind` "workload": the owner of the pod the
+    key was pressed on, whatever its kind; the source names it), or one pod (`kind` "pod").
+    `pod` is the pod the key was pressed on: what `p` reads the previous container of."""
+
+    namespace: str
+    kind: str  # "pod" | "workload" | "deployment" | "statefulset" | ...
+    name: str
+    pod: str | None = None
+    previous: bool = False  # the last terminated container's logs (`kubectl logs --previous`)
+
+
+@dataclass(frozen=True, slots=True)
+class PodLogBatch(LogBatch):
+    """A batch of a pod-logs source (`l`), with what it shows, for the log panel's title:
+    `label` "deployment/web" (the kind as found), `pods` the pods read in this cycle."""
+
+    label: str = ""
+    pods: tuple[str, ...] = ()
+    previous: bool = False

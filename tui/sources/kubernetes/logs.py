@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -117,7 +118,7 @@ class KubernetesLogSource:
                 if not _has_started(pod, container):
                     continue  # a waiting container has no log yet; asking is a 400
                 origin = pod_name if len(containers) == 1 else f"{pod_name}/{container}"
-                got, cursors[key] = self._read_container(core, key, origin, now)
+                got, cursors[key] = self._read_container(conn, key, origin, now)
                 lines.extend(got)
         self._cursors = cursors  # pods that went away are forgotten
         # Interleave the pods by time and hand on the newest `max_lines` (a burst over the cap is
@@ -126,67 +127,116 @@ class KubernetesLogSource:
         kept = ordered[-self.max_lines :] if self.max_lines > 0 else []
         return LogBatch(lines=tuple(kept), dropped=len(ordered) - len(kept))
 
-    def _since_seconds(self, cursor: _Cursor, now: datetime) -> int:
-        """Since the previous read, measured on our clock, so that a node whose clock is off
-        from ours neither loses lines nor re-reads an hour each cycle; since the newest line
-        read when the previous read was cut short (what lies after it is still to read)."""
-        start = cursor.last if cursor.truncated or cursor.read_at is None else cursor.read_at
-        assert start is not None
-        return max(1, math.ceil((now - start) / timedelta(seconds=1)) + 2)
-
     def _read_container(
-        self, core: client.CoreV1Api, key: tuple[str, str, str], origin: str, now: datetime
+        self, conn: Connection, key: tuple[str, str, str], origin: str, now: datetime
     ) -> tuple[list[LogLine], _Cursor]:
-        ns, pod, container = key
         cursor = self._cursors.get(key) or _Cursor()
-        kwargs: dict[str, Any] = {"timestamps": True, "limit_bytes": self.limit_bytes}
-        if cursor.last is None:
-            kwargs["tail_lines"] = self.tail_lines
-        else:
-            kwargs["since_seconds"] = self._since_seconds(cursor, now)
         try:
-            response = core.read_namespaced_pod_log(
-                pod,
-                ns,
-                container=container,
-                _preload_content=False,
-                _request_timeout=self.cfg.timeout_s,
-                **kwargs,
+            return read_container(
+                conn,
+                key,
+                origin,
+                cursor,
+                now,
+                tail_lines=self.tail_lines,
+                limit_bytes=self.limit_bytes,
+                timeout_s=self.cfg.timeout_s,
             )
-            try:
-                raw = response.data
-            finally:
-                response.release_conn()
         except ApiException as err:
             if (err.status or 0) in (400, 404):  # the pod went away or its container is not up
                 return [], cursor
             raise
-        out: list[LogLine] = []
-        newest, at_newest = cursor.last, set(cursor.at_last)
-        # Lines end at "\n" only: str.splitlines would also split at \r, \x1c or U+2028 inside
-        # a line, and those fragments, without a timestamp, would come again every cycle.
-        pieces = raw.split(b"\n")
-        if pieces and not pieces[-1]:
-            pieces.pop()
-        for piece in pieces:
-            text_line = _cut_line(piece)
-            match = _TIMESTAMPED.match(text_line)
-            at = parse_time(match.group(1)) if match else None
-            body = match.group(2) if match and at else text_line
-            if at is not None and cursor.last is not None:
-                if at < cursor.last or (at == cursor.last and body in cursor.at_last):
-                    continue  # already handed on in an earlier cycle
-            if at is not None:
-                if newest is None or at > newest:
-                    newest, at_newest = at, {body}
-                elif at == newest:
-                    at_newest.add(body)
-            out.append(LogLine(at=at, origin=origin, text=body, level=guess_level(body)))
-        truncated = self.limit_bytes > 0 and len(raw) >= self.limit_bytes
-        return out, _Cursor(newest, frozenset(at_newest), now, truncated)
 
     async def close(self) -> None:
         await asyncio.to_thread(self._cluster.drop)
+
+
+def since_seconds(cursor: _Cursor, now: datetime) -> int:
+    """Since the previous read, measured on our clock, so that a node whose clock is off
+    from ours neither loses lines nor re-reads an hour each cycle; since the newest line
+    read when the previous read was cut short (what lies after it is still to read)."""
+    start = cursor.last if cursor.truncated or cursor.read_at is None else cursor.read_at
+    assert start is not None
+    return max(1, math.ceil((now - start) / timedelta(seconds=1)) + 2)
+
+
+def get_bytes(conn: Connection, path: str, query: list[tuple[str, str]], timeout_s: float) -> bytes:
+    """The body of a GET through the connection's client (its auth, TLS and pool), not the
+    generated API classes (a second of CPU to import: tui/sources/kubernetes/watch.py). A
+    status outside 2xx is an `ApiException`, as the client raises it."""
+    request = conn.api.param_serialize(
+        method="GET",
+        resource_path=path,
+        query_params=query,
+        # A log is text/plain; kube-apiserver refuses a stream whose type the client did not accept.
+        header_params={"Accept": "application/json, text/plain, */*"},
+        auth_settings=["BearerToken"],
+    )
+    response = conn.api.call_api(*request, _request_timeout=timeout_s)
+    try:
+        data = response.read() if hasattr(response, "read") else response.data
+        if not 200 <= response.status <= 299:
+            raise ApiException.from_response(http_resp=response, body=None, data=None)
+        return data if isinstance(data, bytes) else bytes(data or b"")
+    finally:
+        inner = getattr(response, "response", None)
+        if inner is not None:
+            inner.release_conn()
+
+
+def log_path(namespace: str, pod: str) -> str:
+    return f"/api/v1/namespaces/{quote(namespace, safe='')}/pods/{quote(pod, safe='')}/log"
+
+
+def read_container(
+    conn: Connection,
+    key: tuple[str, str, str],
+    origin: str,
+    cursor: _Cursor,
+    now: datetime,
+    *,
+    tail_lines: int,
+    limit_bytes: int,
+    timeout_s: float,
+    previous: bool = False,
+) -> tuple[list[LogLine], _Cursor]:
+    """One read of one container's log from where `cursor` stands (the last `tail_lines` on the
+    first read; `previous`: the last terminated run's, read whole up to `tail_lines`): its new
+    lines and the cursor after them. An `ApiException` is the caller's to judge."""
+    ns, pod, container = key
+    query = [("container", container), ("timestamps", "true")]
+    if limit_bytes > 0:
+        query.append(("limitBytes", str(limit_bytes)))
+    if previous:
+        query.append(("previous", "true"))
+    if cursor.last is None and cursor.read_at is None:
+        query.append(("tailLines", str(tail_lines)))
+    else:
+        query.append(("sinceSeconds", str(since_seconds(cursor, now))))
+    raw = get_bytes(conn, log_path(ns, pod), query, timeout_s)
+    out: list[LogLine] = []
+    newest, at_newest = cursor.last, set(cursor.at_last)
+    # Lines end at "\n" only: str.splitlines would also split at \r, \x1c or U+2028 inside
+    # a line, and those fragments, without a timestamp, would come again every cycle.
+    pieces = raw.split(b"\n")
+    if pieces and not pieces[-1]:
+        pieces.pop()
+    for piece in pieces:
+        text_line = _cut_line(piece)
+        match = _TIMESTAMPED.match(text_line)
+        at = parse_time(match.group(1)) if match else None
+        body = match.group(2) if match and at else text_line
+        if at is not None and cursor.last is not None:
+            if at < cursor.last or (at == cursor.last and body in cursor.at_last):
+                continue  # already handed on in an earlier cycle
+        if at is not None:
+            if newest is None or at > newest:
+                newest, at_newest = at, {body}
+            elif at == newest:
+                at_newest.add(body)
+        out.append(LogLine(at=at, origin=origin, text=body, level=guess_level(body)))
+    truncated = limit_bytes > 0 and len(raw) >= limit_bytes
+    return out, _Cursor(newest, frozenset(at_newest), now, truncated)
 
 
 def _has_started(pod: Mapping[str, Any], container: str) -> bool:
