@@ -7,8 +7,10 @@ happen in the words of the runbooks. The rollout actions act on the selection's 
 deployment or a statefulset (`kubectl rollout restart statefulset/redis`).
 
 A restart, undo or scale sets a rollout going: with a control that can read the workload back
-(the real adapter), the run hands the dispatcher a `Follow` that reads the one workload every
-`follow_poll_s` and decides as `kubectl rollout status` does (tui.sources.kubernetes.rollout):
+(the real adapter), the run hands the dispatcher a `Follow` that watches the one workload (a
+list and watch with fieldSelector metadata.name=X, as kubectl does; a control that can only
+read it is read every `follow_poll_s`) and decides as `kubectl rollout status` does
+(tui.sources.kubernetes.rollout):
 complete, or stalled (the deployment controller's ProgressDeadlineExceeded, or warroom's own
 bound: no progress in the deployment's progressDeadlineSeconds and a margin, or STALL_S for a
 statefulset, which has no deadline; never longer than FOLLOW_MAX_S).
@@ -17,11 +19,13 @@ statefulset, which has no deadline; never longer than FOLLOW_MAX_S).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shlex
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from actions.output import Output
 from actions.registry import Action, DryRun, Follow, FollowEnd, Run, RunResult, Target
@@ -39,6 +43,88 @@ STALL_S = 600.0  # a statefulset with no progress this long has stalled (a deplo
 FOLLOW_MAX_S = 3600.0  # warroom follows no rollout longer than this
 
 
+class WorkloadWatcher(Protocol):
+    """A control that can also watch one workload (the real adapter): its versions come as
+    they are written, as `kubectl rollout status` watches them."""
+
+    def watch_workload(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        kind: str,
+        on_object: Callable[[dict[str, Any]], None],
+        stop: threading.Event,
+        opened: Callable[[Any], None],
+    ) -> None: ...
+
+
+class _Watch:
+    """The one workload's versions as a watch brings them (`WorkloadWatcher.watch_workload`, in
+    a daemon thread of its own), handed to the follow's task; `close` stops it at once (its
+    stream is shut, which wakes the thread's read)."""
+
+    def __init__(self, watcher: WorkloadWatcher, namespace: str, name: str, kind: str) -> None:
+        self.watcher, self.namespace, self.name, self.kind = watcher, namespace, name, kind
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[dict[str, Any] | BaseException] = asyncio.Queue()
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.response: Any = None
+
+    def _hand(self, item: dict[str, Any] | BaseException) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is gone: warroom has quit
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+    def _opened(self, response: Any) -> None:
+        self.response = response
+        if self.stop.is_set():
+            self._shut()
+
+    def _run(self) -> None:
+        try:
+            self.watcher.watch_workload(
+                self.namespace,
+                self.name,
+                kind=self.kind,
+                on_object=self._hand,
+                stop=self.stop,
+                opened=self._opened,
+            )
+        except BaseException as err:  # said to the follow, which retries
+            if not self.stop.is_set():
+                self._hand(err)
+
+    async def next(self, wait_s: float) -> dict[str, Any] | None:
+        """The newest version that came, waiting up to `wait_s` for one; None: none came.
+        Raises SourceError when the watch failed (the next call opens it again)."""
+        if self.thread is None:
+            self.thread = threading.Thread(
+                target=self._run, name=f"follow {self.kind}/{self.name}", daemon=True
+            )
+            self.thread.start()
+        try:
+            item = await asyncio.wait_for(self.queue.get(), wait_s)
+        except TimeoutError:
+            return None
+        while not self.queue.empty() and not isinstance(item, BaseException):
+            item = self.queue.get_nowait()  # only the newest matters
+        if isinstance(item, BaseException):
+            self.thread = None
+            raise item if isinstance(item, SourceError) else SourceError(f"{type(item).__name__}: {item}")
+        return item
+
+    def _shut(self) -> None:
+        response = self.response
+        if response is not None:
+            with contextlib.suppress(Exception):
+                response.shutdown()
+
+    def close(self) -> None:
+        self.stop.set()
+        self._shut()
+
+
 def follow_rollout(
     reader: WorkloadReader,
     namespace: str,
@@ -49,7 +135,8 @@ def follow_rollout(
     stall_s: float | None = None,
     max_s: float = FOLLOW_MAX_S,
 ) -> Follow:
-    """Follow the rollout of `kind`/`name` to its end, reading the one workload every `poll_s`.
+    """Follow the rollout of `kind`/`name` to its end: by a watch of the one workload when
+    `reader` can watch (checking the bounds every `poll_s`), else reading it every `poll_s`.
     `stall_s`: no progress this long is a stall (default: the deployment's progress deadline
     and a margin; STALL_S for a statefulset)."""
     what = f"{kind}/{name}"
@@ -61,51 +148,70 @@ def follow_rollout(
         started = time.monotonic()
         changed = started
         step: tuple[Any, ...] | None = None
+        status: RolloutStatus | None = None
         quiet = stall_s
-        last_error = ""
-        while True:
-            now = time.monotonic()
-            try:
-                obj = await reader.read_workload(namespace, name, kind=kind)
-            except SourceError as err:
-                last_error = str(err)
-                if last_error.startswith("forbidden"):  # RBAC lets us act but not look: say so
-                    detail = f"not followed to the end: cannot read {what}: {last_error}"
-                    return FollowEnd("rollout_interrupted", detail, {"why": last_error})
-                report(f"rolling out (cannot read it: {last_error})")
-                if now - changed >= (quiet or STALL_S):
-                    detail = f"no answer about {what} in {quiet or STALL_S:g} s: {last_error}"
-                    return FollowEnd("rollout_stalled", detail, {"reason": "no answer", "error": last_error})
-                await asyncio.sleep(poll_s)
-                continue
-            status = rollout_status(kind, obj)
-            if quiet is None:
-                deadline = (
-                    (obj.get("spec") or {}).get("progressDeadlineSeconds") if kind == "deployment" else None
-                )
-                quiet = float(deadline) + DEADLINE_MARGIN_S if isinstance(deadline, int) else STALL_S
-            report(status.progress or "rolling out")
-            if status.done:
-                ready = f"{status.available} available" if kind == "deployment" else f"{status.ready} ready"
-                return FollowEnd(
-                    "rollout_complete",
-                    f"{status.updated}/{status.desired} updated, {ready}",
-                    end_data(status),
-                )
-            if status.stalled:
-                detail = f"{status.message} ({status.updated}/{status.desired} updated)"
-                return FollowEnd(
-                    "rollout_stalled", detail, {**end_data(status), "reason": PROGRESS_DEADLINE_EXCEEDED}
-                )
-            if status.step != step:
-                step, changed = status.step, now
-            elif now - changed >= quiet:
-                detail = f"no progress in {quiet:g} s: {status.message}"
-                return FollowEnd("rollout_stalled", detail, {**end_data(status), "reason": "no progress"})
-            if now - started >= max_s:
-                detail = f"not rolled out in {max_s:g} s: {status.message}"
-                return FollowEnd("rollout_stalled", detail, {**end_data(status), "reason": "bound"})
-            await asyncio.sleep(poll_s)
+        can_watch = callable(getattr(reader, "watch_workload", None))
+        watch = _Watch(cast(WorkloadWatcher, reader), namespace, name, kind) if can_watch else None
+        try:
+            while True:
+                try:
+                    if watch is not None:
+                        obj = await watch.next(poll_s)  # None: no new version in poll_s
+                    else:
+                        obj = await reader.read_workload(namespace, name, kind=kind)
+                except SourceError as err:
+                    error = str(err)
+                    if error.startswith("forbidden") and watch is not None:
+                        watch.close()  # allowed to read it, maybe, but not to list and watch
+                        watch = None
+                        continue
+                    if error.startswith("forbidden"):  # RBAC lets us act but not look: say so
+                        detail = f"not followed to the end: cannot read {what}: {error}"
+                        return FollowEnd("rollout_interrupted", detail, {"why": error})
+                    report(f"rolling out (cannot read it: {error})")
+                    if time.monotonic() - changed >= (quiet or STALL_S):
+                        detail = f"no answer about {what} in {quiet or STALL_S:g} s: {error}"
+                        return FollowEnd("rollout_stalled", detail, {"reason": "no answer", "error": error})
+                    await asyncio.sleep(poll_s)
+                    continue
+                now = time.monotonic()
+                if obj is not None:
+                    status = rollout_status(kind, obj)
+                    if quiet is None:
+                        spec = obj.get("spec") or {}
+                        deadline = spec.get("progressDeadlineSeconds") if kind == "deployment" else None
+                        quiet = float(deadline) + DEADLINE_MARGIN_S if isinstance(deadline, int) else STALL_S
+                    report(status.progress or "rolling out")
+                    if status.done:
+                        ready = (
+                            f"{status.available} available"
+                            if kind == "deployment"
+                            else f"{status.ready} ready"
+                        )
+                        detail = f"{status.updated}/{status.desired} updated, {ready}"
+                        return FollowEnd("rollout_complete", detail, end_data(status))
+                    if status.stalled:
+                        detail = f"{status.message} ({status.updated}/{status.desired} updated)"
+                        data = {**end_data(status), "reason": PROGRESS_DEADLINE_EXCEEDED}
+                        return FollowEnd("rollout_stalled", detail, data)
+                    if status.step != step:
+                        step, changed = status.step, now
+                if status is not None and now - changed >= (quiet or STALL_S):
+                    detail = f"no progress in {quiet or STALL_S:g} s: {status.message}"
+                    return FollowEnd("rollout_stalled", detail, {**end_data(status), "reason": "no progress"})
+                if status is None and now - changed >= (quiet or STALL_S):
+                    detail = f"no answer about {what} in {quiet or STALL_S:g} s"
+                    return FollowEnd("rollout_stalled", detail, {"reason": "no answer"})
+                if now - started >= max_s:
+                    said = status.message if status is not None else "no answer"
+                    return FollowEnd(
+                        "rollout_stalled", f"not rolled out in {max_s:g} s: {said}", {"reason": "bound"}
+                    )
+                if watch is None:
+                    await asyncio.sleep(poll_s)
+        finally:
+            if watch is not None:
+                watch.close()  # at once: the thread's stream is shut, whatever ended the follow
 
     return Follow(what, max_s, run)
 

@@ -7,6 +7,7 @@ took) or `rollout_stalled` (the progress deadline, or warroom's own bound), or
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -122,6 +123,14 @@ async def test_a_restart_is_followed_until_it_has_rolled_out(
     assert len(after) == 3 and not after & before
     assert any(p.startswith("rolling out ") and "/3" in p for p in progress), progress
     assert dispatcher.progress() == {} and dispatcher.following() == ()
+    # Followed as kubectl follows it: a watch of the one deployment, stopped when it ended.
+    watches = [
+        r["query"]
+        for r in list(api.seen)
+        if r["method"] == "GET" and r["path"].endswith("/deployments") and r["query"].get("watch") == "true"
+    ]
+    assert watches and all(q["fieldSelector"] == "metadata.name=web" for q in watches)
+    await until(lambda: not any(t.name == "follow deployment/web" for t in threading.enumerate()), 5)
 
 
 async def test_a_rollout_past_its_progress_deadline_is_written_stalled(
@@ -175,6 +184,8 @@ async def test_quitting_while_following_writes_it_was_not_followed_to_the_end(
     assert "not followed to the end (warroom quit): rolling out" in stopped.text
     assert "the rollout goes on in the cluster" in stopped.text
     assert dispatcher.following() == ()
+    # Its watch is shut at once, not at its timeoutSeconds: the thread is gone.
+    await until(lambda: not any(t.name == "follow deployment/web" for t in threading.enumerate()), 2)
 
 
 async def test_statefulset_restart_scale_and_undo(api: ApiServer, tmp_path: Path, record: Record) -> None:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from tui.config.schema import ClusterConfig
 from tui.core.clock import Clock, SystemClock, utc_iso
@@ -26,11 +29,13 @@ from tui.sources.kubernetes.connection import (
     resolve_context,
 )
 from tui.sources.kubernetes.status import REVISION, TEMPLATE_HASH_LABEL
+from tui.sources.kubernetes.watch import READ_MARGIN_S, raw_get, stream_lines
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 DEPLOYMENT = "deployment"
 STATEFULSET = "statefulset"
 WORKLOAD_KINDS = (DEPLOYMENT, STATEFULSET)
+FOLLOW_WATCH_S = 60  # a followed workload's watch is opened again this often (its timeoutSeconds)
 # Annotations `kubectl rollout undo` keeps from the deployment instead of copying them from the
 # ReplicaSet it rolls back to (kubectl's annotationsToSkip).
 _UNDO_SKIP_ANNOTATIONS = frozenset(
@@ -120,6 +125,88 @@ class KubernetesControl:
         if not isinstance(found, dict):
             raise SourceError(f"the API server answered {kind}/{name} without an object")
         return found
+
+    def watch_workload(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        kind: str,
+        on_object: Callable[[dict[str, Any]], None],
+        stop: threading.Event,
+        opened: Callable[[Any], None],
+        timeout_s: int = FOLLOW_WATCH_S,
+    ) -> None:
+        """Blocking, in a thread of its own: the one workload as `kubectl rollout status`
+        watches it. A list with fieldSelector metadata.name=NAME (its item, if any, to
+        `on_object`), then a watch from the list's resourceVersion, each new version of it to
+        `on_object`, until `stop` is set (`opened` gets each streaming response, so that the
+        caller can shut it to wake this thread). A watch that ends (its timeoutSeconds) is
+        opened again from where it was; 410 Gone lists again. Any other failure raises
+        SourceError (one line; a 403 names the permission): the caller retries."""
+        _check_kind(kind)
+        path = f"/apis/apps/v1/namespaces/{quote(namespace, safe='')}/{kind}s"
+        field = [("fieldSelector", f"metadata.name={name}")]
+
+        def listed(conn: Connection) -> str:
+            response = raw_get(conn, path, field, self.cfg.timeout_s)
+            try:
+                listing = json.loads(response.data)
+            finally:
+                response.release_conn()
+            for item in items_of(listing):
+                on_object(dict(item))
+            return str((listing.get("metadata") or {}).get("resourceVersion") or "")
+
+        def run(conn: Connection) -> None:
+            rv = listed(conn)
+            while not stop.is_set():
+                query = [
+                    *field,
+                    ("watch", "true"),
+                    ("allowWatchBookmarks", "true"),
+                    ("timeoutSeconds", str(timeout_s)),
+                ]
+                if rv:
+                    query.append(("resourceVersion", rv))
+                try:
+                    response = raw_get(conn, path, query, (self.cfg.timeout_s, timeout_s + READ_MARGIN_S))
+                except ApiException as err:
+                    if err.status != 410:
+                        raise
+                    rv = listed(conn)
+                    continue
+                opened(response)
+                try:
+                    for line in stream_lines(response):
+                        if stop.is_set():
+                            return
+                        event = json.loads(line) if line.strip() else None
+                        if not isinstance(event, dict) or not isinstance(event.get("object"), dict):
+                            continue
+                        obj = event["object"]
+                        if event.get("type") == "ERROR":
+                            if obj.get("code") == 410:
+                                rv = listed(conn)
+                                break
+                            raise SourceError(one_line(str(obj.get("message") or "the watch failed"), 200))
+                        rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
+                        if event.get("type") in ("ADDED", "MODIFIED"):
+                            on_object(obj)
+                except (ReadTimeoutError, ProtocolError):
+                    if stop.is_set():
+                        return
+                    continue  # quiet past its own timeout, or cut: open it again from rv
+                finally:
+                    response.release_conn()
+
+        try:
+            self._cluster.call(run)
+        except SourceError as err:
+            line = forbidden_line(err.__cause__)
+            if line is None:
+                raise
+            raise SourceError(line) from err.__cause__
 
     async def rollout_restart(
         self, namespace: str, deployment: str, *, dry_run: bool = False, kind: str = DEPLOYMENT
