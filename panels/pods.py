@@ -13,11 +13,10 @@ from textual.message import Message
 
 from panels.base import Panel, fields_text
 from panels.fmt import human_duration, human_duration_next, kube_age, middle_ellipsis
+from panels.kube_events import EVENT_MESSAGE_NEED, NAMESPACE_WARNINGS, event_detail, event_rows, events_table
 from panels.status import status_text
 from panels.table import Cell, DiffTable
-from panels.workloads import (
-    NAME_NEED_MAX as WORKLOAD_NAME_MAX,
-)
+from panels.workloads import NAME_NEED_MAX as WORKLOAD_NAME_MAX
 from panels.workloads import (
     ordered_workloads,
     workload_cells,
@@ -29,6 +28,7 @@ from panels.workloads import (
 from tui.core.clock import utc_iso
 from tui.core.model import ClusterSnapshot, DeploymentInfo, LogTarget, PodInfo
 from tui.core.untrusted import one_line
+from tui.domain.kube_events import about, objects_of_pod, objects_of_workload, warnings_in
 from tui.domain.pod_health import pod_rank
 
 # The namespace column goes rather than cut names up to this long (longer ones are cut in the
@@ -121,29 +121,55 @@ class PodsPanel(Panel):
         Binding("w", "workloads", "Workloads/pods", id="pods.workloads"),
         # The selection's logs in the log panel (tui/controllers/pod_logs.py): reads, changes nothing.
         Binding("l", "logs", "Logs", id="pods.logs"),
+        Binding("e", "events", "Events", id="pods.events"),
     ]
+
+    # Whose events the events view shows: ("pod", key) or ("workload", key); None: the warnings
+    # of every namespace watched. And the view `e` came from (it goes back there).
+    events_of: tuple[str, str] | None = None
+    _before_events: str = "pods"
 
     def compose(self) -> ComposeResult:
         yield self.body()
         yield self.workloads
+        yield self.events
         yield self.status_line
 
     def action_workloads(self) -> None:
         """Toggle between the pods and the deployments + statefulsets."""
         self.set_view("pods" if self.view == "workloads" else "workloads")
 
+    def action_events(self) -> None:
+        """The selected pod's or workload's events and its namespace's warnings (nothing
+        selected: every namespace's warnings); `e` again goes back."""
+        if self.view == "events":
+            self.set_view(self._before_events)
+            return
+        pod, workload = self.selected(), self.selected_workload()
+        of: tuple[str, str] | None = None
+        if pod is not None:
+            of = ("pod", pod.key)
+        elif workload is not None:
+            of = ("workload", workload_key(workload))
+        self.events_of = of
+        self._before_events = self.view
+        self.set_view("events")
+
     def set_view(self, view: str) -> None:
-        focused = self.screen.focused in (self.table, self.workloads) if self.is_mounted else False
+        tables = (self.table, self.workloads, self.events)
+        focused = self.screen.focused in tables if self.is_mounted else False
         self.view = view
         self.table.display = view == "pods"
         self.workloads.display = view == "workloads"
+        self.events.display = view == "events"
         if self.last is not None and self.is_mounted:
             self.show(self.last, self.app.clock.now())  # type: ignore[arg-type, attr-defined]
         if focused:
             self.focus_body()
 
     def focus_body(self) -> None:
-        self.screen.set_focus(self.workloads if self.view == "workloads" else self.table)
+        table = {"workloads": self.workloads, "events": self.events}.get(self.view, self.table)
+        self.screen.set_focus(table)
 
     def body(self) -> DiffTable:
         self.table = DiffTable(
@@ -182,6 +208,9 @@ class PodsPanel(Panel):
         self.workload_rows: dict[str, DeploymentInfo] = {}  # by workload_key
         self._made_from: tuple[PodInfo, ...] = ()  # the pods of the snapshot shown last
         self._filtered_by = ""
+        self.events: DiffTable = events_table()
+        self.events_of = None
+        self._before_events = "pods"
         return self.table
 
     def show(self, snap: ClusterSnapshot, now: datetime) -> None:  # type: ignore[override]
@@ -243,6 +272,8 @@ class PodsPanel(Panel):
         self.workload_rows = {workload_key(w): w for w in (*snap.deployments, *snap.statefulsets)}
         if self.view == "workloads":
             self._show_workloads(now)
+        elif self.view == "events":
+            self._show_events(snap, now)
         self.show_status(now)  # what could not be read (a forbidden resource) is said at once
 
     def _show_changes(self, snap: ClusterSnapshot, now: datetime) -> bool:
@@ -293,6 +324,8 @@ class PodsPanel(Panel):
         self.workload_rows = {workload_key(w): w for w in (*snap.deployments, *snap.statefulsets)}
         if self.view == "workloads":
             self._show_workloads(now)
+        elif self.view == "events":
+            self._show_events(snap, now)
         self.show_status(now)
         return True
 
@@ -324,6 +357,45 @@ class PodsPanel(Panel):
         failing = sum(workload_rank(w) < 2 for w in every) - sum(workload_rank(w) < 2 for w in shown)
         self.count_filtered(len(shown), len(every), failing)
 
+    def _show_events(self, snap: ClusterSnapshot, now: datetime) -> None:
+        """The events view's rows: the selection's events, then its namespace's warnings."""
+        every = snap.events
+        events = tuple(e for e in every if self.matches(e.reason, e.message, e.object, e.kind, e.namespace))
+        own: list[tuple[str, str, dict[str, set[str]]]] = []  # (label, namespace, objects)
+        if self.events_of is not None:
+            kind, key = self.events_of
+            pod = self.pods.get(key) if kind == "pod" else None
+            workload = self.workload_rows.get(key) if kind == "workload" else None
+            if pod is not None:
+                own.append((f"pod/{pod.name}", pod.namespace, objects_of_pod(pod)))
+            elif workload is not None:
+                label = f"{'deploy' if workload.kind == 'Deployment' else 'sts'}/{workload.name}"
+                own.append((label, workload.namespace, objects_of_workload(snap, workload)))
+        if own:
+            label, ns, objects = own[0]
+            sections = [
+                (f"events of {label} (warnings first, newest first)", about(events, ns, objects)),
+                (f"recent warnings in {ns}", warnings_in(events, {ns})[:NAMESPACE_WARNINGS]),
+            ]
+        else:
+            sections = [("recent warnings", warnings_in(events))]
+        self.events.flex_need = EVENT_MESSAGE_NEED  # the namespace goes, the object is cut, first
+        self.events.set_rows(event_rows(sections, now, self._object_width()))
+        hidden = sum(e.warning for e in every) - sum(e.warning for e in events)
+        self.count_filtered(len(events), len(every), hidden)
+
+    def _object_width(self) -> int | None:
+        """The events' object names are cut in the middle to what the table leaves them beside
+        the message's room, worked out from the table's width (not from the column's: cut
+        names would make it narrower at each look, and it would never widen again)."""
+        table = self.events
+        if not table.size.width:
+            return None
+        shown = table.shown_columns
+        fixed = sum(table.column_width(k) or 0 for k in shown if k not in ("object", "message"))
+        room = table.size.width - 1 - 2 * table.cell_padding * len(shown) - fixed - EVENT_MESSAGE_NEED
+        return max(12, min(40, room))
+
     def show_status(self, now: datetime) -> None:
         """The source's status, then what it could not read while the pods were shown
         ("deployments: forbidden (RBAC: list deployments in payments)"): a partial view says
@@ -338,6 +410,10 @@ class PodsPanel(Panel):
         self.status_line.show(line)
 
     def detail(self, key: str) -> tuple[str, str] | None:
+        if self.view == "events":
+            events = self.last.events if isinstance(self.last, ClusterSnapshot) else ()
+            found = next((e for e in events if e.key == key), None)
+            return None if found is None else event_detail(found, self.app.clock.now())  # type: ignore[attr-defined]
         workload = self.workload_rows.get(key)
         if workload is not None:
             now = self.app.clock.now()  # type: ignore[attr-defined]
@@ -379,6 +455,8 @@ class PodsPanel(Panel):
         self.show_status(now)
         if self.view == "workloads" and self.workload_rows:
             self._show_workloads(now)  # their ages (a few rows: the diff writes what moved)
+        elif self.view == "events" and isinstance(self.last, ClusterSnapshot):
+            self._show_events(self.last, now)  # their "seen" ages
         due, now_s = self._due, now.timestamp()
         if not due or due[0][0] > now_s:
             return

@@ -303,6 +303,7 @@ def declare_resources(kmock: Any) -> None:
     kmock.resources["apps/v1/controllerrevisions"] = kmock.ResourceInfo(
         kind="ControllerRevision", namespaced=True
     )
+    kmock.resources["v1/events"] = kmock.ResourceInfo(kind="Event", namespaced=True)
 
 
 def stored(kmock: Any, kind: str, namespace: str, name: str) -> dict[str, Any] | None:

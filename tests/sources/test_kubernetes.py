@@ -100,6 +100,7 @@ def _at_version(obj: dict[str, Any], version: int) -> dict[str, Any]:
 
 # What the pods source lists and watches beside the pods.
 WORKLOAD_RESOURCES = ("deployments", "statefulsets", "replicasets", "controllerrevisions")
+CORE_RESOURCES = ("pods", "events")
 
 
 def _gets(kmock: Any) -> list[tuple[str, str]]:
@@ -207,7 +208,7 @@ async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Clus
     # One list of each, then a watch of each from the list's resourceVersion, with bookmarks.
     seen = requests(cluster.kmock)
     expected = sorted(  # the workloads view's resources too
-        [("/api/v1/namespaces/shop/pods", "list"), ("/api/v1/namespaces/shop/pods", "watch")]
+        [(f"/api/v1/namespaces/shop/{r}", w) for r in CORE_RESOURCES for w in ("list", "watch")]
         + [(f"/apis/apps/v1/namespaces/shop/{r}", w) for r in WORKLOAD_RESOURCES for w in ("list", "watch")]
     )
     assert await _lists_and_watches(cluster.kmock, expected) == expected
@@ -226,7 +227,8 @@ async def test_snapshot_shows_pods_and_deployments_as_kubectl_does(cluster: Clus
     assert [p.status for p in again.pods if p.name == "worker-0"] == ["Running"]
     assert all(a is b for a, b in zip(again.pods[:3], snap.pods[:3], strict=True))
     assert [path for path, what in _gets(cluster.kmock) if what == "list"] == sorted(
-        ["/api/v1/namespaces/shop/pods"] + [f"/apis/apps/v1/namespaces/shop/{r}" for r in WORKLOAD_RESOURCES]
+        [f"/api/v1/namespaces/shop/{r}" for r in CORE_RESOURCES]
+        + [f"/apis/apps/v1/namespaces/shop/{r}" for r in WORKLOAD_RESOURCES]
     )
 
     # A deletion too.
@@ -265,7 +267,7 @@ async def test_all_namespaces_is_one_cluster_wide_list_and_watch(cluster: Cluste
         "shop/worker-0",
     ]
     expected = sorted(
-        [("/api/v1/pods", "list"), ("/api/v1/pods", "watch")]
+        [(f"/api/v1/{r}", w) for r in CORE_RESOURCES for w in ("list", "watch")]
         + [(f"/apis/apps/v1/{r}", w) for r in WORKLOAD_RESOURCES for w in ("list", "watch")]
     )
     assert await _lists_and_watches(cluster.kmock, expected) == expected

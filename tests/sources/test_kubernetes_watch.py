@@ -187,7 +187,7 @@ async def test_a_403_stays_with_its_resource(apiserver: ApiServer, watching: Mak
     snap = await src.poll()
     assert [p.name for p in snap.pods] == ["web-1"]
     assert snap.deployments == ()
-    workloads = ("deployments", "statefulsets", "replicasets", "controllerrevisions")
+    workloads = ("deployments", "statefulsets", "replicasets", "controllerrevisions", "events")
     assert snap.problems == tuple(f"{r}: forbidden (RBAC: list {r} in shop)" for r in workloads)
 
     everywhere = watching(token="oncall", namespaces=("*",))

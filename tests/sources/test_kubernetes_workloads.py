@@ -145,13 +145,13 @@ async def test_a_failing_image_is_stalled_past_the_progress_deadline(
     assert web.available == 3  # the old pods still serve
 
 
-@pytest.mark.parametrize("forbidden", ["statefulsets", "replicasets"])
+@pytest.mark.parametrize("forbidden", ["statefulsets", "replicasets", "events"])
 async def test_a_403_on_a_workload_resource_stays_with_it(
     apiserver: ApiServer, watching: Callable[[ApiServer], Make], forbidden: str
 ) -> None:
     allowed = [
         r
-        for r in ("pods", "deployments", "statefulsets", "replicasets", "controllerrevisions")
+        for r in ("pods", "deployments", "statefulsets", "replicasets", "controllerrevisions", "events")
         if r != forbidden
     ]
     apiserver.rbac.grant("viewer-token", "viewer", *(rule(VIEW, r, "shop") for r in allowed))

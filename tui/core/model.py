@@ -139,6 +139,32 @@ class RevisionInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class KubeEvent:
+    """A core/v1 Event, as `kubectl get events` lists it: what happened to which object, how
+    often, and when it was last seen."""
+
+    namespace: str
+    name: str  # the Event object's own name
+    kind: str  # of the object it is about: "Pod", "Deployment", "ReplicaSet", "Node", ...
+    object: str  # that object's name
+    reason: str  # "BackOff", "FailedScheduling", "Unhealthy", "Pulled", ...
+    message: str
+    type: str  # "Normal" or "Warning"
+    count: int  # how many times it happened (count, or series.count)
+    last_at: datetime | None  # lastTimestamp, else eventTime / series.lastObservedTime
+    first_at: datetime | None = None
+    component: str = ""  # who reported it: kubelet, default-scheduler, deployment-controller
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def warning(self) -> bool:
+        return self.type == "Warning"
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterSnapshot:
     context: str
     pods: tuple[PodInfo, ...]
@@ -149,6 +175,8 @@ class ClusterSnapshot:
     statefulsets: tuple[DeploymentInfo, ...] = ()
     # Deployments' ReplicaSets and statefulsets' ControllerRevisions: revision numbers and history.
     revisions: tuple[RevisionInfo, ...] = ()
+    # The newest events of each namespace watched (the cache is bounded: events churn).
+    events: tuple[KubeEvent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,9 +21,10 @@ from kubernetes.client.exceptions import ApiException
 
 from tui.config.schema import ALL_NAMESPACES, ClusterConfig
 from tui.core.clock import Clock, SystemClock
-from tui.core.model import ClusterSnapshot, DeploymentInfo, PodInfo, RevisionInfo
+from tui.core.model import ClusterSnapshot, DeploymentInfo, KubeEvent, PodInfo, RevisionInfo
 from tui.sources.base import SourceError
 from tui.sources.kubernetes.connection import Cluster, Connection
+from tui.sources.kubernetes.events import EVENTS_PER_NAMESPACE, EventReflector, event_info
 from tui.sources.kubernetes.status import (
     controller_revision,
     deployment_info,
@@ -34,6 +35,7 @@ from tui.sources.kubernetes.status import (
 from tui.sources.kubernetes.watch import (
     CONTROLLER_REVISIONS,
     DEPLOYMENTS,
+    EVENTS,
     PODS,
     REPLICASETS,
     STATEFULSETS,
@@ -59,8 +61,11 @@ class KubernetesSource:
 
     name = "kubernetes"
 
-    def __init__(self, cfg: ClusterConfig, clock: Clock | None = None) -> None:
+    def __init__(
+        self, cfg: ClusterConfig, clock: Clock | None = None, *, events_kept: int = EVENTS_PER_NAMESPACE
+    ) -> None:
         self.cfg = cfg
+        self.events_kept = events_kept  # the newest events kept of each namespace
         self.clock = clock or SystemClock()
         self.interval_s = min(cfg.interval_s, LOOK_INTERVAL_S)
         self._cluster = Cluster(cfg)
@@ -71,6 +76,7 @@ class KubernetesSource:
         # The workloads view's: statefulsets, ReplicaSets and ControllerRevisions (revisions).
         self.statefulsets: list[Reflector[DeploymentInfo]] = []
         self.revisions: list[Reflector[RevisionInfo]] = []
+        self.events: list[Reflector[KubeEvent]] = []  # the newest of each namespace only
         # Each resource's merged rows, kept while its reflectors' versions stay: a change to one
         # resource (a revision) does not merge and sort the 10 000 pods again.
         self._merges: dict[str, tuple[tuple[int, ...], tuple[Any, ...]]] = {}
@@ -81,11 +87,11 @@ class KubernetesSource:
 
     @property
     def reflectors(self) -> Sequence[Reflector[Any]]:
-        return [*self.pods, *self.deployments, *self.statefulsets, *self.revisions]
+        return [*self.pods, *self.deployments, *self.statefulsets, *self.revisions, *self.events]
 
     @property
     def _others(self) -> Sequence[Reflector[Any]]:
-        return [*self.deployments, *self.statefulsets, *self.revisions]
+        return [*self.deployments, *self.statefulsets, *self.revisions, *self.events]
 
     async def probe(self) -> None:
         await self._cluster.probe()
@@ -123,6 +129,9 @@ class KubernetesSource:
             )
             self.revisions.append(
                 Reflector(self._shared.get, CONTROLLER_REVISIONS, ns, controller_revision, **unselected)
+            )
+            self.events.append(
+                EventReflector(self._shared.get, EVENTS, ns, event_info, keep=self.events_kept, **unselected)
             )
         for r in self.reflectors:
             r.start()
@@ -163,6 +172,7 @@ class KubernetesSource:
         deployments = self._merge("deployments", self.deployments)
         revisions = self._merge("revisions", self.revisions)
         statefulsets = self._merge("statefulsets", self.statefulsets)
+        events = self._merge("events", self.events)
         if statefulsets:
             statefulsets = self._numbered(statefulsets, revisions)
         problems: list[str] = []
@@ -180,6 +190,7 @@ class KubernetesSource:
             problems=tuple(problems),
             statefulsets=statefulsets,
             revisions=revisions,
+            events=events,
         )
 
     def _merge(self, name: str, reflectors: Sequence[Reflector[Any]]) -> tuple[Any, ...]:

@@ -65,6 +65,7 @@ DEPLOYMENTS = Resource("deployments", "/apis/apps/v1")
 STATEFULSETS = Resource("statefulsets", "/apis/apps/v1")
 REPLICASETS = Resource("replicasets", "/apis/apps/v1")
 CONTROLLER_REVISIONS = Resource("controllerrevisions", "/apis/apps/v1")
+EVENTS = Resource("events", "/api/v1")  # core/v1, as kubectl get events reads them
 
 
 def raw_get(conn: Connection, path: str, query: list[tuple[str, str]], timeout: Any) -> Any:
