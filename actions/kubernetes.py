@@ -23,13 +23,14 @@ import contextlib
 import shlex
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol, cast
 
 from actions.output import Output
 from actions.registry import Action, DryRun, Follow, FollowEnd, Run, RunResult, Target
 from tui.core.confirm import Field
+from tui.core.model import RevisionInfo
 from tui.sources.base import ClusterControl, SourceError, WorkloadReader
 from tui.sources.kubernetes.rollout import PROGRESS_DEADLINE_EXCEEDED, RolloutStatus, rollout_status
 
@@ -216,6 +217,24 @@ def follow_rollout(
     return Follow(what, max_s, run)
 
 
+def undo_revision(
+    revisions: Iterable[RevisionInfo], namespace: str, kind: str, name: str, current: int | None
+) -> RevisionInfo | None:
+    """The revision `kubectl rollout undo` would go back to, from what the snapshot lists: a
+    deployment's newest ReplicaSet other than its current revision's; a statefulset's
+    second-newest ControllerRevision (kubectl's findHistory). None when there is none."""
+    owner_kind = "StatefulSet" if kind == "statefulset" else "Deployment"
+    own = sorted(
+        (r for r in revisions if r.namespace == namespace and r.owner == name and r.owner_kind == owner_kind),
+        key=lambda r: r.revision if r.revision is not None else -1,
+    )
+    own = [r for r in own if r.revision is not None]
+    if owner_kind == "StatefulSet":
+        return own[-2] if len(own) >= 2 else None
+    older = [r for r in own if r.revision != current]
+    return older[-1] if older else None
+
+
 def kubernetes_actions(
     control: ClusterControl,
     *,
@@ -328,7 +347,10 @@ def kubernetes_actions(
     def undo_question(target: Target) -> str:
         revision = target.extra.get("revision")
         now = f" (now revision {revision})" if revision is not None else ""
-        return f"Roll {workload(target)}{now} back to its previous revision {where(target)}?"
+        # "revision 2 (registry.example/app:1.0)", when the screen knows the history.
+        back = target.extra.get("back_to")
+        to = f"revision {back}" if isinstance(back, str) and back else "its previous revision"
+        return f"Roll {workload(target)}{now} back to {to} {where(target)}?"
 
     def delete_question(target: Target) -> str:
         owner = f"; {workload(target)} will replace it" if target.deployment else ""
@@ -399,4 +421,11 @@ def kubernetes_actions(
     )
 
 
-__all__ = ["FOLLOW_MAX_S", "FOLLOW_POLL_S", "STALL_S", "follow_rollout", "kubernetes_actions"]
+__all__ = [
+    "FOLLOW_MAX_S",
+    "FOLLOW_POLL_S",
+    "STALL_S",
+    "follow_rollout",
+    "kubernetes_actions",
+    "undo_revision",
+]

@@ -3,16 +3,22 @@ by case on the workload's JSON, and how a followed rollout shows on its action's
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from actions import Target, kubernetes_actions
+from actions.kubernetes import undo_revision
 from panels.timeline import event_cells
 from tests.timebase import T0
+from tui.config.schema import ClusterConfig
+from tui.core.model import RevisionInfo
 from tui.domain.status_update import actions_taken
 from tui.incident.events import Event
 from tui.incident.outcomes import ROLLING_OUT, ROLLOUT_UNKNOWN, rollouts_pending
+from tui.sources.kubernetes.control import KubernetesControl
 from tui.sources.kubernetes.rollout import deployment_rollout, statefulset_rollout
 
 
@@ -183,3 +189,35 @@ def test_the_status_update_says_whether_the_rollouts_finished() -> None:
         "03:00Z action_requested text: done, rolling out",
         "03:00Z action_requested text: done",
     ]
+
+
+def test_the_undo_confirmation_names_the_revision_and_image_it_goes_back_to() -> None:
+    def rev(owner: str, kind: str, revision: int, image: str) -> RevisionInfo:
+        return RevisionInfo("shop", f"{owner}-{revision}", owner, kind, revision, image)
+
+    revisions = [
+        rev("web", "Deployment", 1, "app:1"),
+        rev("web", "Deployment", 3, "app:3"),
+        rev("web", "Deployment", 2, "app:2"),
+        rev("redis", "StatefulSet", 4, "redis:7.2"),
+        rev("redis", "StatefulSet", 2, "redis:7.0"),
+        rev("other", "Deployment", 9, "x:9"),
+    ]
+    # A deployment: its newest revision other than the current one (an undo of an undo too).
+    assert undo_revision(revisions, "shop", "deployment", "web", 3) == revisions[2]
+    assert undo_revision(revisions, "shop", "deployment", "web", 2) == revisions[1]
+    # A statefulset: the second-newest ControllerRevision, as kubectl's findHistory takes it.
+    assert undo_revision(revisions, "shop", "statefulset", "redis", None) == revisions[4]
+    assert undo_revision(revisions, "shop", "deployment", "lonely", 1) is None
+
+    # The confirmation's words only: the control is never called.
+    control = KubernetesControl(ClusterConfig(kubeconfig="/nonexistent", context="prod"))
+    (undo,) = [a for a in kubernetes_actions(control) if a.id == "k8s.rollout_undo"]
+    target = Target.of_deployment("prod", "shop", "web", revision=3)
+    assert undo.confirm_text(target).startswith(
+        "Roll deployment/web (now revision 3) back to its previous revision"
+    )
+    known = replace(target, extra={**target.extra, "back_to": "2 (app:2)"})
+    assert undo.confirm_text(known) == (
+        "Roll deployment/web (now revision 3) back to revision 2 (app:2) in namespace shop on context prod?"
+    )

@@ -32,9 +32,11 @@ from actions import (
     Target,
     config_actions,
 )
+from actions.kubernetes import undo_revision
 from panels.modals import AskScreen, ChoiceScreen, ConfirmScreen
 from tui.config.schema import ActionConfig
 from tui.core.keynames import normalise
+from tui.core.model import ClusterSnapshot
 from tui.core.untrusted import one_line
 
 if TYPE_CHECKING:
@@ -291,7 +293,38 @@ class ActionKeys:
     def target(self) -> Target:
         """What the focused panel has selected: a pod (with its deployment, when it has one), a
         service (with the deployment its config links), the log line at the bottom of the tail,
-        or nothing."""
+        or nothing; with the revision an undo of its workload would go back to, when the pods
+        panel's snapshot lists the workload's history."""
+        from panels.pods import PodsPanel
+
+        found = self._selection()
+        pods = self.app.panels["pods"]
+        snap = pods.last if isinstance(pods, PodsPanel) else None
+        if not found.deployment or not isinstance(snap, ClusterSnapshot) or not snap.revisions:
+            return found
+        current = found.extra.get("revision")
+        if found.workload_kind == "statefulset" and current is None:
+            current = next(
+                (
+                    s.revision
+                    for s in snap.statefulsets
+                    if s.namespace == found.namespace and s.name == found.deployment
+                ),
+                None,
+            )
+        back = undo_revision(
+            snap.revisions,
+            found.namespace or "",
+            found.workload_kind,
+            found.deployment,
+            current if isinstance(current, int) else None,
+        )
+        if back is None or back.revision is None:
+            return found
+        image = f" ({back.image})" if back.image else ""
+        return replace(found, extra={**found.extra, "back_to": f"{back.revision}{image}"})
+
+    def _selection(self) -> Target:
         from panels.health import HealthPanel
         from panels.logs import LogPanel
         from panels.pods import PodsPanel
