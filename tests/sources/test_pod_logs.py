@@ -4,7 +4,9 @@ the tail, and one line for each thing that cannot be read."""
 
 from __future__ import annotations
 
+import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -207,3 +209,42 @@ async def test_a_statefulsets_pods_by_its_kind(apiserver: ApiServer, tmp_path: P
         assert texts(batch) == ["PONG"] and batch.label == "pod/redis-cli"
     finally:
         await bare.close()
+
+
+async def test_a_line_stamped_during_the_reads_waits_for_the_next_cycle(
+    apiserver: ApiServer, tmp_path: Path
+) -> None:
+    """A line written while the other pods were read comes with the next cycle, in its place
+    among them; a node clock far ahead holds a line one cycle only."""
+    apiserver.seed(kube.deployment("web"), web_pod("web-7d4b9-a"), web_pod("web-7d4b9-b"))
+    soon = datetime.now(UTC) + timedelta(seconds=0.4)
+    apiserver.logs.set("shop", "web-7d4b9-a", "app", ["a, written while b was read"], at=soon)
+    apiserver.append_log("shop", "web-7d4b9-b", "b1")
+    src = source(apiserver, tmp_path, WEB)
+    try:
+        assert texts(await src.poll()) == ["b1"]
+        time.sleep(0.5)
+        apiserver.append_log("shop", "web-7d4b9-b", "b2")
+        assert texts(await src.poll()) == ["a, written while b was read", "b2"]
+        ahead = datetime.now(UTC) + timedelta(seconds=60)
+        apiserver.logs.set("shop", "web-7d4b9-b", "app", ["from a clock a minute ahead"], at=ahead)
+        assert texts(await src.poll()) == []
+        assert texts(await src.poll()) == ["from a clock a minute ahead"]
+    finally:
+        await src.close()
+
+
+async def test_thirty_pods_are_read_side_by_side(apiserver: ApiServer, tmp_path: Path) -> None:
+    apiserver.seed(kube.deployment("web", replicas=30))
+    names = [f"web-7d4b9-{i:02d}" for i in range(30)]
+    for name in names:
+        apiserver.seed(web_pod(name))
+        apiserver.append_log("shop", name, f"{name} up")
+    src = source(apiserver, tmp_path, WEB)
+    try:
+        batch = await src.poll()
+        assert sorted(texts(batch)) == [f"{name} up" for name in names] and len(batch.pods) == 30
+        threads = {t.name for t in threading.enumerate() if t.name.startswith("pod-logs")}
+        assert 1 < len(threads) <= 8
+    finally:
+        await src.close()

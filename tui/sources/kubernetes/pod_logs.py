@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -42,6 +43,8 @@ OWNER_KINDS = {
 WORKLOAD_PLURALS = {"deployment": "deployments", "statefulset": "statefulsets", "daemonset": "daemonsets"}
 
 Key = tuple[str, str, str]  # namespace, pod, container
+Read = tuple[list[LogLine], _Cursor]  # one container's new lines and where its tail stands
+MAX_PARALLEL_READS = 8  # containers read at once (the client's pool keeps more connections)
 
 
 class PodLogSource:
@@ -78,6 +81,8 @@ class PodLogSource:
         self._said: dict[str, str] = {}  # subject -> the notice said last (once until it changes)
         self._pods: tuple[str, ...] = ()
         self._first = True
+        self._held: list[LogLine] = []  # stamped after the last cycle began: the next one's
+        self._pool: ThreadPoolExecutor | None = None
 
     @property
     def label(self) -> str:
@@ -87,6 +92,9 @@ class PodLogSource:
         return await asyncio.to_thread(self._cluster.call, self._read)
 
     async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         await asyncio.to_thread(self._cluster.drop)
 
     # ---- one cycle -------------------------------------------------------------------------------
@@ -109,20 +117,45 @@ class PodLogSource:
             self._notice_pods(names, notices, now)
         lines: list[LogLine] = []
         cursors: dict[Key, _Cursor] = {}
+        reads: list[tuple[Key, str, _Cursor]] = []
         ns = self.target.namespace
         for pod in sorted(pods, key=_name):
             containers = [str(c.get("name")) for c in (pod.get("spec") or {}).get("containers") or []]
             for container in containers:
                 key = (ns, _name(pod), container)
                 origin = key[1] if len(containers) == 1 else f"{key[1]}/{container}"
-                got, cursor = self._read_one(conn, pod, key, origin, now, notices)
-                lines.extend(got)
-                if cursor is not None:
+                cursor = self._cursors.get(key) or _Cursor()
+                if self.target.previous and key in self._done:
                     cursors[key] = cursor
+                    continue
+                waiting = None if self.target.previous else _waiting(pod, container)
+                if waiting is not None:  # read from its first line once it runs
+                    self._say(notices, now, origin, f"{origin}: waiting to start: {waiting}", "info")
+                    continue
+                reads.append((key, origin, cursor))
+        # The containers are read side by side (a deployment of 30 pods is 30 requests a
+        # cycle: over a bastion's link, one after the other they took longer than the cycle).
+        results = self._fetch_all(conn, reads, now)
+        for (key, origin, cursor), result in zip(reads, results, strict=True):
+            got, after = self._settle(key, origin, cursor, result, now, notices)
+            lines.extend(got)
+            if after is not None:
+                cursors[key] = after
         self._cursors = cursors  # the containers of pods that went away are forgotten
         self._pods = names
         self._first = False
-        ordered = sorted(lines, key=lambda ln: ln.at or now)
+        # Every container was read after `now`: the lines stamped up to it are all here, and
+        # sorted they are in order across pods. One stamped later (written while the others
+        # were read) waits for the next cycle, so that a line of a pod read first never lands
+        # after a later line of a pod read last; it waits one cycle at most (a node's clock
+        # ahead of ours must not hold its lines for ever).
+        held, self._held = self._held, []
+        for got_line in lines:
+            if got_line.at is not None and got_line.at > now and not self.target.previous:
+                self._held.append(got_line)
+            else:
+                held.append(got_line)
+        ordered = sorted(held, key=lambda ln: ln.at or now)
         kept = ordered[-self.max_lines :] if self.max_lines > 0 else []
         return PodLogBatch(
             lines=(*kept, *notices),
@@ -132,40 +165,58 @@ class PodLogSource:
             previous=self.target.previous,
         )
 
-    def _read_one(
+    def _fetch_all(
+        self, conn: Connection, reads: list[tuple[Key, str, _Cursor]], now: datetime
+    ) -> list[Read | ApiException]:
+        """Each container's read, in order: its lines and cursor, or the API's refusal. Any
+        other failure (the server went away) fails the cycle, after every read has ended."""
+
+        def one(job: tuple[Key, str, _Cursor]) -> Read | ApiException | BaseException:
+            key, origin, cursor = job
+            try:
+                return read_container(
+                    conn,
+                    key,
+                    origin,
+                    cursor,
+                    now,
+                    tail_lines=self.tail_lines,
+                    limit_bytes=self.limit_bytes,
+                    timeout_s=self.cfg.timeout_s,
+                    previous=self.target.previous,
+                )
+            except ApiException as err:
+                return err
+            except Exception as err:  # re-raised below, on the cycle's thread
+                return err
+
+        if len(reads) <= 1:
+            results = [one(job) for job in reads]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(MAX_PARALLEL_READS, thread_name_prefix="pod-logs")
+            results = list(self._pool.map(one, reads))
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, ApiException):
+                raise result
+        return results
+
+    def _settle(
         self,
-        conn: Connection,
-        pod: Mapping[str, Any],
         key: Key,
         origin: str,
+        cursor: _Cursor,
+        result: Read | ApiException,
         now: datetime,
         notices: list[LogLine],
     ) -> tuple[list[LogLine], _Cursor | None]:
-        cursor = self._cursors.get(key) or _Cursor()
         previous = self.target.previous
-        if previous and key in self._done:
-            return [], cursor
-        waiting = None if previous else _waiting(pod, key[2])
-        if waiting is not None:
-            self._say(notices, now, origin, f"{origin}: waiting to start: {waiting}", "info")
-            return [], None  # read from its first line once it runs
-        try:
-            got, after = read_container(
-                conn,
-                key,
-                origin,
-                cursor,
-                now,
-                tail_lines=self.tail_lines,
-                limit_bytes=self.limit_bytes,
-                timeout_s=self.cfg.timeout_s,
-                previous=previous,
-            )
-        except ApiException as err:
-            self._say(notices, now, *self._refusal(err, origin, key))
+        if isinstance(result, ApiException):
+            self._say(notices, now, *self._refusal(result, origin, key))
             if previous:
                 self._done.add(key)
-            return [], cursor if (err.status or 0) != 404 else None
+            return [], cursor if (result.status or 0) != 404 else None
+        got, after = result
         if previous:
             self._done.add(key)
         self._said.pop(origin, None)
