@@ -280,9 +280,50 @@ async def test_the_pods_panel_through_a_forbidden_resource_and_a_server_restart(
             line,
         ), line
         assert set(panel.table.row_keys) == {"shop/web-1", "shop/web-2"}  # the last known pods
+        await pilot.pause(2.5)  # the app's loop has probed the server meanwhile: still said so
+        assert panel.status_line.plain.startswith(line.split(";")[0]), panel.status_line.plain
         assert "stale" in panel.title_plain
 
         apiserver.delete("pods", "shop", "web-2")
         apiserver.start()
         await shown(lambda: set(panel.table.row_keys) == {"shop/web-1"}, "the change made meanwhile")
         await shown(lambda: panel.status_line.plain.startswith("● live"), "live again")
+
+
+async def test_after_an_outage_every_watch_is_back_with_the_pods(
+    apiserver: ApiServer, watching: Make
+) -> None:
+    """The deployments' watch drew out its back-off during the outage (0.5, 1, 2, 4 … s); once
+    the pods are back it tries at once, so the panel is whole again within a moment."""
+    apiserver.seed(pod("web-1", app="web"), deployment("web"))
+    src = watching()
+    await src.poll()
+    apiserver.stop()
+    await asyncio.sleep(7)
+    assert src.deployments[0].error is not None
+    apiserver.start()
+    apiserver.patch("deployments", "shop", "web", {"spec": {"replicas": 5}})
+    started = time.monotonic()
+    back = await snapshot_where(src, lambda s: not s.problems and s.deployments[0].replicas == 5, 10)
+    assert time.monotonic() - started < 3.0, back.problems
+
+
+async def test_a_server_whose_store_came_back_older_is_listed_again(
+    apiserver: ApiServer, watching: Make
+) -> None:
+    """An API server that comes back with an older store than the watch had seen (an etcd
+    restored from a backup; here a new server on the same port) answers the watch "Too large
+    resource version": the source lists again rather than wait, stale, for that version."""
+    apiserver.seed(*(pod(f"web-{i}", app="web") for i in range(5)))
+    src = watching()
+    await src.poll()
+    port = apiserver.port
+    apiserver.stop()
+    fresh = ApiServer(port=port, controller=False)
+    fresh.seed(pod("api-1", app="api"))  # resourceVersions start again from 1
+    fresh.start()
+    try:
+        await snapshot_where(src, lambda s: [p.name for p in s.pods] == ["api-1"], 15)
+        assert src.pods[0].lists == 2
+    finally:
+        fresh.stop()

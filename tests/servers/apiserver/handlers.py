@@ -29,6 +29,7 @@ from tests.servers.apiserver.store import ApiError, conflict, dumps, not_found
 if TYPE_CHECKING:
     from tests.servers.apiserver.server import ApiServer, _HttpServer
 
+TOO_LARGE_WAIT_S = 3.0  # kube-apiserver's watch cache waits this long for a future resourceVersion
 TRUE = ("true", "1")
 
 
@@ -382,6 +383,29 @@ class Handler(BaseHTTPRequestHandler):
                 if last < store.floor:
                     # Like the watch cache: HTTP 200, then one ERROR event carrying 410 Expired.
                     error = ApiError(410, "Expired", f"too old resource version: {last} ({store.floor})")
+                elif last > store.rv:
+                    # From a resourceVersion the server has not reached (its store came back
+                    # older: an etcd restored, a test server started anew): the watch cache
+                    # waits a moment for it, then answers "Too large resource version".
+                    wait = TOO_LARGE_WAIT_S
+                    if deadline is not None:  # the watch's own timeoutSeconds comes first
+                        wait = min(wait, max(0.0, deadline - time.monotonic()))
+                    store.cond.wait_for(lambda: store.rv >= last, wait)
+                    if last > store.rv and (deadline is None or time.monotonic() < deadline):
+                        error = ApiError(
+                            504,
+                            "Timeout",
+                            f"Too large resource version: {last}, current: {store.rv}",
+                            {
+                                "causes": [
+                                    {
+                                        "reason": "ResourceVersionTooLarge",
+                                        "message": "Too large resource version",
+                                    }
+                                ],
+                                "retryAfterSeconds": 1,
+                            },
+                        )
         self._start_stream("application/json")
         try:
             if error is not None:

@@ -94,7 +94,15 @@ class KubernetesSource:
         return [*self.deployments, *self.statefulsets, *self.revisions, *self.events]
 
     async def probe(self) -> None:
-        await self._cluster.probe()
+        """The app's cheap try while the source is failing (one TCP connect); when the watch
+        that was up is what went down, the line still says since when."""
+        try:
+            await self._cluster.probe()
+        except SourceError as err:
+            down = next((r for r in self.pods if r.synced and r.down_since is not None), None)
+            if down is None:
+                raise
+            raise SourceError(self._down_line(down, str(err))) from err
 
     async def poll(self) -> ClusterSnapshot:
         if not self.pods:
@@ -102,6 +110,13 @@ class KubernetesSource:
         if not all(r.up for r in self.pods) or not all(r.attempts for r in self._others):
             await asyncio.to_thread(self._retry_now)
         return self._look()
+
+    def _pods_back(self) -> None:
+        """A pods watch is open again after a failure (a server restart): the other watches
+        try now rather than at the end of the back-off their failures drew out meanwhile."""
+        for r in self._others:
+            if r.error is not None and not r.forbidden:
+                r.kick()
 
     # ---- the watches -------------------------------------------------------------------------
     def _start(self) -> None:
@@ -114,7 +129,9 @@ class KubernetesSource:
             "on_failure": self._shared.failed,
         }
         for ns in watched_namespaces(self.cfg, conn.namespace):
-            self.pods.append(Reflector(self._shared.get, PODS, ns, pod_info, **common))
+            self.pods.append(
+                Reflector(self._shared.get, PODS, ns, pod_info, on_back=self._pods_back, **common)
+            )
             # The selector is about pods (kubectl get pods -l); a deployment's own labels may
             # differ from its pods', and the panel looks deployments up by the pods' owner.
             unselected = {**common, "selector": None}
@@ -160,8 +177,8 @@ class KubernetesSource:
             raise SourceError(self._down_line(failing[0]))
         return self._snapshot
 
-    def _down_line(self, r: Reflector[Any]) -> str:
-        error = r.error or "not listed yet"
+    def _down_line(self, r: Reflector[Any], error: str | None = None) -> str:
+        error = error or r.error or "not listed yet"
         if not r.synced or r.forbidden or r.down_since is None:
             return error  # nothing shown yet, or a refusal: the reason alone
         since = r.down_since.strftime("%H:%M:%S UTC")
@@ -182,7 +199,9 @@ class KubernetesSource:
             if r.forbidden:
                 problems.append(f"{r.resource.plural}: {r.error}")
             else:
-                problems.append(f"{r.resource.plural} in {r.scope}: {self._down_line(r)}")
+                since = r.down_since.strftime("%H:%M:%S UTC") if r.down_since else "now"
+                where = f" in {r.scope}" if r.namespace is not None else ""
+                problems.append(f"{r.resource.plural}{where}: down since {since}, {r.error}")
         return ClusterSnapshot(
             context=self._context,
             pods=tuple(pods),

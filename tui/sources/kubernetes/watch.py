@@ -6,8 +6,10 @@ resourceVersion is where the watch starts), then watch from that resourceVersion
 `allowWatchBookmarks`, each event moving the resourceVersion on (a BOOKMARK only moves it).
 A watch that ends (the server's `timeoutSeconds`, an idle read) is opened again from where it
 was; `410 Gone` (as the HTTP status, or as an ERROR event with code 410: the history was
-compacted) lists again; any other failure is retried after a capped, jittered back-off while
-the cache keeps the last known objects. A 403 is remembered as "forbidden" and retried slowly.
+compacted) lists again, as does "Too large resource version" (a server whose store came back
+older than the watch: an etcd restored, a server started anew); any other failure is retried
+after a capped, jittered back-off while the cache keeps the last known objects. A 403 is
+remembered as "forbidden" and retried slowly.
 
 Responses are read raw (`_preload_content=False`) and line by line as they stream: one JSON
 object per line, decoded with `json.loads`, never the client's models nor `watch.Watch` (which
@@ -98,6 +100,15 @@ def jittered_backoff(failures: int, base: float = BACKOFF_BASE_S, cap: float = B
     return delay * random.uniform(0.5, 1.0)
 
 
+def too_large(status: Mapping[str, Any]) -> bool:
+    """A watch from a resourceVersion the server has not reached: its store came back older
+    (an etcd restored from a backup, a server started anew). As 410 Gone: list again."""
+    causes = (status.get("details") or {}).get("causes") or []
+    if any(isinstance(c, dict) and c.get("reason") == "ResourceVersionTooLarge" for c in causes):
+        return True
+    return "too large resource version" in str(status.get("message") or "").lower()
+
+
 def object_key(obj: Mapping[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     return f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"
@@ -142,6 +153,7 @@ class Reflector(Generic[T]):
         timeout_s: float = 5.0,
         clock: Clock,
         on_failure: Callable[[BaseException], None] = lambda err: None,
+        on_back: Callable[[], None] = lambda: None,
     ) -> None:
         self._connection = connection
         self.resource = resource
@@ -152,6 +164,8 @@ class Reflector(Generic[T]):
         self.timeout_s = timeout_s
         self.clock = clock
         self._on_failure = on_failure
+        self._on_back = on_back  # called (in this thread) when a watch opens after a failure
+        self._broken = False  # failed since the watch was last open
         self.items: dict[str, T] = {}
         self._versions: dict[str, str] = {}  # key -> resourceVersion of the converted object
         self.resource_version = ""  # where the next watch starts ("": list first)
@@ -290,7 +304,9 @@ class Reflector(Generic[T]):
         try:
             response = self._get(query, (self.timeout_s, seconds + READ_MARGIN_S))
         except ApiException as err:
-            if err.status == 410:
+            if err.status == 410 or (
+                err.status == 504 and "too large resource version" in str(err.body).lower()
+            ):
                 raise Gone() from err
             raise
         self._response = response
@@ -316,11 +332,14 @@ class Reflector(Generic[T]):
     def _opened(self) -> None:
         with self._changed:
             was_down = self.error is not None or self.forbidden
+            back, self._broken = self._broken, False
             self.error, self.forbidden, self.down_since = None, False, None
             self.attempts += 1
             if was_down:
                 self.version += 1
             self._changed.notify_all()
+        if back:
+            self._on_back()
 
     def _event(self, event: Any) -> None:
         if not isinstance(event, dict):
@@ -331,7 +350,7 @@ class Reflector(Generic[T]):
             return
         if kind == "ERROR":
             code = obj.get("code")
-            if code == 410:
+            if code == 410 or too_large(obj):
                 raise Gone()
             message = one_line(str(obj.get("message") or obj.get("reason") or "watch error"), 160)
             raise SourceError(f"{code} {message}" if code else message)
@@ -392,6 +411,7 @@ class Reflector(Generic[T]):
             if message != self.error or forbidden != self.forbidden:
                 self.version += 1
             self.error, self.forbidden = message, forbidden
+            self._broken = True
             if self.down_since is None:
                 self.down_since = self.clock.now()
             self.attempts += 1
