@@ -15,7 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from panels.status import status_text
-from tui.core.model import SourceStatus
+from tui.core.model import LogTarget, SourceStatus
 from tui.core.untrusted import one_line
 
 Level = str  # "ok" | "warn" | "error" | "idle": what the panel's badge says at a glance
@@ -208,6 +208,14 @@ class Panel(Vertical):
 
     def _retitle(self) -> None:
         self.border_title = self.title_content()
+
+    class LogsWanted(Message):
+        """`l` on a pod, a workload or a service linked to a deployment: its logs in the log
+        panel (tui/controllers/pod_logs.py starts them)."""
+
+        def __init__(self, target: LogTarget) -> None:
+            super().__init__()
+            self.target = target
 
     class LevelChanged(Message):
         def __init__(self, panel: Panel) -> None:

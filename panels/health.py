@@ -8,13 +8,14 @@ from datetime import datetime
 from statistics import median
 
 from rich.text import Text
+from textual.binding import Binding
 
 from panels.base import Panel, fields_text
 from panels.fmt import latency, since
 from panels.status import status_text
 from panels.table import Cell, DiffTable
 from tui.core.clock import utc_iso
-from tui.core.model import Health, HealthSnapshot, ServiceHealth
+from tui.core.model import Health, HealthSnapshot, LogTarget, ServiceHealth
 from tui.core.untrusted import one_line
 
 STATE_STYLE: dict[Health, tuple[str, str]] = {
@@ -81,6 +82,8 @@ class HealthPanel(Panel):
     TITLE = "Health"
     NUMBER = 1
     CONFIG_HINT = "[[services]]"
+    # The linked deployment's logs in the log panel: reads, changes nothing.
+    BINDINGS = [Binding("l", "logs", "Logs", show=False, id="health.logs")]
 
     def body(self) -> DiffTable:
         self._latencies: dict[str, LatencyTrack] = {}
@@ -266,6 +269,16 @@ class HealthPanel(Panel):
                 ("deployment", f"{svc.namespace or '-'}/{svc.deployment}" if svc.deployment else None),
             ]
         )
+
+    def action_logs(self) -> None:
+        """`l`: the logs of the deployment the service's config links, all its pods."""
+        svc = self.selected()
+        if svc is None or not svc.deployment:
+            why = "l: this service names no deployment (deployment = in its [[services]])"
+            self.app.notify(why, markup=False)
+            return
+        # No namespace in its config: the source takes [cluster]'s first, as the actions do.
+        self.post_message(self.LogsWanted(LogTarget(svc.namespace or "", "deployment", svc.deployment)))
 
     def selected(self) -> ServiceHealth | None:
         key = self.table.selected_key()

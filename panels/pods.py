@@ -9,7 +9,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 
 from panels.base import Panel, fields_text
 from panels.fmt import human_duration, human_duration_next, kube_age, middle_ellipsis
@@ -84,13 +83,6 @@ class PodsPanel(Panel):
     TITLE = "Pods"
     NUMBER = 2
     CONFIG_HINT = "[cluster]"
-
-    class LogsWanted(Message):
-        """`l`: the logs of the selection (tui/controllers/pod_logs.py starts them)."""
-
-        def __init__(self, target: LogTarget) -> None:
-            super().__init__()
-            self.target = target
 
     def action_logs(self) -> None:
         target = self.log_target()

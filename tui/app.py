@@ -125,6 +125,7 @@ def all_bindings(actions: Iterable[ActionConfig] = ()) -> list[BindingInfo]:
     infos = binding_infos("app", app_bindings) + binding_infos("LogView", LogView.BINDINGS)
     # A panel's own keys are active with the focus anywhere in it (its body included).
     infos += binding_infos("LogView", LogPanel.BINDINGS) + binding_infos("DiffTable", PodsPanel.BINDINGS)
+    infos += binding_infos("HealthPanel", HealthPanel.BINDINGS)
     infos += binding_infos("TimelinePanel", TimelinePanel.BINDINGS)
     infos += binding_infos("DiffTable", DiffTable.BINDINGS)
     for screen in (
@@ -591,7 +592,7 @@ class WarroomApp(App[int]):
             self.pod_logs.back()  # the logs `l` asked for: back to the configured sources
 
     # ---- pod logs (`l`) ------------------------------------------------------------------
-    def on_pods_panel_logs_wanted(self, message: PodsPanel.LogsWanted) -> None:
+    def on_panel_logs_wanted(self, message: Panel.LogsWanted) -> None:
         if self.pod_logs.target is not None and self.pod_logs.target == message.target:
             self.pod_logs.back()  # `l` on what is shown already: back, as `l` in the panel does
             return

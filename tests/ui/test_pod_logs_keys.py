@@ -10,7 +10,7 @@ from typing import Any
 from panels.logs import LogPanel
 from tests.servers import kube
 from tests.servers.apiserver import ApiServer
-from tests.ui.fakes import ListSource, cluster, logs, pod, standard_sources
+from tests.ui.fakes import ListSource, cluster, health, logs, pod, service, standard_sources
 from tests.ui.harness import make_app, until
 from tui.config.schema import ClusterConfig
 from tui.core.model import DeploymentInfo, LogTarget
@@ -44,7 +44,9 @@ def app_for(api: ApiServer, tmp_path: Path, *, with_logs: bool = True, **setup: 
         sources["logs"] = ListSource("logs", [logs("configured line"), logs()])
     else:
         sources.pop("logs")
-    cfg = ClusterConfig(kubeconfig=str(api.kubeconfig(tmp_path / "kubeconfig")), timeout_s=3)
+    cfg = ClusterConfig(
+        kubeconfig=str(api.kubeconfig(tmp_path / "kubeconfig")), namespaces=("shop",), timeout_s=3
+    )
     made: list[PodLogSource] = []
 
     def factory(target: LogTarget) -> PodLogSource:
@@ -148,3 +150,30 @@ async def test_l_on_a_workload_row(apiserver: ApiServer, tmp_path: Path) -> None
         await until(pilot, lambda: "panic: out of memory" in lines(panel), "the previous runs")
         assert "web-7d4b9-b: no previous container: it has not restarted" in lines(panel)
         assert "previous: deployment/web" in panel.title_plain
+
+
+async def test_l_on_a_service_linked_to_a_deployment(apiserver: ApiServer, tmp_path: Path) -> None:
+    seed_web(apiserver)
+    app, made = app_for(apiserver, tmp_path)
+    linked = replace(service("web", "DOWN", "connection refused", None), deployment="web")
+    app.setup.sources["health"] = ListSource("health", [health(service("redis"), linked)])  # type: ignore[index]
+    async with app.run_test(size=(160, 50)) as pilot:
+        panel = app.panels["logs"]
+        assert isinstance(panel, LogPanel)
+        await pilot.press("1")
+        await until(pilot, lambda: app.panels["health"].selected() is not None, "a service row")  # type: ignore[attr-defined]
+        selected = app.panels["health"].selected()  # type: ignore[attr-defined]
+        if selected.name != "web":
+            await pilot.press("down" if selected.name == "redis" else "up")
+        await until(pilot, lambda: app.panels["health"].selected().name == "web", "web selected")  # type: ignore[attr-defined]
+        await pilot.press("l")
+        await until(pilot, lambda: "b1" in lines(panel), "its deployment's logs")
+        assert made[0].target.namespace == "shop"  # [cluster]'s, as the service names none
+        assert "logs of deployment/web: 2 pods, following" in panel.title_plain
+        await pilot.press("escape", "1")
+        await until(pilot, lambda: app.panels["health"].selected() is not None, "a service row")  # type: ignore[attr-defined]
+        if app.panels["health"].selected().name == "web":  # type: ignore[attr-defined]
+            await pilot.press("down" if app.panels["health"].table.cursor_row == 0 else "up")  # type: ignore[attr-defined]
+        await pilot.press("l")
+        await pilot.pause()
+        assert not panel.showing_pod_logs and len(made) == 1

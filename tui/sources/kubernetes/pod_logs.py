@@ -16,13 +16,14 @@ import asyncio
 import json
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from kubernetes.client.exceptions import ApiException
 
-from tui.config.schema import ClusterConfig
+from tui.config.schema import ALL_NAMESPACES, ClusterConfig
 from tui.core.clock import Clock, SystemClock
 from tui.core.model import LogLine, LogTarget, PodLogBatch
 from tui.core.untrusted import one_line
@@ -99,6 +100,9 @@ class PodLogSource:
 
     # ---- one cycle -------------------------------------------------------------------------------
     def _read(self, conn: Connection) -> PodLogBatch:
+        if not self.target.namespace:  # a service's deployment with no namespace of its own
+            namespaces = [ns for ns in self.cfg.namespaces if ns != ALL_NAMESPACES]
+            self.target = replace(self.target, namespace=namespaces[0] if namespaces else conn.namespace)
         now = self.clock.now()
         notices: list[LogLine] = []
         try:
