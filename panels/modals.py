@@ -432,3 +432,11 @@ class DetailScreen(Dialog[None]):
             with VerticalScroll():
                 yield Static(Text(clean(self.body, max_len=20000, keep_newlines=True)), id="detail-body")
             yield Static(Text("esc closes"), classes="hint")
+
+    def show_body(self, body: str) -> None:
+        """The body again, more complete (a pod's containers, read after the dialog opened)."""
+        self.body = body
+        if self.is_mounted:
+            self.query_one("#detail-body", Static).update(
+                Text(clean(body, max_len=20000, keep_newlines=True))
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import ClassVar
 
@@ -11,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from panels.base import Panel, fields_text
+from panels.describe import event_lines, pod_sections, workload_sections
 from panels.fmt import human_duration, human_duration_next, kube_age, middle_ellipsis
 from panels.kube_events import EVENT_MESSAGE_NEED, NAMESPACE_WARNINGS, event_detail, event_rows, events_table
 from panels.status import status_text
@@ -25,10 +27,11 @@ from panels.workloads import (
     workloads_table,
 )
 from tui.core.clock import utc_iso
-from tui.core.model import ClusterSnapshot, DeploymentInfo, LogTarget, PodInfo
+from tui.core.model import ClusterSnapshot, DeploymentInfo, LogTarget, PodDescription, PodInfo, RevisionInfo
 from tui.core.untrusted import one_line
 from tui.domain.kube_events import about, objects_of_pod, objects_of_workload, warnings_in
 from tui.domain.pod_health import pod_rank
+from tui.domain.revisions import current_revision, revision_history, undo_target
 
 # The namespace column goes rather than cut names up to this long (longer ones are cut in the
 # middle, keeping the hash and the pod's own suffix).
@@ -120,6 +123,9 @@ class PodsPanel(Panel):
     # of every namespace watched. And the view `e` came from (it goes back there).
     events_of: tuple[str, str] | None = None
     _before_events: str = "pods"
+    # Set by the app when the pods source can read one pod: enter on a pod then shows its
+    # containers too (one GET, as kubectl describe pod makes).
+    describer: Callable[[str, str], Awaitable[PodDescription]] | None = None
 
     def compose(self) -> ComposeResult:
         yield self.body()
@@ -408,8 +414,60 @@ class PodsPanel(Panel):
             return None if found is None else event_detail(found, self.app.clock.now())  # type: ignore[attr-defined]
         workload = self.workload_rows.get(key)
         if workload is not None:
-            now = self.app.clock.now()  # type: ignore[attr-defined]
-            return workload_detail(workload, now)
+            return self.workload_describe(workload)
+        return self.pod_describe(key, None, None)
+
+    def workload_describe(self, workload: DeploymentInfo) -> tuple[str, str]:
+        """`enter` on a workload: replicas, strategy, conditions, its revisions (which one
+        `rollout undo` goes back to) and its events."""
+        now = self.app.clock.now()  # type: ignore[attr-defined]
+        title, body = workload_detail(workload, now)
+        snap = self.last if isinstance(self.last, ClusterSnapshot) else ClusterSnapshot("", ())
+        history = revision_history(snap.revisions, workload.namespace, workload.name, workload.kind)
+        current = current_revision(history, workload)
+        undo = undo_target(snap.revisions, workload.namespace, workload.name, workload.kind, current)
+        objects = objects_of_workload(snap, workload)
+        events = about(snap.events, workload.namespace, objects)
+        return title, body + "\n" + workload_sections(history, current, undo, events, now)
+
+    def undo_target(self, namespace: str, name: str, kind: str = "deployment") -> RevisionInfo | None:
+        """The revision (number, image) `kubectl rollout undo <kind>/<name>` would go back to,
+        from the revisions watched (None: none known before the current one). For the undo's
+        confirmation."""
+        snap = self.last
+        if not isinstance(snap, ClusterSnapshot):
+            return None
+        every = (*snap.deployments, *snap.statefulsets)
+        kind_name = "StatefulSet" if kind.lower() == "statefulset" else "Deployment"
+        workload = next(
+            (w for w in every if (w.namespace, w.name, w.kind) == (namespace, name, kind_name)), None
+        )
+        history = revision_history(snap.revisions, namespace, name, kind_name)
+        return undo_target(snap.revisions, namespace, name, kind_name, current_revision(history, workload))
+
+    def detail_later(self, key: str) -> Awaitable[tuple[str, str] | None] | None:
+        """What `enter` on a pod shows once the pod is read (its containers); None: nothing to
+        read (not a pod, or a source that cannot)."""
+        if self.describer is None or self.view != "pods" or key not in self.pods:
+            return None
+        return self._described(key, self.describer)
+
+    async def _described(
+        self, key: str, describer: Callable[[str, str], Awaitable[PodDescription]]
+    ) -> tuple[str, str] | None:
+        pod = self.pods.get(key)
+        if pod is None:
+            return None
+        try:
+            desc = await describer(pod.namespace, pod.name)
+        except Exception as err:  # the source's one line (forbidden, gone, refused)
+            return self.pod_describe(key, None, str(err) or type(err).__name__)
+        return self.pod_describe(key, desc, None)
+
+    def pod_describe(
+        self, key: str, desc: PodDescription | None, error: str | None
+    ) -> tuple[str, str] | None:
+        """`enter` on a pod: its row in full, its containers (once read), conditions and events."""
         pod = self.pods.get(key)
         if pod is None:
             return None
@@ -437,7 +495,13 @@ class PodsPanel(Panel):
                 ("revision", deployment.revision),
                 ("image", deployment.image),
             ]
-        return f"Pod {pod.name}", fields_text(rows)
+        snap = self.last if isinstance(self.last, ClusterSnapshot) else ClusterSnapshot("", ())
+        events = about(snap.events, pod.namespace, objects_of_pod(pod))
+        if self.describer is None and desc is None and error is None:
+            more = "\n" + "\n".join(["", "events (warnings first, newest first)", *event_lines(events, now)])
+        else:
+            more = "\n" + pod_sections(desc, error, events, now)
+        return f"Pod {pod.name}", fields_text(rows) + more
 
     def tick(self, now: datetime) -> None:
         """Once a second: AGE and RESTARTS move on between snapshots, as kubectl's would. Only

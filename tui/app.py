@@ -249,6 +249,10 @@ class WarroomApp(App[int]):
         self._layout_for(self.size.width, self.size.height)
         self.show_panel(self._first_panel())
         self.header.tick(now)
+        describe = getattr(self.setup.sources.get("pods"), "describe_pod", None)
+        pods = self.panels.get("pods")
+        if describe is not None and isinstance(pods, PodsPanel):
+            pods.describer = describe  # enter on a pod reads it, as kubectl describe pod does
         for pid, source in self.setup.sources.items():
             loop = SourceLoop(
                 self,
@@ -551,9 +555,20 @@ class WarroomApp(App[int]):
         node = event.data_table.parent
         if not isinstance(node, Panel) or event.row_key.value is None:
             return
-        found = node.detail(str(event.row_key.value))
+        key = str(event.row_key.value)
+        found = node.detail(key)
         if found is not None:
-            self.push_screen(DetailScreen(*found))
+            screen = DetailScreen(*found)
+            self.push_screen(screen)
+            later = getattr(node, "detail_later", None)  # a pod's containers: one GET of the pod
+            more = later(key) if later is not None else None
+            if more is not None:
+                self.run_worker(self._detail_then(screen, more), group="detail", exclusive=True)
+
+    async def _detail_then(self, screen: DetailScreen, more: Awaitable[tuple[str, str] | None]) -> None:
+        found = await more
+        if found is not None and screen.is_attached:
+            screen.show_body(found[1])
 
     # ---- filter ------------------------------------------------------------------------
     def action_filter(self) -> None:

@@ -170,13 +170,14 @@ async def test_enter_on_a_pod_shows_its_restarts_with_their_age_its_node_and_its
         await settle(pilot, app)
         title, body = app.panels["pods"].detail(BROKEN[1].key) or ("", "")
         assert title == f"Pod {BROKEN[1].name}"
-        lines = dict(line.split(None, 1) for line in body.splitlines())
+        # The row's fields, then (after a blank line) its events and the like.
+        lines = dict(line.split(None, 1) for line in body.split("\n\n")[0].splitlines())
         assert lines["restarts"] == "7 (91s ago), last at 2026-11-23T02:58:29Z"
         assert lines["node"] == NODE
         assert lines["ip"] == "10.0.2.17"
         assert lines["created"] == "2026-11-20T03:55:00Z (2d23h ago)"
         _, pending = app.panels["pods"].detail(BROKEN[2].key) or ("", "")
-        assert dict(line.split(None, 1) for line in pending.splitlines())["ip"] == "<none>"
+        assert dict(line.split(None, 1) for line in pending.split("\n\n")[0].splitlines())["ip"] == "<none>"
 
 
 async def test_the_filter_finds_the_pods_of_a_node_or_an_ip():

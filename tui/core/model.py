@@ -139,6 +139,45 @@ class RevisionInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerDetail:
+    """One container of a pod as `kubectl describe pod` lists it."""
+
+    name: str
+    image: str
+    state: str  # "Running", "Waiting", "Terminated" ("" before the kubelet said)
+    reason: str = ""  # the state's: CrashLoopBackOff, OOMKilled, Completed, ...
+    exit_code: int | None = None  # of a terminated state
+    since: datetime | None = None  # startedAt of a running one, finishedAt of a terminated one
+    message: str = ""
+    last_state: str = ""  # "Terminated" when it ran before
+    last_reason: str = ""  # OOMKilled, Error, ...
+    last_exit_code: int | None = None
+    last_finished_at: datetime | None = None
+    restarts: int = 0
+    ready: bool = False
+    init: bool = False  # an init container (or a sidecar)
+
+
+@dataclass(frozen=True, slots=True)
+class PodDescription:
+    """What `kubectl describe pod` shows beyond `get pods`: read from one GET of the pod when
+    it is asked for (`enter`), not kept for every pod watched."""
+
+    namespace: str
+    name: str
+    containers: tuple[ContainerDetail, ...]
+    conditions: tuple[WorkloadCondition, ...]
+    node: str = ""
+    ip: str = ""
+    owner: str = ""  # "ReplicaSet/web-7d4b9c8f6", "StatefulSet/redis"
+    phase: str = ""
+    reason: str = ""  # the pod's own (Evicted, ...)
+    message: str = ""
+    qos: str = ""
+    started_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class KubeEvent:
     """A core/v1 Event, as `kubectl get events` lists it: what happened to which object, how
     often, and when it was last seen."""

@@ -16,14 +16,23 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 from kubernetes.client.exceptions import ApiException
 
 from tui.config.schema import ALL_NAMESPACES, ClusterConfig
 from tui.core.clock import Clock, SystemClock
-from tui.core.model import ClusterSnapshot, DeploymentInfo, KubeEvent, PodInfo, RevisionInfo
+from tui.core.model import (
+    ClusterSnapshot,
+    DeploymentInfo,
+    KubeEvent,
+    PodDescription,
+    PodInfo,
+    RevisionInfo,
+)
 from tui.sources.base import SourceError
-from tui.sources.kubernetes.connection import Cluster, Connection
+from tui.sources.kubernetes.connection import Cluster, Connection, describe_error, read_json
+from tui.sources.kubernetes.describe import pod_description
 from tui.sources.kubernetes.events import EVENTS_PER_NAMESPACE, EventReflector, event_info
 from tui.sources.kubernetes.status import (
     controller_revision,
@@ -40,6 +49,7 @@ from tui.sources.kubernetes.watch import (
     REPLICASETS,
     STATEFULSETS,
     Reflector,
+    raw_get,
 )
 
 # How often the cache is looked at: a look costs a comparison of counters, and a change is on
@@ -235,6 +245,31 @@ class KubernetesSource:
         )
         self._numbers = (statefulsets, revisions, numbered)
         return numbered
+
+    async def describe_pod(self, namespace: str, name: str) -> PodDescription:
+        """One GET of the pod, as `kubectl describe pod` makes: its containers' states and last
+        states, conditions, owner (not kept for every pod watched: read when asked for)."""
+
+        def read() -> PodDescription:
+            conn = self._shared.get()
+            path = f"{PODS.path(namespace)}/{quote(name, safe='')}"
+            try:
+                found = read_json(raw_get(conn, path, [], self.cfg.timeout_s))
+            except ApiException as err:
+                if err.status == 403:
+                    raise SourceError(f"forbidden (RBAC: get pods in {namespace})") from err
+                if err.status == 404:
+                    raise SourceError(f"pod {namespace}/{name} is gone") from err
+                raise SourceError(describe_error(err, conn.host, self.cfg.timeout_s)) from err
+            except SourceError:
+                raise
+            except Exception as err:  # a connection refused, a timeout: one line
+                raise SourceError(describe_error(err, conn.host, self.cfg.timeout_s)) from err
+            if type(found) is not dict:
+                raise SourceError(f"the API server answered pod {namespace}/{name} without an object")
+            return pod_description(found)
+
+        return await asyncio.to_thread(read)
 
     async def close(self) -> None:
         await asyncio.to_thread(self._close)
