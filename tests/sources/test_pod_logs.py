@@ -248,3 +248,20 @@ async def test_thirty_pods_are_read_side_by_side(apiserver: ApiServer, tmp_path:
         assert 1 < len(threads) <= 8
     finally:
         await src.close()
+
+
+async def test_each_container_of_a_pod_is_its_own_origin(apiserver: ApiServer, tmp_path: Path) -> None:
+    apiserver.seed(kube.pod("web-1", containers=("app", "proxy")))
+    apiserver.append_log("shop", "web-1", "app up")
+    time.sleep(0.005)
+    apiserver.append_log("shop", "web-1", "proxy up", container="proxy")
+    src = source(apiserver, tmp_path, LogTarget("shop", "pod", "web-1", pod="web-1"))
+    try:
+        batch = await src.poll()
+        assert [(ln.origin, ln.text) for ln in batch.lines] == [
+            ("web-1/app", "app up"),
+            ("web-1/proxy", "proxy up"),
+        ]
+        assert batch.label == "pod/web-1" and batch.pods == ("web-1",)
+    finally:
+        await src.close()
