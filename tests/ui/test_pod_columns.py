@@ -196,3 +196,24 @@ async def test_the_filter_finds_the_pods_of_a_node_or_an_ip():
         await pilot.press("slash", *["backspace"] * 12, *"10.0.2.", "enter")
         await pilot.pause()
         assert table.row_keys == ["cache/redis-1", "payments/web-7d4b9c8f6-x2k4p"]
+
+
+async def test_a_big_first_snapshot_paints_its_first_rows_then_all_of_them():
+    """10 000 pods: the first rows (the failing ones first) are drawn at once and every row
+    follows a frame later, in the same order as a full fill gives."""
+    from panels.pods import FIRST_ROWS
+
+    many = [kpod(f"web-7d4b9c8f6-{i:05d}") for i in range(FIRST_ROWS * 3)]
+    many.append(kpod("ledger-migrate-7d4b9c8f6-x2k4p", "Init:CrashLoopBackOff", ready=0))
+    app = make_app(sources=sources_with(*many))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("2")
+        table = app.panels["pods"].table
+        for _ in range(100):
+            if len(table.row_keys) == len(many):
+                break
+            await pilot.pause(0.02)
+        assert len(table.row_keys) == len(many)
+        assert table.row_keys[0] == many[-1].key  # unhealthy first
+        assert table.row_keys[1:] == sorted(p.key for p in many[:-1])
