@@ -4,6 +4,7 @@ Split into parts so the clock's once-a-second repaint touches eight cells, not t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -13,7 +14,9 @@ from textual.containers import Horizontal
 from panels.base import ChangedText
 from panels.fmt import since
 from tui.core.untrusted import one_line
-from tui.incident.lifecycle import IncidentState
+
+if TYPE_CHECKING:  # annotations only: the header is drawn before the record is opened
+    from tui.incident.lifecycle import IncidentState
 
 WARN_BEFORE_S = 120  # the countdown turns to a warning this long before an update is due
 # Below this width the badge is "[R]" alone: at 80 columns "[R] read-only" took the room of the

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -17,11 +17,12 @@ from panels.base import Panel, fields_text
 from panels.table import Cell, DiffTable
 from tui.core.clock import utc_iso
 from tui.core.untrusted import one_line
-from tui.domain.detection import LEVEL_LABEL
-from tui.incident.actor import short_name
-from tui.incident.events import Event, event_numbers, in_time_order
-from tui.incident.lifecycle import TimelineSnapshot
-from tui.incident.outcomes import ROLLOUT_UNKNOWN, UNKNOWN, pending, rollouts_pending
+
+# The record's rules are loaded with the first snapshot (which the record's feed builds from
+# them), not with the panel: the war room's first frame is drawn before the record is opened.
+if TYPE_CHECKING:
+    from tui.incident.events import Event
+    from tui.incident.lifecycle import TimelineSnapshot
 
 # One mark and colour per kind, so a glance down the column tells what happened.
 KIND_MARK: dict[str, tuple[str, str]] = {
@@ -79,6 +80,8 @@ DETECTION_MARK: dict[str, tuple[str, str]] = {
 def kind_mark(event: Event) -> tuple[str, str, str]:
     """The mark, style and short label of an event's kind column."""
     if event.kind == "detected":
+        from tui.domain.detection import LEVEL_LABEL
+
         level = str(event.data.get("level", "problem"))
         if level in DETECTION_MARK:
             return (*DETECTION_MARK[level], LEVEL_LABEL[level])
@@ -90,6 +93,8 @@ def kind_mark(event: Event) -> tuple[str, str, str]:
 def short_actor(actor: str) -> str:
     """ "alice@bastion-1 (ssh 10.0.0.5)" -> "alice", "Alice Ng as root@bastion-1" -> "Alice Ng":
     the full actor is in the event's detail."""
+    from tui.incident.actor import short_name
+
     return short_name(actor)
 
 
@@ -114,6 +119,8 @@ def event_cells(
     incident (id -> #), shown, and used to name what a correction or a star refers to.
     `unfinished`: an action request with no outcome yet, "running" or "outcome unknown"; an
     action whose rollout is followed, "rolling out 2/3" (or "rollout outcome unknown")."""
+    from tui.incident.outcomes import ROLLOUT_UNKNOWN, UNKNOWN
+
     others = others or {}
     numbers = numbers or {}
     mark, style, label = kind_mark(event)
@@ -258,6 +265,8 @@ class TimelinePanel(Panel):
             self.show(self.last, self.app.clock.now())  # type: ignore[arg-type, attr-defined]
 
     def show(self, snap: TimelineSnapshot, now: datetime) -> None:  # type: ignore[override]
+        from tui.incident.events import event_numbers
+
         self.last = snap
         state = snap.state
         starred = state.starred if state else frozenset()
@@ -323,6 +332,9 @@ class TimelinePanel(Panel):
     ) -> None:
         """Show `events` (the incident's, in id order), in time order. `visible`: ids passing the
         filter; `numbers`: each event's number in the incident (default: `events` are all of it)."""
+        from tui.incident.events import event_numbers, in_time_order
+        from tui.incident.outcomes import pending, rollouts_pending
+
         corrected = corrected or {}
         at_end = self.table.cursor_row >= self.table.row_count - 1
         self.events = {e.id: e for e in events}
@@ -363,6 +375,8 @@ class TimelinePanel(Panel):
         event = self.events.get(int(key))
         if event is None:
             return None
+        from tui.incident.lifecycle import TimelineSnapshot
+
         state = self.last.state if isinstance(self.last, TimelineSnapshot) else None
         starred = event.id in state.starred if state is not None else event.starred
         corrected_by = state.corrected.get(event.id) if state is not None else None

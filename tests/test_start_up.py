@@ -84,3 +84,63 @@ def test_an_http_action_loads_what_it_uses(tmp_path: Path) -> None:
         '[[actions]]\nname = "Flag off"\n[actions.http]\nmethod = "POST"\nurl = "http://127.0.0.1:9/flag"\n'
     )
     assert loaded(tmp_path, [], config) == ["actions.http", "httpx"]
+
+
+# What `warroom demo` builds before its first frame (tui.cli: the set-up deferred, the app
+# object): none of what the frame does not show. The rest loads after it is on the screen.
+FIRST_FRAME = """
+import json, sys
+from tui.cli import build_parser
+from tui.app import WarroomApp
+import tui.wiring as wiring
+
+args = build_parser().parse_args(json.loads(sys.argv[1]))
+setup = wiring.setup_for_demo(args, deferred=True)
+WarroomApp(setup)
+print(json.dumps(sorted(m for m in LATER if m in sys.modules)))
+"""
+LATER = (
+    "actions",  # the registry and the dispatcher
+    "tui.controllers.action_keys",
+    "tui.controllers.incident_keys",
+    "tui.incident.store",  # the record (SQLite)
+    "tui.incident.feed",
+    "tui.incident.lifecycle",
+    "tui.domain.detection",
+    "tui.demo.platform",  # the simulated world
+    "tui.runtime",  # the source loops
+    "tui.config.schema",
+)
+
+
+def test_the_demo_draws_its_first_frame_before_loading_the_record_the_actions_and_its_world(
+    tmp_path: Path,
+) -> None:
+    code = f"LATER = {LATER!r}\n{FIRST_FRAME}"
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(["demo", "--seed", "1", "--db", str(tmp_path / "w.db")])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    # The check can fail: building the set-up whole loads them.
+    whole = FIRST_FRAME.replace("deferred=True", "deferred=False")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"LATER = {LATER!r}\n{whole}",
+            json.dumps(["demo", "--db", str(tmp_path / "x.db")]),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert set(json.loads(done.stdout.strip().splitlines()[-1])) >= {"actions", "tui.demo.platform"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from textual.app import App
@@ -99,4 +99,6 @@ def register_themes(app: App[Any]) -> None:
 
 
 def stylesheet() -> str:
-    return files("themes").joinpath("warroom.tcss").read_text(encoding="utf-8")
+    # Beside this module (the package ships it: pyproject's package-data); read as a file, not
+    # through importlib.resources, whose readers cost 3 ms of the start-up.
+    return (Path(__file__).parent / "warroom.tcss").read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -27,33 +27,34 @@ from textual.widgets import DataTable, Input, Static
 
 from panels.base import Panel
 from panels.health import HealthPanel
-from panels.help import HelpScreen
 from panels.keybar import KeyBar
 from panels.logs import LogPanel, LogView
-from panels.modals import DetailScreen
 from panels.pods import PodsPanel
 from panels.slos import SloPanel
 from panels.table import DiffTable
 from panels.timeline import TimelinePanel
 from themes import default_theme, register_themes, stylesheet
-from tui.config.schema import DetectionConfig
-from tui.controllers.action_keys import ACTION_BINDINGS, ActionKeys
-from tui.controllers.incident_keys import INCIDENT_BINDINGS, WRITES, IncidentKeys
-from tui.controllers.pod_logs import PodLogs
-from tui.controllers.quitting import QuitGuard, QuitHook
+from tui.controllers.bindings import ACTION_BINDINGS, INCIDENT_BINDINGS, WRITES
 from tui.core.clock import Clock, SystemClock
-from tui.core.model import LogTarget, SourceStatus
-from tui.domain.detection import Detection, Detector
-from tui.incident.feed import TimelineSource
-from tui.incident.record import Record
-from tui.key_queue import KeyQueue
-from tui.keys import BindingInfo, binding_infos, check_keymap
-from tui.runtime import SourceLoop
-from tui.sources.base import PollSource
+from tui.key_queue import Hold, KeyQueue
 
+# What the first frame does not need is loaded after it is on the screen, or when first used:
+# the controllers (the record, the actions), detection, the source loops.
 if TYPE_CHECKING:
     from actions import Registry
-    from tui.config.schema import ActionConfig
+    from panels.modals import DetailScreen
+    from tui.config.schema import ActionConfig, DetectionConfig
+    from tui.controllers.action_keys import ActionKeys
+    from tui.controllers.incident_keys import IncidentKeys
+    from tui.controllers.pod_logs import PodLogs
+    from tui.controllers.quitting import QuitGuard, QuitHook
+    from tui.core.model import LogTarget, SourceStatus
+    from tui.domain.detection import Detection, Detector
+    from tui.incident.feed import TimelineSource
+    from tui.incident.record import Record
+    from tui.keys import BindingInfo
+    from tui.runtime import SourceLoop
+    from tui.sources.base import PollSource
 
 # Below these the five panels do not fit side by side with their key columns readable (at
 # 120×30 the pods showed four rows and the timeline's text 19 characters): one panel at a time,
@@ -83,13 +84,32 @@ class AppSetup:
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
     # What quitting with an incident open does to it (tui.controllers.quitting); None: it stays open, said.
     quit_hook: QuitHook | None = None
-    detection: DetectionConfig = field(default_factory=DetectionConfig)  # how detection damps
+    detection: DetectionConfig | None = None  # how detection damps (None: the defaults)
     # The incident record, opened once and shared by the timeline, the dispatcher and the
     # controllers (tui.incident.record); None: the timeline's own (a test's TimelineSource).
     record: Record | None = None
     # What `l` starts in the log panel's place: a source for the logs of a workload's pods or
     # a pod (tui.sources.kubernetes.pod_logs); None: no cluster, `l` says so.
     pod_logs: Callable[[LogTarget], PollSource[Any]] | None = None
+    # Start-up pays for the first frame first: `finish` builds the rest of the set-up (the
+    # demo's world, the record, the actions: `sources`, `registry`, `record`, `quit_hook`) once
+    # that frame is on the screen, before any source starts; `panels` says meanwhile which
+    # panels will have a source, and how often each polls. None: all given here.
+    finish: Callable[[AppSetup], None] | None = None
+    panels: Mapping[str, float] | None = None
+
+    def complete(self) -> AppSetup:
+        """Run `finish` if it has not run yet (once); the setup, whole."""
+        finish, self.finish = self.finish, None
+        if finish is not None:
+            finish(self)
+        return self
+
+    def intervals(self) -> Mapping[str, float]:
+        """panel id -> its source's interval, for each panel that has (or will have) a source."""
+        if self.finish is not None and self.panels is not None:
+            return self.panels
+        return {pid: src.interval_s for pid, src in self.sources.items()}
 
 
 class TabStrip(Static):
@@ -119,7 +139,9 @@ def all_bindings(actions: Iterable[ActionConfig] = ()) -> list[BindingInfo]:
     """Every binding a `[keys]` remap may name, with the scope it is active in; `actions` are the
     config's `[[actions]]`, whose keys are app bindings too ("actions.<slug>")."""
     from panels import modals
+    from panels.help import HelpScreen
     from tui.controllers.action_keys import config_bindings
+    from tui.keys import binding_infos
 
     app_bindings = [*WarroomApp.BINDINGS, *config_bindings(actions)]
     infos = binding_infos("app", app_bindings) + binding_infos("LogView", LogView.BINDINGS)
@@ -145,6 +167,7 @@ def check_app_keymap(keymap: Mapping[str, str], where: str, actions: Iterable[Ac
     """Raise UserError for a `[keys]` remap naming no binding or making two share a key. The keys
     of `[[actions]]` are the user's choice as much as a remap: one on a built-in key is a clash."""
     from tui.controllers.action_keys import config_keymap
+    from tui.keys import check_keymap
 
     actions = tuple(actions)
     chosen = {**config_keymap(actions), **keymap}
@@ -186,20 +209,48 @@ class WarroomApp(App[int]):
         self.active_panel = "health"
         self.narrow = False
         self._pending: dict[str, Any] = {}  # snapshots held back while a modal is open
-        self.detector = Detector(setup.detection)
         self.stop_reason: str | None = None  # why warroom is stopping: recorded on interrupted runs
         self._leaving: asyncio.Future[None] | None = None  # the signal handler's leave, kept from GC
         self._painted: dict[str, Any] = {}  # the last snapshot painted per panel
-        self.incident_keys = IncidentKeys(self)
-        self.action_keys = ActionKeys(self)
-        self.quit_guard = QuitGuard(self, setup.quit_hook)
-        self.pod_logs = PodLogs(self)
+        self._setting_up: Hold | None = None  # the keys wait while the set-up is finished
         # Keys one at a time, each to where it would have gone typed slowly (a burst over SSH).
         self.key_queue = KeyQueue(self)
         register_themes(self)
         self.theme = setup.theme or default_theme()
         if setup.keymap:
             self.set_keymap(dict(setup.keymap))
+
+    # ---- the controllers, built when first used (after the first frame) ---------------------
+    @cached_property
+    def detector(self) -> Detector:
+        from tui.config.schema import DetectionConfig
+        from tui.domain.detection import Detector
+
+        return Detector(self.setup.detection or DetectionConfig())
+
+    @cached_property
+    def incident_keys(self) -> IncidentKeys:
+        from tui.controllers.incident_keys import IncidentKeys
+
+        return IncidentKeys(self)
+
+    @cached_property
+    def action_keys(self) -> ActionKeys:
+        from tui.controllers.action_keys import ActionKeys
+
+        return ActionKeys(self)  # reads the registry: built once the set-up is whole
+
+    @cached_property
+    def quit_guard(self) -> QuitGuard:
+        from tui.controllers.quitting import QuitGuard
+
+        return QuitGuard(self, self.setup.quit_hook)
+
+    @cached_property
+    def pod_logs(self) -> PodLogs:
+        from tui.controllers.pod_logs import PodLogs
+
+        return PodLogs(self)
 
     # ---- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -209,7 +260,7 @@ class WarroomApp(App[int]):
         yield self.header
         self.tabs = TabStrip(id="tabs")
         yield self.tabs
-        intervals = {pid: src.interval_s for pid, src in self.setup.sources.items()}
+        intervals = self.setup.intervals()
         self.panels: dict[str, Panel] = {
             "health": HealthPanel(intervals.get("health", 5.0)),
             "pods": PodsPanel(intervals.get("pods", 2.0)),
@@ -243,33 +294,24 @@ class WarroomApp(App[int]):
 
     def on_mount(self) -> None:
         now = self.clock.now()
+        intervals = self.setup.intervals()
         for pid, panel in self.panels.items():
-            if pid not in self.setup.sources and pid != "timeline":
+            if pid not in intervals and pid != "timeline":
                 panel.set_unconfigured()
         self._layout_for(self.size.width, self.size.height)
         self.show_panel(self._first_panel())
         self.header.tick(now)
-        describe = getattr(self.setup.sources.get("pods"), "describe_pod", None)
-        pods = self.panels.get("pods")
-        if describe is not None and isinstance(pods, PodsPanel):
-            pods.describer = describe  # enter on a pod reads it, as kubectl describe pod does
-        for pid, source in self.setup.sources.items():
-            loop = SourceLoop(
-                self,
-                source,
-                deliver=partial(self._deliver, pid),
-                report=partial(self._report, pid),
-                clock=self.clock,
-            )
-            self.loops[pid] = loop
         # The sources start once the frame is on the screen: their first polls (the demo's
         # world catching up with its first two minutes, the first snapshots painted) no longer
-        # hold back the first paint, and their data follows in the next frames.
+        # hold back the first paint, and their data follows in the next frames. What the set-up
+        # still has to build is built then too; keys typed meanwhile wait for it.
         self.call_after_refresh(self._first_paint_done)
         if self.setup.tick_s > 0:
             self.set_interval(self.setup.tick_s, self.tick, name="tick")
         self._stop_on_signals(True)
         self.key_queue.start()
+        if self.setup.finish is not None:
+            self._setting_up = self.key_queue.hold()
 
     async def on_event(self, event: events.Event) -> None:
         # A key read from the terminal waits its turn in the key queue (tui.key_queue), which
@@ -282,6 +324,30 @@ class WarroomApp(App[int]):
         await super().on_event(event)
 
     def _first_paint_done(self) -> None:
+        from tui.runtime import SourceLoop
+
+        try:
+            self.setup.complete()
+            # The team's [[actions]] keys join the app's bindings when the registry is read: now,
+            # before any key is let through, so the key bar and help list them from the start.
+            self.action_keys  # noqa: B018
+            self.refresh_bindings()
+        finally:
+            if self._setting_up is not None:
+                self._setting_up.release()
+                self._setting_up = None
+        describe = getattr(self.setup.sources.get("pods"), "describe_pod", None)
+        pods = self.panels.get("pods")
+        if describe is not None and isinstance(pods, PodsPanel):
+            pods.describer = describe  # enter on a pod reads it, as kubectl describe pod does
+        for pid, source in self.setup.sources.items():
+            self.loops[pid] = SourceLoop(
+                self,
+                source,
+                deliver=partial(self._deliver, pid),
+                report=partial(self._report, pid),
+                clock=self.clock,
+            )
         for loop in self.loops.values():
             loop.start()
         if not gc.isenabled():
@@ -292,7 +358,8 @@ class WarroomApp(App[int]):
 
     def _first_panel(self) -> str:
         """The panel focused at start: the first with a source (the timeline always has one)."""
-        return next(pid for pid in PANEL_ORDER if pid in self.setup.sources or pid == "timeline")
+        intervals = self.setup.intervals()
+        return next(pid for pid in PANEL_ORDER if pid in intervals or pid == "timeline")
 
     def _stop_on_signals(self, on: bool) -> None:
         """SIGTERM (a kill, a shutdown), SIGHUP (the SSH link dropped) and SIGINT end the app as
@@ -362,6 +429,8 @@ class WarroomApp(App[int]):
     # ---- data --------------------------------------------------------------------------
     @property
     def timeline(self) -> TimelineSource | None:
+        from tui.incident.feed import TimelineSource
+
         source = self.setup.sources.get("timeline")
         return source if isinstance(source, TimelineSource) else None
 
@@ -484,6 +553,8 @@ class WarroomApp(App[int]):
         self.show_panel(order[(index + step) % len(order)])
 
     def action_help(self) -> None:
+        from panels.help import HelpScreen
+
         self.push_screen(HelpScreen(self.screen.active_bindings, read_only=self.setup.read_only))
 
     def action_show_help_panel(self) -> None:
@@ -558,6 +629,8 @@ class WarroomApp(App[int]):
         key = str(event.row_key.value)
         found = node.detail(key)
         if found is not None:
+            from panels.modals import DetailScreen
+
             screen = DetailScreen(*found)
             self.push_screen(screen)
             later = getattr(node, "detail_later", None)  # a pod's containers: one GET of the pod
@@ -638,14 +711,20 @@ class WarroomApp(App[int]):
         interrupted while the app is whole, then the app exits. `on_unmount` does it again as a
         net, but by then Textual is tearing the screens and their workers down."""
         reason = self.stop_reason or "warroom quit"
-        self.action_keys.dispatcher.stopping(reason)
-        with contextlib.suppress(Exception):  # the record may be gone: the outcome is then unknown
-            await self.action_keys.dispatcher.interrupt_all(reason)
+        if self._built("action_keys"):
+            self.action_keys.dispatcher.stopping(reason)
+            with contextlib.suppress(Exception):  # the record may be gone: the outcome is then unknown
+                await self.action_keys.dispatcher.interrupt_all(reason)
         self.exit(return_code=return_code)
+
+    def _built(self, controller: str) -> bool:
+        """Whether a controller was ever used: one never built has nothing to stop or close."""
+        return controller in self.__dict__
 
     def exit(self, result: Any = None, return_code: int = 0, message: Any = None) -> None:
         # Said before anything is cancelled, so every interrupted run is recorded with why.
-        self.action_keys.dispatcher.stopping(self.stop_reason or "warroom quit")
+        if self._built("action_keys"):
+            self.action_keys.dispatcher.stopping(self.stop_reason or "warroom quit")
         super().exit(result, return_code, message)
 
     # A crash is warroom's to report (tui.crash: one line, the traceback in a log file, exit 1),
@@ -670,13 +749,15 @@ class WarroomApp(App[int]):
         # Before the record closes: each action still running is stopped and written as
         # interrupted (the process exits right after this).
         try:
-            await self.action_keys.dispatcher.interrupt_all(self.stop_reason or "warroom quit")
+            if self._built("action_keys"):
+                await self.action_keys.dispatcher.interrupt_all(self.stop_reason or "warroom quit")
         except Exception:  # the record may be gone; the outcome is then unknown, as the record says
             pass
         for loop in self.loops.values():
             loop.stop()
         try:
-            await self.pod_logs.close()
+            if self._built("pod_logs"):
+                await self.pod_logs.close()
         except Exception:  # best effort, as below
             pass
         for close in [*(source.close for source in self.setup.sources.values()), *self.setup.closers]:

@@ -158,7 +158,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     quick_start()
     from tui.wiring import run_app, setup_for_demo
 
-    return run_app(setup_for_demo(args))
+    return run_app(setup_for_demo(args, deferred=True))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

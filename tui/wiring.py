@@ -11,23 +11,25 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from actions import Registry, config_actions, kubernetes_actions
 from tui.app import AppSetup, WarroomApp, check_app_keymap
-from tui.config.schema import Config, LogConfig
-from tui.controllers.quitting import QuitHook, QuitPlan
 from tui.core.clock import Clock, SystemClock
 from tui.core.errors import UserError
-from tui.core.model import LogTarget
 from tui.core.paths import db_path
+from tui.demo.cadence import CADENCE_S
 from tui.incident.actor import current_actor, named_person
-from tui.incident.feed import TimelineSource
-from tui.incident.lifecycle import IncidentState
-from tui.incident.record import Record
-from tui.incident.service import Who
-from tui.sources.base import PollSource
 
-if TYPE_CHECKING:  # the demo is imported when it runs (start-up pays only for what it uses)
+# Start-up pays only for what it uses: the demo, the actions and the record are imported where
+# they are built (the demo's after its first frame is on the screen: `AppSetup.finish`).
+if TYPE_CHECKING:
+    from actions import Registry
+    from tui.config.schema import Config, LogConfig
+    from tui.controllers.quitting import QuitHook, QuitPlan
+    from tui.core.model import LogTarget
     from tui.demo.drill import DemoDrill
+    from tui.incident.feed import TimelineSource
+    from tui.incident.lifecycle import IncidentState
+    from tui.incident.service import Who
+    from tui.sources.base import PollSource
 
 
 def _log_source(log: LogConfig, config: Config, clock: Clock) -> PollSource[Any]:
@@ -110,6 +112,8 @@ class ConfigActions(NamedTuple):
 def registry_for_config(config: Config, clock: Clock) -> ConfigActions:
     """The Kubernetes actions when `[cluster]` is set, then the team's `[[actions]]`; the context
     the cluster actions act on, and what they hold open (the cluster control's connection)."""
+    from actions import Registry, config_actions, kubernetes_actions
+
     registry = Registry()
     context: str | None = None
     closers: list[Callable[[], Awaitable[None]]] = []
@@ -130,11 +134,16 @@ def _read_only(args: argparse.Namespace, config: Config | None) -> bool:
 
 def _who(args: argparse.Namespace, config: Config | None) -> Who:
     """The person at these keys: `--as`, else $WARROOM_ACTOR, else the config's `actor`."""
+    from tui.incident.service import Who
+
     person = named_person(getattr(args, "person", None), configured=config.actor if config else None)
     return Who(current_actor(person=person))
 
 
 def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
+    from tui.incident.feed import TimelineSource
+    from tui.incident.record import Record
+
     clock = clock or SystemClock()
     where = str(config.source) if config.source else "config"
     check_app_keymap(dict(config.keys), where, config.actions)
@@ -168,18 +177,44 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
     )
 
 
-def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppSetup:
+def setup_for_demo(
+    args: argparse.Namespace, clock: Clock | None = None, *, deferred: bool = False
+) -> AppSetup:
+    """`warroom demo`'s set-up. What its first frame needs is checked and built here (the flags,
+    the database's path, who is at the keys); the simulated world, the record and the actions
+    by `_finish_demo`, at once, or with `deferred` once the app's first frame is on the screen
+    (the command line's way: the frame is not held back by the world's first two minutes)."""
+    clock = clock or SystemClock()
+    read_only = _read_only(args, None)
+    db = db_path(args.db, None, demo=True)
+    person = named_person(getattr(args, "person", None), configured=None)
+    actor = current_actor(person=person)
+    setup = AppSetup(
+        context="demo",
+        sources={},
+        clock=clock,
+        read_only=read_only,
+        theme=args.theme,
+        panels=CADENCE_S,
+        finish=lambda setup: _finish_demo(setup, args, db, actor),
+    )
+    return setup if deferred else setup.complete()
+
+
+def _finish_demo(setup: AppSetup, args: argparse.Namespace, db: Path, actor: str) -> None:
+    from actions import Registry, kubernetes_actions
     from actions.demo import demo_actions, recording_acts
     from tui.demo.drill import DemoDrill, demo_start, new_token
     from tui.demo.follow import DrillFollower, following
     from tui.demo.platform import ACTS_BY_KEY, ACTS_KEY, DemoControl, DemoPlatform, collecting, demo_sources
     from tui.demo.scenarios import DEFAULT_SCENARIO
+    from tui.incident.feed import TimelineSource
+    from tui.incident.record import Record
+    from tui.incident.service import Who
 
-    clock = clock or SystemClock()
+    clock, read_only = setup.clock, setup.read_only
     scenario = args.scenario or DEFAULT_SCENARIO
     platform = DemoPlatform(scenario, args.seed, clock)
-    read_only = _read_only(args, None)
-    db = db_path(args.db, None, demo=True)
     token = new_token()  # this screen, in the drill's record: who joined, and whose acts are whose
     # A commander joins the drill another commander's demo runs (one war room, one drill), and
     # only declares one when there is none; an observer follows the newest. The drill's world is
@@ -189,7 +224,7 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
         if read_only
         else DemoDrill(f"Drill: {scenario}", start=demo_start(platform, token), scenario=args.scenario)
     )
-    record = Record(db, read_only=read_only, clock=clock, who=_who(args, None))
+    record = Record(db, read_only=read_only, clock=clock, who=Who(actor))
     timeline = TimelineSource(record=record, drill=drill)
     member = None if read_only else (lambda: timeline.drill_id)
     follower = DrillFollower(platform, db, scenario=args.scenario, member=member, own=token)
@@ -201,23 +236,18 @@ def setup_for_demo(args: argparse.Namespace, clock: Clock | None = None) -> AppS
     # Each run records what it changed in the simulation (its time and call) and which screen
     # did it, so that the other screens in this drill replay it in their own (tui.demo.follow).
     actions = [*kubernetes_actions(control), *demo_actions(control)]
-    registry = Registry(recording_acts(actions, collecting, ACTS_KEY, {ACTS_BY_KEY: token}))
-    return AppSetup(
-        context="demo",
-        sources=sources,
-        clock=clock,
-        read_only=read_only,
-        theme=args.theme,
-        registry=registry,
-        quit_hook=_drill_ends_with_the_demo(timeline, drill),
-        record=record,
-    )
+    setup.sources = sources
+    setup.registry = Registry(recording_acts(actions, collecting, ACTS_KEY, {ACTS_BY_KEY: token}))
+    setup.quit_hook = _drill_ends_with_the_demo(timeline, drill)
+    setup.record = record
 
 
 def _drill_ends_with_the_demo(timeline: TimelineSource, drill: DemoDrill | None) -> QuitHook:
     """The quit dialog of the demo says what quitting does to its drill, as it will be: the
     timeline's source resolves it as it closes (on q as on SIGTERM/SIGHUP, which do not ask),
     unless another commander's demo is still in it, who then has it."""
+
+    from tui.controllers.quitting import QuitPlan
 
     async def hook(state: IncidentState) -> QuitPlan | None:
         if state.id != timeline.drill_id:

@@ -171,7 +171,8 @@ async def test_the_pods_panel_status_line_carries_the_reason(tmp_path: Path) -> 
         app = WarroomApp(AppSetup(context="t", sources={"pods": source}, clock=FrozenClock(T0), tick_s=0))
         async with app.run_test(size=(160, 50)) as pilot:
             for _ in range(200):
-                if app.loops["pods"].cycles:
+                loop = app.loops.get("pods")  # the loops start once the first frame is drawn
+                if loop is not None and loop.cycles:
                     break
                 await pilot.pause(0.02)
             line = app.panels["pods"].status_line.plain

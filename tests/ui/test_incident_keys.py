@@ -36,7 +36,7 @@ from tests.ui.harness import (
     wrote,
 )
 from tui.app import WarroomApp
-from tui.controllers.incident_keys import INCIDENT_BINDINGS, WRITES
+from tui.controllers.bindings import INCIDENT_BINDINGS, WRITES
 from tui.core.clock import FrozenClock
 from tui.incident.events import Event
 from tui.incident.feed import TimelineSource

@@ -35,6 +35,7 @@ from actions import (
 from actions.kubernetes import undo_revision
 from panels.modals import AskScreen, ChoiceScreen, ConfirmScreen
 from tui.config.schema import ActionConfig
+from tui.controllers.bindings import ACTION_BINDINGS, MENU
 from tui.core.keynames import normalise
 from tui.core.model import ClusterSnapshot
 from tui.core.untrusted import one_line
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from tui.app import WarroomApp
     from tui.core.model import DeploymentInfo
 
-MENU = "menu"  # mitigate('menu'): the action menu, not an action
 CONFIG_PREFIX = "config."  # the registry's ids of `[[actions]]` (actions.config)
 BINDING_PREFIX = "actions."  # their binding ids, what `[keys]` remaps them by
 MENU_LABEL = 110  # characters of a menu line (the dialog is 84 wide: two lines at most)
@@ -52,16 +52,6 @@ DRY_RUN_PENDING = "asking…"
 DRY_RUN_DEBOUNCE_S = 0.4  # a pause in typing this long asks the dry run of the value typed
 PREPARE_TIMEOUT_S = 1.0  # what an action reads before its confirmation opens: never longer
 
-# The Kubernetes actions' bindings carry the actions' own ids (actions.kubernetes declares the
-# same default keys; a test holds the two together). Only `a` is in the footer: at 80 columns
-# the footer has room for a few keys, and the menu lists the rest with their keys.
-ACTION_BINDINGS: list[Binding] = [
-    Binding("a", f"mitigate('{MENU}')", "Actions", id="app.actions"),
-    Binding("r", "mitigate('k8s.rollout_restart')", "Rollout restart", show=False, id="k8s.rollout_restart"),
-    Binding("U", "mitigate('k8s.rollout_undo')", "Rollout undo", show=False, id="k8s.rollout_undo"),
-    Binding("s", "mitigate('k8s.scale')", "Scale", show=False, id="k8s.scale"),
-    Binding("x", "mitigate('k8s.delete_pod')", "Delete pod", show=False, id="k8s.delete_pod"),
-]
 _STATIC_IDS = frozenset(b.id for b in ACTION_BINDINGS)
 
 

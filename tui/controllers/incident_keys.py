@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
-from textual.binding import Binding
 from textual.markup import escape
 from textual.screen import ModalScreen
 
 from panels.modals import ChoiceScreen, ComposerScreen, PromptScreen
 from panels.timeline import KIND_LABEL, TimelinePanel, short_actor
 from tui.config.schema import SeverityConfig
+from tui.controllers.bindings import WRITES
 from tui.core.clock import utc_iso
 from tui.core.model import ClusterSnapshot, HealthSnapshot, SloSnapshot
 from tui.core.untrusted import clean, one_line
@@ -54,22 +54,6 @@ if TYPE_CHECKING:
     from tui.incident.feed import TimelineSource
     from tui.incident.service import Incidents
     from tui.key_queue import Hold
-
-INCIDENT_BINDINGS: list[Binding] = [
-    Binding("D", "incident('declare')", "Declare", id="incident.declare"),
-    Binding("S", "incident('severity')", "Set severity", show=False, id="incident.severity"),
-    Binding("M", "incident('status')", "Move the status on", show=False, id="incident.status"),
-    Binding("A", "incident('role')", "Assign a role", show=False, id="incident.role"),
-    Binding("n", "incident('note')", "Note", id="incident.note"),
-    Binding("u", "incident('update')", "Update", id="incident.update"),
-    Binding("E", "incident('export')", "Export postmortem", show=False, id="incident.export"),
-]
-# The timeline's own keys (`*` star, `c` correct, `t`, `k`, `F`) are declared on TimelinePanel:
-# they act on its selected row, so they are active only while it has the focus.
-
-WRITES: frozenset[str] = frozenset(
-    {"declare", "severity", "status", "role", "note", "update", "star", "correct"}
-)
 
 NO_INCIDENT = "declare an incident first (D)"
 STATUS_HELP = {

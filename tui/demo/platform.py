@@ -20,6 +20,7 @@ from typing import Any
 
 from tui.core.clock import Clock
 from tui.core.model import ClusterSnapshot, HealthSnapshot, LogBatch, LogLine, SloSnapshot
+from tui.demo.cadence import CADENCE_S
 from tui.demo.scenarios import Scenario, get_scenario
 from tui.demo.snapshots import cluster_snapshot, health_snapshot, slo_snapshot, wall
 from tui.demo.topology import NAMESPACES
@@ -222,9 +223,7 @@ class DemoLogSource:
     """The log tail: the backlog first, then what was written since the previous poll."""
 
     name = "logs"
-    # Every batch repaints the whole visible tail (Textual has no cheap terminal scroll): at
-    # 160x50 that is 3 KB, so batching 3 s keeps the demo near 2 KB/s over a slow SSH link.
-    interval_s = 3.0
+    interval_s = CADENCE_S["logs"]  # (why 3 s: tui.demo.cadence)
 
     def __init__(self, platform: DemoPlatform) -> None:
         self.platform = platform
@@ -244,10 +243,9 @@ class DemoLogSource:
 def demo_sources(platform: DemoPlatform) -> dict[str, PollSource[Any]]:
     """The four panel sources over one platform (each call: new sources, a new log cursor)."""
     return {
-        # The real adapters' default cadences (SLOs a little faster, so the demo moves).
-        "health": _Source("health", 5.0, platform.health),
-        "pods": _Source("kubernetes", 2.0, platform.cluster),
-        "slos": _Source("prometheus", 10.0, platform.slos),
+        "health": _Source("health", CADENCE_S["health"], platform.health),
+        "pods": _Source("kubernetes", CADENCE_S["pods"], platform.cluster),
+        "slos": _Source("prometheus", CADENCE_S["slos"], platform.slos),
         "logs": DemoLogSource(platform),
     }
 
