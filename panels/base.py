@@ -135,6 +135,10 @@ class Panel(Vertical):
     def show(self, snapshot: object, now: datetime) -> None:
         raise NotImplementedError  # abstract: every panel renders its own snapshot type
 
+    def source_replaced(self, now: datetime) -> None:
+        """Its source was replaced by one of another scope (a context switch): what the old one
+        showed is not shown as the new one's. By default the new snapshot simply replaces it."""
+
     def detail(self, key: str) -> tuple[str, str] | None:
         """The row `key` in full, as (title, body) for the detail dialog; None: nothing to show."""
         return None

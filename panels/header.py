@@ -91,9 +91,10 @@ class HeaderBar(Horizontal):
     HeaderBar #hdr-clock { padding: 0 1; }
     """
 
-    def __init__(self, context: str, read_only: bool) -> None:
+    def __init__(self, context: str, read_only: bool, namespaces: str = "") -> None:
         super().__init__(id="header")
         self.context = context
+        self.namespaces = namespaces  # "ns shop", "all namespaces"; "" without a cluster
         self.read_only = read_only
         self.where = Part(id="hdr-where")
         self.incident = Part(id="hdr-incident")
@@ -120,10 +121,18 @@ class HeaderBar(Horizontal):
         self.compact = width < COMPACT_BELOW
         brand = Text("") if self.compact else Text(" warroom ", style="bold reverse")
         context = Text(one_line(self.context, 40), style="bold")
+        if self.namespaces:  # where the pods panel and the cluster actions are: `kmock · ns shop`
+            context.append(f" · {one_line(self.namespaces, 20 if self.compact else 40)}", style="not bold")
         self.where.show(Text.assemble(brand, " ", context, "" if self.compact else " "))
         self.badge.show(badge_text(self.read_only, width, past=self.past))
         if self.state is not None:
             self.tick(self.app.clock.now())  # type: ignore[attr-defined]
+
+    def set_where(self, context: str, namespaces: str) -> None:
+        """The context and namespaces switched to (the command palette)."""
+        self.context, self.namespaces = context, namespaces
+        if self.is_mounted:
+            self._fit(self.app.size.width)
 
     state: IncidentState | None = None
     record_error: str | None = None  # the record cannot be read or written: the alarm says why

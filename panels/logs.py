@@ -186,6 +186,12 @@ class LogPanel(Panel):
         if self.view is self.configured_view:
             self.refresh_badge()
 
+    def source_replaced(self, now: datetime) -> None:
+        # Another context's lines start here: the old context's would read as this one's.
+        self.configured_view.clear()
+        if self.view is self.configured_view:
+            self.refresh_badge()
+
     # ---- the logs `l` asked for --------------------------------------------------------------
     @property
     def showing_pod_logs(self) -> bool:

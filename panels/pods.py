@@ -285,6 +285,10 @@ class PodsPanel(Panel):
             self._show_events(snap, now)
         self.show_status(now)  # what could not be read (a forbidden resource) is said at once
 
+    def source_replaced(self, now: datetime) -> None:
+        # The rows of the context left go at once: a key on one would name the other cluster.
+        self.show(ClusterSnapshot(context="", pods=()), now)
+
     def _show_changes(self, snap: ClusterSnapshot, now: datetime) -> bool:
         """The snapshot is the last one with a few pods changed in place (the same pods, in
         the same order, none changing rank or leaving the filter): write those rows and be done.

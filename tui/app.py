@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from rich.text import Text
 from textual import events
@@ -43,8 +43,9 @@ from tui.key_queue import Hold, KeyQueue
 if TYPE_CHECKING:
     from actions import Registry
     from panels.modals import DetailScreen
-    from tui.config.schema import ActionConfig, DetectionConfig
+    from tui.config.schema import ActionConfig, ClusterConfig, DetectionConfig
     from tui.controllers.action_keys import ActionKeys
+    from tui.controllers.cluster_scope import ScopeSwitch
     from tui.controllers.incident_keys import IncidentKeys
     from tui.controllers.pod_logs import PodLogs
     from tui.controllers.quitting import QuitGuard, QuitHook
@@ -63,6 +64,22 @@ NARROW_COLS = 150
 NARROW_ROWS = 36
 PANEL_ORDER = ("health", "pods", "slos", "logs", "timeline")
 COLUMNS = {"col-left": ("health", "pods", "logs"), "col-right": ("slos", "timeline")}
+
+
+class Scope(Protocol):
+    """The cluster's context and namespaces, switchable (tui.wiring.ClusterScope)."""
+
+    context: str
+    cluster: ClusterConfig
+    list_error: str | None
+
+    def contexts(self) -> Mapping[str, str]: ...
+    def label(self) -> str: ...
+    def namespaces(self) -> tuple[str, ...]: ...
+    async def list_namespaces(self) -> None: ...
+    async def switch(
+        self, *, context: str | None = None, namespaces: tuple[str, ...] | None = None
+    ) -> Mapping[str, PollSource[Any]]: ...
 
 
 @dataclass
@@ -95,6 +112,8 @@ class AppSetup:
     # demo's world, the record, the actions: `sources`, `registry`, `record`, `quit_hook`) once
     # that frame is on the screen, before any source starts; `panels` says meanwhile which
     # panels will have a source, and how often each polls. None: all given here.
+    # The context and namespaces of the cluster, switched from the command palette; None: no cluster.
+    scope: Scope | None = None
     finish: Callable[[AppSetup], None] | None = None
     panels: Mapping[str, float] | None = None
 
@@ -247,6 +266,12 @@ class WarroomApp(App[int]):
         return QuitGuard(self, self.setup.quit_hook)
 
     @cached_property
+    def scope_switch(self) -> ScopeSwitch | None:
+        from tui.controllers.cluster_scope import ScopeSwitch
+
+        return ScopeSwitch(self, self.setup.scope) if self.setup.scope is not None else None
+
+    @cached_property
     def pod_logs(self) -> PodLogs:
         from tui.controllers.pod_logs import PodLogs
 
@@ -256,7 +281,8 @@ class WarroomApp(App[int]):
     def compose(self) -> ComposeResult:
         from panels.header import HeaderBar
 
-        self.header = HeaderBar(self.setup.context, self.setup.read_only)
+        scope = self.setup.scope
+        self.header = HeaderBar(self.setup.context, self.setup.read_only, scope.label() if scope else "")
         yield self.header
         self.tabs = TabStrip(id="tabs")
         yield self.tabs
@@ -324,8 +350,6 @@ class WarroomApp(App[int]):
         await super().on_event(event)
 
     def _first_paint_done(self) -> None:
-        from tui.runtime import SourceLoop
-
         try:
             self.setup.complete()
             # The team's [[actions]] keys join the app's bindings when the registry is read: now,
@@ -336,25 +360,38 @@ class WarroomApp(App[int]):
             if self._setting_up is not None:
                 self._setting_up.release()
                 self._setting_up = None
-        describe = getattr(self.setup.sources.get("pods"), "describe_pod", None)
-        pods = self.panels.get("pods")
-        if describe is not None and isinstance(pods, PodsPanel):
-            pods.describer = describe  # enter on a pod reads it, as kubectl describe pod does
         for pid, source in self.setup.sources.items():
-            self.loops[pid] = SourceLoop(
-                self,
-                source,
-                deliver=partial(self._deliver, pid),
-                report=partial(self._report, pid),
-                clock=self.clock,
-            )
-        for loop in self.loops.values():
-            loop.start()
+            self.start_loop(pid, source)
+        if self.scope_switch is not None:
+            self.scope_switch.list_namespaces()  # for the palette's namespace switch
         if not gc.isenabled():
             # The command line starts the app with the collector off (tui.cli.quick_start):
             # what start-up built lives as long as the app, so it is frozen out of later passes.
             gc.freeze()
             gc.enable()
+
+    def start_loop(self, pid: str, source: PollSource[Any]) -> None:
+        """Feed panel `pid` from `source` (at start, and in a switched source's place)."""
+        from tui.runtime import SourceLoop
+
+        describe = getattr(source, "describe_pod", None)
+        pods = self.panels.get(pid)
+        if describe is not None and isinstance(pods, PodsPanel):
+            pods.describer = describe  # enter on a pod reads it, as kubectl describe pod does
+
+        self.loops[pid] = loop = SourceLoop(
+            self,
+            source,
+            deliver=partial(self._deliver, pid),
+            report=partial(self._report, pid),
+            clock=self.clock,
+        )
+        loop.start()
+
+    def forget(self, pid: str) -> None:
+        """What panel `pid` was shown and held back belongs to a source replaced."""
+        self._painted.pop(pid, None)
+        self._pending.pop(pid, None)
 
     def _first_panel(self) -> str:
         """The panel focused at start: the first with a source (the timeline always has one)."""
@@ -704,6 +741,8 @@ class WarroomApp(App[int]):
             )
         # The incident history: "Open incident #N <title>", and the way back to the active one.
         yield from self.incident_keys.system_commands()
+        if self.scope_switch is not None:  # "Switch to context …", "All namespaces", "Namespace …"
+            yield from self.scope_switch.system_commands()
 
     # ---- stopping ------------------------------------------------------------------------
     async def leave(self, return_code: int = 0) -> None:

@@ -100,6 +100,9 @@ class SourceLoop:
             self._running = False
             raise
         except Exception as err:  # a failing source marks its panel stale; nothing else stops
+            if self._stopped:  # its source was replaced (a context switch): not reported
+                self._running = False
+                return
             self.failures += 1
             message = str(err) if isinstance(err, SourceError) else f"{type(err).__name__}: {err}"
             if isinstance(err, TimeoutError):
@@ -119,6 +122,9 @@ class SourceLoop:
             self._running = False
             self.report(self.status)
         else:
+            if self._stopped:  # a cycle under way when its source was replaced: not shown
+                self._running = False
+                return
             self.failures = 0
             self.deliver(data)
             self.status = SourceStatus(ok=True, updated_at=self.clock.now())

@@ -22,7 +22,7 @@ from tui.incident.actor import current_actor, named_person
 # they are built (the demo's after its first frame is on the screen: `AppSetup.finish`).
 if TYPE_CHECKING:
     from actions import Registry
-    from tui.config.schema import Config, LogConfig
+    from tui.config.schema import ClusterConfig, Config, LogConfig
     from tui.controllers.quitting import QuitHook, QuitPlan
     from tui.core.model import LogTarget
     from tui.demo.drill import DemoDrill
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tui.incident.lifecycle import IncidentState
     from tui.incident.service import Who
     from tui.sources.base import PollSource
+    from tui.sources.kubernetes.control import KubernetesControl
 
 
 def _log_source(log: LogConfig, config: Config, clock: Clock) -> PollSource[Any]:
@@ -49,19 +50,20 @@ def _log_source(log: LogConfig, config: Config, clock: Clock) -> PollSource[Any]
     return KubernetesLogSource(config.cluster or ClusterConfig(), log, clock=clock, **tail)
 
 
-def pod_logs_for_config(config: Config, clock: Clock) -> Callable[[LogTarget], PollSource[Any]] | None:
-    """What `l` starts: the logs of a workload's pods or a pod, `[cluster] log_tail` lines first;
-    None without a cluster."""
-    cluster = config.cluster
-    if cluster is None:
-        return None
+def _pod_logs(cluster: ClusterConfig, target: LogTarget, clock: Clock) -> PollSource[Any]:
+    """What `l` starts: the logs of a workload's pods or a pod, `[cluster] log_tail` lines first."""
+    from tui.sources.kubernetes.pod_logs import PodLogSource
 
-    def source(target: LogTarget) -> PollSource[Any]:
-        from tui.sources.kubernetes.pod_logs import PodLogSource
+    return PodLogSource(cluster, target, tail_lines=cluster.log_tail, clock=clock)
 
-        return PodLogSource(cluster, target, tail_lines=cluster.log_tail, clock=clock)
 
-    return source
+def _logs(config: Config, clock: Clock) -> PollSource[Any]:
+    parts = [_log_source(log, config, clock) for log in config.logs]
+    if len(parts) == 1:
+        return parts[0]
+    from tui.sources.logs.merge import MergedLogSource
+
+    return MergedLogSource(parts, clock=clock)
 
 
 def sources_for_config(config: Config, clock: Clock) -> dict[str, PollSource[Any]]:
@@ -81,14 +83,98 @@ def sources_for_config(config: Config, clock: Clock) -> dict[str, PollSource[Any
 
         sources["slos"] = SloSource(config.prometheus, config.slos, clock)
     if config.logs:
-        parts = [_log_source(log, config, clock) for log in config.logs]
-        if len(parts) == 1:
-            sources["logs"] = parts[0]
-        else:
-            from tui.sources.logs.merge import MergedLogSource
-
-            sources["logs"] = MergedLogSource(parts, clock=clock)
+        sources["logs"] = _logs(config, clock)
     return sources
+
+
+class ClusterScope:
+    """The context and the namespaces the pods, the cluster's logs, `l` and the cluster actions
+    are on, and what the command palette switches them to (k9s's `:ctx` and `:ns`). A switch
+    builds those sources anew for the app to put in the old ones' place, and moves the cluster
+    actions to the new context."""
+
+    def __init__(
+        self, config: Config, clock: Clock, control: KubernetesControl | None, pods: PollSource[Any] | None
+    ) -> None:
+        from tui.sources.kubernetes.connection import resolve_context
+
+        assert config.cluster is not None
+        self.config = config
+        self.cluster: ClusterConfig = config.cluster
+        self.clock = clock
+        self.control = control
+        self.pods = pods
+        self.context = resolve_context(self.cluster)
+        self.listed: tuple[str, ...] = ()  # the cluster's namespaces, as last listed
+        self.list_error: str | None = None  # why they could not be listed (RBAC, most often)
+
+    def contexts(self) -> dict[str, str]:
+        """The kubeconfig's contexts -> each one's namespace (read now: kubectl may have added one)."""
+        from tui.sources.kubernetes.connection import kubeconfig_contexts
+
+        return kubeconfig_contexts(self.cluster)
+
+    def label(self) -> str:
+        """The namespaces watched, as the header says them: "all namespaces", "ns shop, payments",
+        or the context's own namespace ("ns shop")."""
+        from tui.config.schema import ALL_NAMESPACES
+
+        if ALL_NAMESPACES in self.cluster.namespaces:
+            return "all namespaces"
+        if self.cluster.namespaces:
+            return "ns " + ", ".join(self.cluster.namespaces)
+        return "ns " + self.contexts().get(self.context, "default")
+
+    def namespaces(self) -> tuple[str, ...]:
+        """What the palette offers: the listed namespaces, else (not allowed to list) the
+        configured ones and the contexts' own."""
+        from tui.config.schema import ALL_NAMESPACES
+
+        known = self.listed or (*self.cluster.namespaces, *self.contexts().values())
+        return tuple(sorted({n for n in known if n != ALL_NAMESPACES}))
+
+    async def list_namespaces(self) -> None:
+        """List the cluster's namespaces (`kubectl get namespaces`) for the palette; a refusal is
+        kept in `list_error` and the palette offers what the config and kubeconfig name."""
+        from tui.sources.base import SourceError
+
+        lister = getattr(self.pods, "list_namespaces", None)
+        if lister is None:
+            return
+        try:
+            self.listed, self.list_error = await lister(), None
+        except SourceError as err:
+            self.listed, self.list_error = (), str(err)
+
+    async def switch(
+        self, *, context: str | None = None, namespaces: tuple[str, ...] | None = None
+    ) -> dict[str, PollSource[Any]]:
+        """Move to `context` (the namespaces chosen stay: `-n` is kept across `--context`, and the
+        context's own namespace follows it) and/or `namespaces`; the new sources by panel id."""
+        from dataclasses import replace
+
+        from tui.sources.kubernetes.connection import resolve_context
+        from tui.sources.kubernetes.pods import KubernetesSource
+
+        cluster = replace(
+            self.cluster,
+            context=context or self.cluster.context or self.context or None,
+            namespaces=self.cluster.namespaces if namespaces is None else namespaces,
+        )
+        self.cluster = cluster
+        self.config = replace(self.config, cluster=cluster)
+        self.context = resolve_context(cluster)
+        if self.control is not None:
+            await self.control.retarget(cluster)
+        self.listed, self.list_error = (), None
+        self.pods = KubernetesSource(cluster)
+        fresh: dict[str, PollSource[Any]] = {"pods": self.pods}
+        if any(log.kind == "kubernetes" for log in self.config.logs):
+            fresh["logs"] = _logs(self.config, self.clock)
+        return fresh
+
+    def pod_logs(self, target: LogTarget) -> PollSource[Any]:
+        return _pod_logs(self.cluster, target, self.clock)
 
 
 def secret_files(config: Config) -> tuple[str, ...]:
@@ -107,6 +193,7 @@ class ConfigActions(NamedTuple):
     registry: Registry
     context: str | None  # the cluster actions' context: "" when not known yet, None without a cluster
     closers: tuple[Callable[[], Awaitable[None]], ...]  # for the app to close when it stops
+    control: KubernetesControl | None = None  # what the cluster actions act through
 
 
 def registry_for_config(config: Config, clock: Clock) -> ConfigActions:
@@ -117,6 +204,7 @@ def registry_for_config(config: Config, clock: Clock) -> ConfigActions:
     registry = Registry()
     context: str | None = None
     closers: list[Callable[[], Awaitable[None]]] = []
+    control = None
     if config.cluster is not None:
         from tui.sources.kubernetes.control import KubernetesControl
 
@@ -125,7 +213,7 @@ def registry_for_config(config: Config, clock: Clock) -> ConfigActions:
         registry.extend(kubernetes_actions(control))
         closers.append(control.close)
     registry.extend(config_actions(config.actions))
-    return ConfigActions(registry, context, tuple(closers))
+    return ConfigActions(registry, context, tuple(closers), control)
 
 
 def _read_only(args: argparse.Namespace, config: Config | None) -> bool:
@@ -161,6 +249,9 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
     # Built read-only too: the dispatcher refuses every action of an observer, whatever the keys.
     actions = registry_for_config(config, clock)
     context = "no cluster" if actions.context is None else actions.context or "current context"
+    scope = None
+    if config.cluster is not None:
+        scope = ClusterScope(config, clock, actions.control, sources.get("pods"))
     return AppSetup(
         context=context,
         sources=sources,
@@ -173,7 +264,8 @@ def setup_for_config(config: Config, args: argparse.Namespace, clock: Clock | No
         closers=actions.closers,
         detection=config.detection,
         record=record,
-        pod_logs=pod_logs_for_config(config, clock),
+        pod_logs=scope.pod_logs if scope is not None else None,
+        scope=scope,
     )
 
 
@@ -306,6 +398,7 @@ def _builtin_themes() -> set[str]:
 
 
 __all__ = [
+    "ClusterScope",
     "ConfigActions",
     "registry_for_config",
     "run_app",

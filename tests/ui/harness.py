@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from textual import events
+from textual.command import CommandInput, CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -360,6 +361,27 @@ async def paste(pilot: Any, widget: Any, text: str, *, typed: bool = False) -> N
         return
     widget.post_message(events.Paste(text))
     await until(pilot, lambda: text in getattr(widget, "value", getattr(widget, "text", "")), "pasted")
+
+
+async def palette(pilot: Any, query: str) -> str:
+    """Open the command palette, type `query`, wait for it to be the top hit, run it; returns
+    the hit as shown."""
+    await pilot.press("ctrl+p")
+    screen = await dialog(pilot, CommandPalette)
+    await paste(pilot, screen.query_one(CommandInput), query)
+
+    def top() -> str:
+        commands = screen.query_one(CommandList)
+        if not commands.option_count:
+            return ""
+        hit = commands.get_option_at_index(0).hit
+        return getattr(hit.match_display, "plain", str(hit.match_display))
+
+    await until(pilot, lambda: top().lower().startswith(query.lower()), f"palette offers {query!r}")
+    hit = top()
+    await pilot.press("enter")
+    await until(pilot, lambda: not isinstance(pilot.app.screen, CommandPalette), "palette closed")
+    return hit
 
 
 async def record(db: Path) -> list[Event]:

@@ -9,10 +9,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from textual.command import CommandInput, CommandList, CommandPalette
 from textual.geometry import Region
 from textual.widgets import Input, TextArea
 from textual.widgets.data_table import ColumnKey
@@ -27,6 +25,7 @@ from tests.ui.harness import (
     count,
     declared,
     dialog,
+    palette,
     paste,
     ready,
     record,
@@ -464,27 +463,6 @@ async def test_read_only_offers_no_key_that_writes_and_writes_nothing(tmp_path, 
 
 
 # ---- history ------------------------------------------------------------------------------
-
-
-async def palette(pilot: Any, query: str) -> str:
-    """Open the command palette, type `query`, wait for it to be the top hit, run it; returns
-    the hit as shown."""
-    await pilot.press("ctrl+p")
-    screen = await dialog(pilot, CommandPalette)
-    await paste(pilot, screen.query_one(CommandInput), query)
-
-    def top() -> str:
-        commands = screen.query_one(CommandList)
-        if not commands.option_count:
-            return ""
-        hit = commands.get_option_at_index(0).hit
-        return getattr(hit.match_display, "plain", str(hit.match_display))
-
-    await until(pilot, lambda: top().lower().startswith(query.lower()), f"palette offers {query!r}")
-    hit = top()
-    await pilot.press("enter")
-    await until(pilot, lambda: pilot.app.screen is pilot.app.screen_stack[0], "palette closed")
-    return hit
 
 
 async def test_history_opens_a_past_incident_read_only(tmp_path):

@@ -112,7 +112,7 @@ class PodLogs:
             loop.stop()
         if source is not None:
             # Closed in the background: its connection pool may take a moment to let go.
-            self.app.run_worker(_close(source), group="pod-logs-close", exit_on_error=False)
+            self.app.run_worker(close_quietly(source), group="pod-logs-close", exit_on_error=False)
 
     async def close(self) -> None:
         """When the app stops."""
@@ -121,10 +121,11 @@ class PodLogs:
         if loop is not None:
             loop.stop()
         if source is not None:
-            await _close(source)
+            await close_quietly(source)
 
 
-async def _close(source: PollSource[Any]) -> None:
+async def close_quietly(source: PollSource[Any]) -> None:
+    """Close a source no longer shown, within 5 s, whatever it raises."""
     try:
         await asyncio.wait_for(source.close(), 5.0)
     except Exception:  # closing is best effort

@@ -88,12 +88,7 @@ def connect(cfg: ClusterConfig) -> Connection:
         # Read the (merged) file ourselves: `list_kube_config_contexts` fails on a kubeconfig
         # without a current-context even when the context to use is configured, as kubectl's
         # --context allows.
-        merged = KubeConfigMerger(paths).config
-        doc = merged.value if merged is not None else None
-        if not isinstance(doc, dict):
-            raise SourceError(f"kubeconfig {one_line(paths)}: not a kubeconfig (no mapping at the top)")
-        items = [getattr(c, "value", c) for c in doc.get("contexts") or []]  # ConfigNode-wrapped
-        contexts = [c for c in items if isinstance(c, dict)]
+        doc, contexts = _read_kubeconfig(paths)
         wanted = cfg.context or doc.get("current-context")
         if not wanted:
             raise SourceError(f"kubeconfig {one_line(paths)}: no current-context, and none configured")
@@ -118,6 +113,41 @@ def connect(cfg: ClusterConfig) -> Connection:
         raise SourceError(f"{where}: {one_line(str(err), 160)}") from err
     except Exception as err:  # broken YAML, unreadable file, failing exec plugin …
         raise SourceError(f"kubeconfig: {type(err).__name__}: {one_line(str(err), 160)}") from err
+
+
+def _read_kubeconfig(paths: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The (merged) kubeconfig and its contexts, read as kubectl reads them. Raises SourceError."""
+    merged = KubeConfigMerger(paths).config
+    doc = merged.value if merged is not None else None
+    if not isinstance(doc, dict):
+        raise SourceError(f"kubeconfig {one_line(paths)}: not a kubeconfig (no mapping at the top)")
+    items = [getattr(c, "value", c) for c in doc.get("contexts") or []]  # ConfigNode-wrapped
+    return doc, [c for c in items if isinstance(c, dict)]
+
+
+def kubeconfig_contexts(cfg: ClusterConfig) -> dict[str, str]:
+    """Every context the kubeconfig names -> its namespace ("default" when it names none), as
+    `kubectl config get-contexts` lists them (in a pod: "in-cluster" and the service account's
+    namespace); {} when the kubeconfig cannot be read (the pods panel says why)."""
+    if cfg.kubeconfig == IN_CLUSTER:
+        try:
+            return {IN_CLUSTER: _SA_NAMESPACE_FILE.read_text().strip() or "default"}
+        except OSError:
+            return {IN_CLUSTER: "default"}
+    try:
+        paths = kubeconfig_paths(cfg)
+        if not any(Path(p).is_file() for p in paths.split(os.pathsep)):
+            return {}
+        _, contexts = _read_kubeconfig(paths)
+    except Exception:  # broken YAML, unreadable file: the pods panel reports it in one line
+        return {}
+    found: dict[str, str] = {}
+    for item in contexts:
+        name, context = item.get("name"), item.get("context")
+        if isinstance(name, str) and name:
+            namespace = context.get("namespace") if isinstance(context, dict) else None
+            found[name] = namespace if isinstance(namespace, str) and namespace else "default"
+    return found
 
 
 def resolve_context(cfg: ClusterConfig) -> str:

@@ -55,8 +55,11 @@ class KubernetesControl:
     does (`deployment.apps/api-gateway restarted`)."""
 
     def __init__(self, cfg: ClusterConfig, clock: Clock | None = None) -> None:
-        self.cfg = cfg
         self.clock = clock or SystemClock()
+        self._aim(cfg)
+
+    def _aim(self, cfg: ClusterConfig) -> None:
+        self.cfg = cfg
         # Named at build time, so the first confirmation already says which cluster it acts on,
         # and pinned: a `kubectl config use-context` in another terminal afterwards must not move
         # the calls to a cluster other than the one the confirmation named.
@@ -64,13 +67,24 @@ class KubernetesControl:
         pinned = cfg.kubeconfig != IN_CLUSTER and not cfg.context and self.context
         self._cluster = Cluster(replace(cfg, context=self.context) if pinned else cfg)
 
+    async def retarget(self, cfg: ClusterConfig) -> None:
+        """Act on another context from now on (the command palette's switch; the app allows it
+        only while no cluster action runs or is followed). A confirmation opened before it names
+        the old context: the actions' guard refuses it rather than act on this one."""
+        old = self._cluster
+        self._aim(cfg)
+        await asyncio.to_thread(old.drop)
+
     async def _run(self, fn: Callable[[Connection], Any]) -> Any:
+        cluster = self._cluster
+
         def call(conn: Connection) -> Any:
-            self.context = conn.context
+            if cluster is self._cluster:  # not a call that was under way when the context changed
+                self.context = conn.context
             return fn(conn)
 
         try:
-            return await asyncio.to_thread(self._cluster.call, call)
+            return await asyncio.to_thread(cluster.call, call)
         except SourceError as err:
             # A 403 says which permission is missing, in one line, as the panels do.
             line = forbidden_line(err.__cause__)

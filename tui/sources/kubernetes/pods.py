@@ -31,7 +31,7 @@ from tui.core.model import (
     RevisionInfo,
 )
 from tui.sources.base import SourceError
-from tui.sources.kubernetes.connection import Cluster, Connection, describe_error, read_json
+from tui.sources.kubernetes.connection import Cluster, Connection, describe_error, items_of, read_json
 from tui.sources.kubernetes.describe import pod_description
 from tui.sources.kubernetes.events import EVENTS_PER_NAMESPACE, EventReflector, event_info
 from tui.sources.kubernetes.status import (
@@ -268,6 +268,27 @@ class KubernetesSource:
             if type(found) is not dict:
                 raise SourceError(f"the API server answered pod {namespace}/{name} without an object")
             return pod_description(found)
+
+        return await asyncio.to_thread(read)
+
+    async def list_namespaces(self) -> tuple[str, ...]:
+        """The cluster's namespaces, sorted (`kubectl get namespaces`): what the command palette
+        offers to switch to. Raises SourceError, "forbidden (RBAC: list namespaces)" for a 403."""
+
+        def read() -> tuple[str, ...]:
+            conn = self._shared.get()
+            try:
+                found = read_json(raw_get(conn, "/api/v1/namespaces", [], self.cfg.timeout_s))
+            except ApiException as err:
+                if err.status == 403:
+                    raise SourceError("forbidden (RBAC: list namespaces)") from err
+                raise SourceError(describe_error(err, conn.host, self.cfg.timeout_s)) from err
+            except SourceError:
+                raise
+            except Exception as err:  # a connection refused, a timeout: one line
+                raise SourceError(describe_error(err, conn.host, self.cfg.timeout_s)) from err
+            names = ((item.get("metadata") or {}).get("name") for item in items_of(found))
+            return tuple(sorted({n for n in names if isinstance(n, str) and n}))
 
         return await asyncio.to_thread(read)
 
