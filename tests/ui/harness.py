@@ -259,7 +259,8 @@ command = ["{py}", "-c", "{wait}"]
 async def settle(pilot, app: WarroomApp, cycles: int = 2) -> None:
     """Wait until every source loop finished `cycles` cycles."""
     for _ in range(200):
-        if all(loop.cycles >= cycles for loop in app.loops.values()):
+        started = set(app.loops) >= set(app.setup.sources)  # the loops start after the first frame
+        if started and all(loop.cycles >= cycles for loop in app.loops.values()):
             break
         await pilot.pause(0.02)
     await pilot.pause()
