@@ -43,14 +43,11 @@ print(json.dumps(sorted(m for m in HEAVY if m in sys.modules)))
 """
 
 
-def loaded(tmp_path: Path, argv: list[str], config: str | None = None) -> list[str]:
-    config_path = None
-    if config is not None:
-        config_path = str(tmp_path / "warroom.toml")
-        Path(config_path).write_text(config, encoding="utf-8")
-    code = f"HEAVY = {HEAVY!r}\n{BUILD}"
+def fresh(tmp_path: Path, code: str, arg: object) -> list[str]:
+    """Run `code` in a fresh interpreter with `arg` (JSON) as its argument; the module names it
+    printed last."""
     done = subprocess.run(
-        [sys.executable, "-c", code, json.dumps([[*argv, "--db", str(tmp_path / "w.db")], config_path])],
+        [sys.executable, "-c", code, json.dumps(arg)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -59,6 +56,15 @@ def loaded(tmp_path: Path, argv: list[str], config: str | None = None) -> list[s
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def loaded(tmp_path: Path, argv: list[str], config: str | None = None) -> list[str]:
+    config_path = None
+    if config is not None:
+        config_path = str(tmp_path / "warroom.toml")
+        Path(config_path).write_text(config, encoding="utf-8")
+    code = f"HEAVY = {HEAVY!r}\n{BUILD}"
+    return fresh(tmp_path, code, [[*argv, "--db", str(tmp_path / "w.db")], config_path])
 
 
 def test_the_demo_loads_no_http_client_and_no_kubernetes(tmp_path: Path) -> None:
@@ -117,30 +123,8 @@ def test_the_demo_draws_its_first_frame_before_loading_the_record_the_actions_an
     tmp_path: Path,
 ) -> None:
     code = f"LATER = {LATER!r}\n{FIRST_FRAME}"
-    done = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(["demo", "--seed", "1", "--db", str(tmp_path / "w.db")])],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")},
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert fresh(tmp_path, code, ["demo", "--seed", "1", "--db", str(tmp_path / "w.db")]) == []
     # The check can fail: building the set-up whole loads them.
     whole = FIRST_FRAME.replace("deferred=True", "deferred=False")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"LATER = {LATER!r}\n{whole}",
-            json.dumps(["demo", "--db", str(tmp_path / "x.db")]),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")},
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert set(json.loads(done.stdout.strip().splitlines()[-1])) >= {"actions", "tui.demo.platform"}
+    later = fresh(tmp_path, f"LATER = {LATER!r}\n{whole}", ["demo", "--db", str(tmp_path / "x.db")])
+    assert set(later) >= {"actions", "tui.demo.platform"}

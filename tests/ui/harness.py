@@ -334,6 +334,15 @@ async def dialog(pilot: Any, kind: type[Any]) -> Any:
     return pilot.app.screen
 
 
+async def confirm(pilot: Any, screen: ConfirmScreen) -> None:
+    """Press the confirmation's confirm button as a person does: tab to it, enter."""
+    for _ in range(4):
+        if screen.focused is not None and screen.focused.id == "confirm":
+            break
+        await pilot.press("tab")
+    await pilot.press("enter")
+
+
 async def choose(pilot: Any, value: str) -> None:
     """Pick `value` in the open ChoiceScreen with the arrow keys and enter."""
     screen = await dialog(pilot, ChoiceScreen)

@@ -12,7 +12,7 @@ from pathlib import Path
 from panels.modals import AskScreen, ConfirmScreen
 from tests.servers import kube
 from tests.servers.apiserver import ApiServer
-from tests.ui.harness import dialog, until
+from tests.ui.harness import confirm, dialog, until
 from tui.app import WarroomApp
 from tui.config.load import load_config
 from tui.core.clock import SystemClock
@@ -64,14 +64,6 @@ async def _press_r_on(pilot, app: WarroomApp, pod: str) -> ConfirmScreen:
     return await dialog(pilot, ConfirmScreen)
 
 
-async def _confirm(pilot, screen: ConfirmScreen) -> None:
-    for _ in range(4):
-        if screen.focused is not None and screen.focused.id == "confirm":
-            break
-        await pilot.press("tab")
-    await pilot.press("enter")
-
-
 async def test_r_on_a_statefulset_pod_is_followed_until_rolled_out(
     apiserver_with_controllers: ApiServer, tmp_path: Path
 ) -> None:
@@ -84,7 +76,7 @@ async def test_r_on_a_statefulset_pod_is_followed_until_rolled_out(
         assert shown["preview"].endswith("kubectl --context kmock -n shop rollout restart statefulset/redis")
         assert "statefulset/redis" in shown["question"]
         api.controller.ready_after = 0.5  # type: ignore[union-attr]  # slow enough to watch it roll
-        await _confirm(pilot, screen)
+        await confirm(pilot, screen)
         await until(
             pilot,
             lambda: any(t.startswith("rolling out") for t in _row_texts(app)),
@@ -108,7 +100,7 @@ async def test_quitting_while_a_rollout_is_followed_records_it_unfollowed(
     async with app.run_test(size=(160, 50)) as pilot:
         screen = await _press_r_on(pilot, app, "redis-0")
         api.controller.stall = True  # type: ignore[union-attr]
-        await _confirm(pilot, screen)
+        await confirm(pilot, screen)
         await until(
             pilot,
             lambda: any(t.startswith("rolling out") for t in _row_texts(app)),

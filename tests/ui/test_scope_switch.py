@@ -16,7 +16,8 @@ from panels.logs import LogPanel
 from panels.modals import ConfirmScreen, PromptScreen
 from tests.servers import kube
 from tests.servers.apiserver import ApiServer
-from tests.ui.harness import Notices, dialog, palette, until
+from tests.servers.apiserver.plugin import serving
+from tests.ui.harness import Notices, confirm, dialog, palette, until
 from tui.app import WarroomApp
 from tui.config.load import load_config
 from tui.core.clock import SystemClock
@@ -30,12 +31,8 @@ HOSTILE = "evil\x1b[2J[red]ctx[/red]"  # a context name a kubeconfig may hold: t
 
 @pytest.fixture
 def west() -> Iterator[ApiServer]:
-    api = ApiServer(bookmark_interval=0.2, controller=True)
-    api.start()
-    try:
-        yield api
-    finally:
-        api.stop()
+    """The second context's cluster: an API server of its own."""
+    yield from serving(controller=True)
 
 
 def _kubeconfig(path: Path, east: ApiServer, west: ApiServer) -> Path:
@@ -102,14 +99,6 @@ def _restarted(api: ApiServer, deployment: str) -> bool:
     return "kubectl.kubernetes.io/restartedAt" in annotations
 
 
-async def _confirm(pilot, screen: ConfirmScreen) -> None:
-    for _ in range(4):
-        if screen.focused is not None and screen.focused.id == "confirm":
-            break
-        await pilot.press("tab")
-    await pilot.press("enter")
-
-
 async def test_the_palette_switches_the_context_and_the_actions_follow(
     apiserver_with_controllers: ApiServer, west: ApiServer, tmp_path: Path
 ) -> None:
@@ -144,7 +133,7 @@ async def test_the_palette_switches_the_context_and_the_actions_follow(
         assert screen.shown()["preview"].endswith(
             "kubectl --context west -n shop rollout restart deployment/api"
         )
-        await _confirm(pilot, screen)
+        await confirm(pilot, screen)
         await until(pilot, lambda: _restarted(west, "api"), "west's api restarted", 500)
     assert not _restarted(east, "web")
     kinds = [e.kind for e in await _events(db)]
@@ -167,7 +156,7 @@ async def test_a_confirmation_opened_before_a_switch_refuses_to_act_on_the_new_c
         # The switch lands while the dialog is open (another key, a palette in another screen).
         await app.scope_switch.switch(context="west")  # type: ignore[union-attr]
         assert "west" in _header(app)
-        await _confirm(pilot, screen)
+        await confirm(pilot, screen)
         await until(pilot, lambda: any("from context east" in m for m, _ in notices.seen), "refused", 300)
     assert not _restarted(east, "web") and not _restarted(west, "web")
     assert "action_requested" not in [e.kind for e in await _events(db)]

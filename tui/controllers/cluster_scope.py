@@ -131,7 +131,15 @@ class ScopeSwitch:
         app = self.app
         if app._built("pod_logs") and app.pod_logs.active:
             app.pod_logs.back()  # a pod's logs are of the context left
-        fresh = await self.scope.switch(context=context, namespaces=namespaces)
+        try:
+            fresh = await self.scope.switch(context=context, namespaces=namespaces)
+        except Exception as err:  # the screen stays where it was, and says why
+            self.app.notify(
+                f"not switched: {type(err).__name__}: {one_line(str(err), 160)}",
+                severity="error",
+                markup=False,
+            )
+            return
         for pid, source in fresh.items():
             self._replace(pid, source)
         app.header.set_where(self.scope.context, self.scope.label())

@@ -3,8 +3,8 @@
 
 The logs are a source of their own (tui.sources.kubernetes.pod_logs, built by the wiring for
 the target) with a loop of its own; the configured sources keep running underneath, into their
-own view, so going back loses none of their lines. A loop's deliveries count only while it is
-the current one: a cycle in flight when the target changed is dropped."""
+own view, so going back loses none of their lines. A cycle in flight when the target changed is
+dropped: its loop is stopped, and a stopped loop delivers nothing."""
 
 from __future__ import annotations
 
@@ -67,13 +67,9 @@ class PodLogs:
         self._stop()
         self.target = target
         self.source = factory(target)
-        loop = SourceLoop(
-            self.app,
-            self.source,
-            deliver=lambda data: self._deliver(loop, data),
-            report=lambda status: self._report(loop, status),
-            clock=self.app.clock,
-        )
+        # A stopped loop delivers nothing more (tui.runtime.SourceLoop): the cycle of a stream
+        # no longer shown is dropped there.
+        loop = SourceLoop(self.app, self.source, self._deliver, self._report, clock=self.app.clock)
         self.loop = loop
         self.batches = 0
         self.panel.show_pod_logs(about(target, None))
@@ -94,16 +90,15 @@ class PodLogs:
         self.app._layout_for(self.app.size.width, self.app.size.height)
         self.app.show_panel("pods" if self.app.panels["pods"].configured else "logs")
 
-    def _deliver(self, loop: SourceLoop, data: LogBatch) -> None:
-        if loop is not self.loop or self.target is None:
-            return  # a cycle of a stream no longer shown
+    def _deliver(self, data: LogBatch) -> None:
+        if self.target is None:
+            return
         batch = data if isinstance(data, PodLogBatch) else PodLogBatch(data.lines, data.dropped)
         self.batches += 1
         self.panel.show_pod_batch(batch, about(self.target, batch))
 
-    def _report(self, loop: SourceLoop, status: SourceStatus) -> None:
-        if loop is self.loop:
-            self.panel.set_pod_status(status, self.app.clock.now())
+    def _report(self, status: SourceStatus) -> None:
+        self.panel.set_pod_status(status, self.app.clock.now())
 
     def _stop(self) -> None:
         loop, source = self.loop, self.source

@@ -17,7 +17,8 @@ import pytest
 from tests.servers.apiserver.server import ApiServer
 
 
-def _serving(controller: bool) -> Iterator[ApiServer]:
+def serving(controller: bool) -> Iterator[ApiServer]:
+    """A started test API server (bookmarks every 0.2 s), stopped when the generator ends."""
     api = ApiServer(bookmark_interval=0.2, controller=controller)
     api.start()
     try:
@@ -28,9 +29,9 @@ def _serving(controller: bool) -> Iterator[ApiServer]:
 
 @pytest.fixture
 def apiserver() -> Iterator[ApiServer]:
-    yield from _serving(controller=False)
+    yield from serving(controller=False)
 
 
 @pytest.fixture
 def apiserver_with_controllers() -> Iterator[ApiServer]:
-    yield from _serving(controller=True)
+    yield from serving(controller=True)
